@@ -1,0 +1,1 @@
+"""Typer commands: thin front ends that build core objects and hand off."""

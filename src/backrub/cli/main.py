@@ -1,0 +1,47 @@
+"""The `backrub` command: builds core objects and hands off to the planner, rules and renderer."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from backrub import __version__
+from backrub.cli.atlas_command import atlas
+from backrub.cli.check_command import check
+from backrub.cli.errors import run
+from backrub.cli.lists_command import activities, questions, routines
+from backrub.cli.plan_command import plan
+
+app = typer.Typer(
+    name="backrub",
+    help="Guide a seated, clothed back massage: plan it, check routines, map the back.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(plan)
+app.command()(check)
+app.command()(atlas)
+app.command()(questions)
+app.command()(activities)
+app.command()(routines)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"backrub {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Guide a seated, clothed back massage: plan it, check routines, map the back."""
+
+
+def main() -> None:
+    sys.exit(run(app))

@@ -1,0 +1,93 @@
+"""Receiver profile files (TOML or JSON) and command-line options, merged into a PlanRequest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from backrub.datafile import format_location, read_toml
+from backrub.errors import BackrubError, DataFileError
+from backrub.method.vocabulary import PressureLevel
+from backrub.planner import MAX_MINUTES, MIN_MINUTES, PlanRequest
+
+_PRESSURE_WORDS = {level.word: level for level in PressureLevel}
+
+
+def read_profile(path: Path) -> dict[str, Any]:
+    """The raw mapping in a profile file; `.json` files are JSON, anything else TOML."""
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataFileError("file not found", where=str(path)) from None
+        except json.JSONDecodeError as error:
+            raise DataFileError(f"malformed JSON: {error}", where=str(path)) from None
+        if not isinstance(data, dict):
+            raise DataFileError("expected a JSON object at the top", where=str(path))
+        return data
+    return read_toml(path)
+
+
+def parse_pressure(text: str) -> PressureLevel:
+    """`3` or `moderate` -> PressureLevel.MODERATE."""
+    value = text.strip().lower()
+    if value in _PRESSURE_WORDS:
+        return _PRESSURE_WORDS[value]
+    if value.isdigit() and 1 <= int(value) <= 5:
+        return PressureLevel(int(value))
+    words = ", ".join(f"{level.value} ({level.word})" for level in PressureLevel)
+    raise BackrubError(f"--pressure: {text!r} is not a pressure; expected one of {words}")
+
+
+def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanRequest:
+    """The profile's values, with every option given on the command line taking precedence."""
+    data: dict[str, Any] = read_profile(profile) if profile else {}
+    if isinstance(data.get("pressure"), str):
+        data["pressure"] = parse_pressure(data["pressure"])
+    screening = dict(data.get("screening", {}))
+    given: set[str] = set()
+    for key, value in overrides.items():
+        if value is None or value == [] or value == () or value == frozenset():
+            continue
+        given.add(key)
+        if key in ("yes", "local"):
+            screening[key] = value
+        elif key in ("shoulder_width_cm", "skull_to_s2_cm"):
+            data.setdefault("fit", {})[key] = value
+        else:
+            data[key] = value
+    if screening:
+        data["screening"] = screening
+    minutes = data.get("minutes")
+    if isinstance(minutes, int | float) and not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        where = "--minutes" if "minutes" in given else f"{profile}: minutes"
+        raise BackrubError(
+            f"{minutes:g} minutes is out of range; expected {MIN_MINUTES} to {MAX_MINUTES}",
+            where=where,
+        )
+    try:
+        return PlanRequest.model_validate(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        key = format_location(first["loc"])
+        top = str(first["loc"][0]) if first["loc"] else ""
+        if top in _OPTION_NAMES and (top in given or profile is None):
+            where = _OPTION_NAMES[top]
+        else:
+            where = f"{profile}: {key}" if profile else key
+        raise BackrubError(first["msg"], where=where) from None
+
+
+_OPTION_NAMES = {
+    "minutes": "--minutes",
+    "activities": "--activity",
+    "trouble_spots": "--trouble",
+    "pressure": "--pressure",
+    "order": "--order",
+    "routine": "--routine",
+    "fit": "--shoulder-width/--back-length",
+    "screening": "--yes/--local",
+}

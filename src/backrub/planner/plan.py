@@ -1,0 +1,135 @@
+"""The Plan: ordered, timed steps for one session, and its documented, versioned JSON shape."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from backrub.atlas import Area, Atlas, default_atlas
+from backrub.method.step import Step
+from backrub.method.words import vocabulary
+from backrub.planner.request import PlanRequest
+from backrub.safety.restrictions import Restrictions
+from backrub.safety.screening import ScreeningResult
+
+PLAN_SCHEMA = "backrub.plan"
+PLAN_VERSION = 1
+
+
+class PlanStatus(StrEnum):
+    READY = "ready"
+    REFUSED = "refused"
+
+
+class LeftOut(BaseModel):
+    """Something the plan does not do, and why: a region, a technique, a contact or a step."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    name: str
+    reason: str
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: PlanStatus
+    routine_id: str
+    routine_title: str
+    request: PlanRequest
+    screening: ScreeningResult
+    restrictions: Restrictions = Restrictions()
+    focus_areas: tuple[Area, ...] = ()
+    steps: tuple[Step, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def budget_seconds(self) -> int:
+        return self.request.budget_seconds
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(step.seconds for step in self.steps)
+
+    def starts(self) -> list[float]:
+        """When each step begins, in seconds from the start of the session."""
+        starts, clock = [], 0.0
+        for step in self.steps:
+            starts.append(clock)
+            clock += step.seconds
+        return starts
+
+    def to_json(self, atlas: Atlas | None = None) -> dict[str, Any]:
+        """The documented shape (docs/plan-json.md); change PLAN_VERSION when it changes."""
+        atlas = atlas or default_atlas()
+        fit = self.request.fit
+        words = vocabulary()
+        steps = []
+        for number, (step, start) in enumerate(zip(self.steps, self.starts(), strict=True), 1):
+            x_cm, y_cm = fit.to_cm(atlas.geometry.centroid(step.regions[0]))
+            steps.append(
+                {
+                    "number": number,
+                    "id": step.id,
+                    "phase": step.phase.value,
+                    "start_seconds": start,
+                    "seconds": step.seconds,
+                    "regions": list(step.regions),
+                    "side": step.side.value,
+                    "technique": step.technique.value,
+                    "contact": step.contact.value,
+                    "pressure": int(step.pressure),
+                    "pressure_word": words.pressure_word(step.pressure),
+                    "direction": step.direction.value,
+                    "passes": step.passes,
+                    "cue": step.cue,
+                    "how": step.how,
+                    "method_ids": list(step.method_ids),
+                    "check_in": step.check_in,
+                    "knot": step.knot,
+                    "ladder_rung": step.ladder_rung,
+                    "consent": step.consent,
+                    "where_cm": {"x": round(x_cm, 1), "y": round(y_cm, 1)},
+                    "path": None if step.path is None else [list(p) for p in step.path],
+                    "min_seconds": step.min_seconds,
+                    "max_seconds": step.max_seconds,
+                    "pair": step.pair,
+                    "priority": step.priority,
+                }
+            )
+        phases: list[dict[str, Any]] = []
+        for entry in steps:
+            if not phases or phases[-1]["phase"] != entry["phase"]:
+                phases.append(
+                    {
+                        "phase": entry["phase"],
+                        "start_seconds": entry["start_seconds"],
+                        "seconds": 0.0,
+                    }
+                )
+            phases[-1]["seconds"] += entry["seconds"]
+        screening = self.screening
+        return {
+            "schema": PLAN_SCHEMA,
+            "version": PLAN_VERSION,
+            "status": self.status.value,
+            "routine": {"id": self.routine_id, "title": self.routine_title},
+            "request": self.request.model_dump(mode="json"),
+            "budget_seconds": self.budget_seconds,
+            "total_seconds": self.total_seconds,
+            "focus_areas": [area.value for area in self.focus_areas],
+            "screening": {
+                "outcome": screening.outcome.value,
+                "emergency": screening.emergency,
+                "summary": screening.summary(),
+                "findings": [finding.model_dump(mode="json") for finding in screening.findings],
+            },
+            "left_out": [item.model_dump(mode="json") for item in self.left_out],
+            "notes": list(self.notes),
+            "phases": phases,
+            "steps": steps,
+        }

@@ -1,0 +1,90 @@
+"""Judging routines, plans, single steps and stroke paths against every hard rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from backrub.atlas import Point
+from backrub.method.routine import Routine
+from backrub.method.step import Step
+from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
+from backrub.safety.context import SafetyContext
+from backrub.safety.restrictions import Restrictions
+from backrub.safety.rules import RULES, ClosingSequence, Rule, SidesBalanced
+from backrub.safety.violation import Violation
+
+# Rules about a whole session's shape; a single step in the middle of one cannot break them.
+_WHOLE_SESSION_RULES = (SidesBalanced, ClosingSequence)
+
+
+class HasSteps(Protocol):
+    @property
+    def steps(self) -> Sequence[Step]: ...
+
+    @property
+    def restrictions(self) -> Restrictions: ...
+
+
+def judge_steps(
+    steps: Sequence[Step], context: SafetyContext | None = None, *, rules: Iterable[Rule] = RULES
+) -> list[Violation]:
+    """Every violation of every rule, in rule order, then step order within a rule."""
+    context = context or SafetyContext()
+    return [violation for rule in rules for violation in rule.check(steps, context)]
+
+
+def judge_routine(routine: Routine, context: SafetyContext | None = None) -> list[Violation]:
+    base = context or SafetyContext(atlas=routine.atlas)
+    # A routine file states durations exactly, so its two sides must match to the second.
+    return judge_steps(
+        routine.steps, replace(base, balance_tolerance=0.0, balance_floor_seconds=0.5)
+    )
+
+
+def judge_plan(plan: HasSteps, context: SafetyContext | None = None) -> list[Violation]:
+    base = context or SafetyContext()
+    return judge_steps(plan.steps, replace(base, restrictions=plan.restrictions))
+
+
+def judge_step(
+    step: Step, context: SafetyContext | None = None, *, history: Sequence[Step] = ()
+) -> list[Violation]:
+    """Violations a step would cause if done now, after `history` (the steps already done)."""
+    context = replace(context or SafetyContext(), require_closing=False)
+    sequence = [*history, step]
+    found: list[Violation] = []
+    for rule in RULES:
+        if isinstance(rule, _WHOLE_SESSION_RULES):
+            continue
+        found.extend(rule.check_step(step, context))
+        found.extend(v for v in rule.check_sequence(sequence, context) if v.step == step.id)
+    return found
+
+
+def judge_stroke(
+    path: Sequence[Point],
+    *,
+    pressure: PressureLevel,
+    technique: Technique,
+    contact: Contact,
+    context: SafetyContext | None = None,
+) -> list[Violation]:
+    """Violations of one stroke drawn in the back frame (a robot's or a routine author's path)."""
+    context = context or SafetyContext()
+    x, y = zip(*path, strict=True)
+    regions = sorted({r for hits in context.atlas.geometry.regions_at_many(x, y) for r in hits})
+    stroke = Step(
+        id="stroke",
+        phase=PhaseKind.UPPER_BACK,
+        regions=tuple(regions),
+        side=StepSide.MIDLINE,
+        technique=technique,
+        contact=contact,
+        pressure=pressure,
+        seconds=0,
+        path=tuple(path),
+        check_in=True,
+    )
+    return judge_step(stroke, context)

@@ -1,0 +1,47 @@
+"""Shared fixtures: the shipped atlas and routines, and a runner for the real `backrub` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backrub.atlas import Atlas, default_atlas
+from backrub.method.routine import Routine, built_in_routine
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+RunBackrub = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="session")
+def atlas() -> Atlas:
+    return default_atlas()
+
+
+@pytest.fixture(scope="session")
+def classic() -> Routine:
+    return built_in_routine("classic")
+
+
+@pytest.fixture
+def run_backrub(tmp_path: Path) -> RunBackrub:
+    """Run `python -m backrub ARGS` as a user would, in a scratch directory, wide terminal."""
+
+    def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
+        return subprocess.run(
+            [sys.executable, "-m", "backrub", *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd or tmp_path,
+            env=env,
+            timeout=120,
+        )
+
+    return run
