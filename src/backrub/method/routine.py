@@ -281,7 +281,7 @@ BUILT_IN_ROUTINES = ("classic", "neck-and-shoulders")
 
 
 def routine_path(name: str) -> Path:
-    return Path(str(resources.files("backrub.method").joinpath("routines", f"{name}.toml")))
+    return Path(str(resources.files("backrub.method.routines").joinpath(f"{name}.toml")))
 
 
 @cache
