@@ -660,11 +660,6 @@ def test_u8_a_custom_knot_limit_applies() -> None:
     assert check_rule("U8", steps, SafetyContext(knot_limit_seconds=90)) == ["k"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="U8 bug: the knot bound restarts after any non-knot step, so 115 s on a knot, 5 s of "
-    "rubbing and another 115 s on the same knot (230 s) pass",
-)
 def test_u8_a_short_rub_does_not_reset_the_bound_on_the_same_knot() -> None:
     steps = [warm_up(), knot("k1", 115), rub("r1", seconds=5), knot("k2", 115), rub("r2")]
     assert check_rule("U8", steps) != []

@@ -81,6 +81,11 @@ class AtlasGeometry:
         table = self.membership(x, y)
         return [[str(region_id) for region_id in self.ids[column]] for column in table.T]
 
+    def regions_along(self, path: Sequence[FramePoint]) -> list[str]:
+        """Ids of every region a stroke path touches anywhere along its length, in atlas order."""
+        hits = shapely.intersects(self.shapes, _as_line(path))
+        return [str(region_id) for region_id in self.ids[hits]]
+
     def crossed(self, path: Sequence[FramePoint], *, tissue: Tissue) -> list[str]:
         """Ids of the regions of one tissue that a stroke path touches anywhere along its length."""
         line = _as_line(path)

@@ -12,6 +12,8 @@ from backrub.safety.restrictions import Restrictions
 KNOT_LIMIT_SECONDS = 120.0
 # Firm work on the top of the trapezius, per side and session, before it counts as overwork (U4).
 UPPER_TRAPEZIUS_LIMIT_SECONDS = 360.0
+# Aftercare on a released knot lasts 30-60 s (U9); a shorter pause does not end the knot.
+AFTERCARE_MIN_SECONDS = 30.0
 # Passes of palm compressions over an area before deep work there (O4).
 WARM_UP_PASSES = 2
 

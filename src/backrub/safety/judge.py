@@ -73,8 +73,8 @@ def judge_stroke(
 ) -> list[Violation]:
     """Violations of one stroke drawn in the back frame (a robot's or a routine author's path)."""
     context = context or SafetyContext()
-    x, y = zip(*path, strict=True)
-    regions = sorted({r for hits in context.atlas.geometry.regions_at_many(x, y) for r in hits})
+    # Every region the line passes through, not just those under its points.
+    regions = context.atlas.geometry.regions_along(path)
     stroke = Step(
         id="stroke",
         phase=PhaseKind.UPPER_BACK,

@@ -23,7 +23,12 @@ from backrub.method.vocabulary import (
     Technique,
 )
 from backrub.method.words import contact_info
-from backrub.safety.context import UPPER_TRAPEZIUS_LIMIT_SECONDS, WARM_UP_PASSES, SafetyContext
+from backrub.safety.context import (
+    AFTERCARE_MIN_SECONDS,
+    UPPER_TRAPEZIUS_LIMIT_SECONDS,
+    WARM_UP_PASSES,
+    SafetyContext,
+)
 from backrub.safety.violation import Violation
 
 UPPER_TRAPEZIUS = "upper-trapezius"
@@ -229,7 +234,9 @@ class HeadacheEndsUpperTrapezius(Rule):
     method_ids = ("X4", "U4")
 
     def check_step(self, step: Step, context: SafetyContext) -> Iterator[Violation]:
-        stopped = context.upper_trapezius_stopped and step.technique is not Technique.SWEEP
+        # Only a feather-light sweep (the closing's) may still pass over the area.
+        light_sweep = step.technique is Technique.SWEEP and step.pressure <= PressureLevel.FEATHER
+        stopped = context.upper_trapezius_stopped and not light_sweep
         if stopped and touches_upper_trapezius(step, context):
             yield self.violation(
                 step, "upper-trapezius work after a headache or nausea was reported"
@@ -265,28 +272,42 @@ class CheckInOnUpperTrapezius(Rule):
                             f"{seconds[region.side]:.0f} s of firm work on the {region.side} "
                             f"upper trapezius; at most {UPPER_TRAPEZIUS_LIMIT_SECONDS:.0f} s",
                         )
-                        return
+
+
+def _is_knot_work(step: Step) -> bool:
+    return step.knot and step.technique is not Technique.MILD_RUBBING
 
 
 def knot_runs(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
-    """Runs of consecutive knot steps on the same regions: one knot, worked rung by rung."""
+    """Each knot worked rung by rung: (index just after its last knot step, its knot steps).
+
+    A pause on the same spot shorter than real aftercare does not end the knot: resuming
+    after a few seconds' rub is still the same knot, and still counts toward its bound (U8).
+    """
     index = 0
     while index < len(steps):
         step = steps[index]
-        if not (step.knot and step.technique is not Technique.MILD_RUBBING):
+        if not _is_knot_work(step):
             index += 1
             continue
         run = [step]
         end = index + 1
-        while (
-            end < len(steps)
-            and steps[end].knot
-            and steps[end].technique is not Technique.MILD_RUBBING
-            and steps[end].regions == step.regions
-        ):
-            run.append(steps[end])
-            end += 1
-        yield index, run
+        while end < len(steps):
+            gap = end
+            while (
+                gap < len(steps)
+                and not _is_knot_work(steps[gap])
+                and steps[gap].regions == step.regions
+                and sum(s.seconds for s in steps[end : gap + 1]) < AFTERCARE_MIN_SECONDS
+            ):
+                gap += 1
+            resumes = gap < len(steps) and _is_knot_work(steps[gap])
+            if resumes and steps[gap].regions == step.regions:
+                run.append(steps[gap])
+                end = gap + 1
+            else:
+                break
+        yield end, run
         index = end
 
 
@@ -338,7 +359,7 @@ class KnotWorkIsBounded(Rule):
     method_ids = ("U8",)
 
     def check_sequence(self, steps: Sequence[Step], context: SafetyContext) -> Iterator[Violation]:
-        for _, run in knot_runs(steps):
+        for _end, run in knot_runs(steps):
             total = sum(step.seconds for step in run)
             if total > context.knot_limit_seconds + 0.5:
                 yield self.violation(
@@ -353,8 +374,7 @@ class AftercareAfterKnot(Rule):
     method_ids = ("U9",)
 
     def check_sequence(self, steps: Sequence[Step], context: SafetyContext) -> Iterator[Violation]:
-        for index, run in knot_runs(steps):
-            after = index + len(run)
+        for after, run in knot_runs(steps):
             follow = steps[after] if after < len(steps) else None
             if follow is None and not context.require_closing:
                 continue
@@ -396,7 +416,7 @@ class WarmUpBeforeDeepWork(Rule):
                         f"deep work on the {area} after {passes.get(area, 0)} warm-up pass(es); "
                         f"needs {WARM_UP_PASSES}",
                     )
-                    return
+                    break
 
 
 class SidesBalanced(Rule):
