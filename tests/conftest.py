@@ -7,11 +7,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from backrub.atlas import Atlas, default_atlas
 from backrub.method.routine import Routine, built_in_routine
+from backrub.method.step import Step
+from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -45,3 +48,19 @@ def run_backrub(tmp_path: Path) -> RunBackrub:
         )
 
     return run
+
+
+def make_step(step_id: str = "s", **fields: Any) -> Step:
+    """A right-side step on the middle trapezius; keyword arguments override any field."""
+    values: dict[str, Any] = {
+        "id": step_id,
+        "phase": PhaseKind.UPPER_BACK,
+        "regions": ("middle-trapezius-right",),
+        "side": StepSide.RIGHT,
+        "technique": Technique.CIRCLES,
+        "contact": Contact.HEEL_OF_HAND,
+        "pressure": PressureLevel.MODERATE,
+        "seconds": 60,
+    }
+    values.update(fields)
+    return Step(**values)

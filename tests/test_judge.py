@@ -34,23 +34,9 @@ from backrub.safety import (
     judge_steps,
     judge_stroke,
 )
+from tests.conftest import make_step
 
 METHOD_MD = Path(__file__).resolve().parents[1].parent / "shared" / "METHOD.md"
-
-
-def make_step(step_id: str = "s", **fields: Any) -> Step:
-    values: dict[str, Any] = {
-        "id": step_id,
-        "phase": PhaseKind.UPPER_BACK,
-        "regions": ("middle-trapezius-right",),
-        "side": StepSide.RIGHT,
-        "technique": Technique.CIRCLES,
-        "contact": Contact.HEEL_OF_HAND,
-        "pressure": PressureLevel.MODERATE,
-        "seconds": 60,
-    }
-    values.update(fields)
-    return Step(**values)
 
 
 WARM_UP = make_step(

@@ -33,28 +33,13 @@ from backrub.safety import (
     judge_step,
     judge_steps,
 )
+from tests.conftest import make_step
 
 ROUTINES = Path(__file__).resolve().parent / "data" / "routines"
 BUILT_IN_DIR = Path(backrub.__file__).resolve().parent / "method" / "routines"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def make_step(step_id: str = "s", **fields: Any) -> Step:
-    """A right-side step on the middle trapezius; keyword arguments override any field."""
-    values: dict[str, Any] = {
-        "id": step_id,
-        "phase": PhaseKind.UPPER_BACK,
-        "regions": ("middle-trapezius-right",),
-        "side": StepSide.RIGHT,
-        "technique": Technique.CIRCLES,
-        "contact": Contact.HEEL_OF_HAND,
-        "pressure": PressureLevel.MODERATE,
-        "seconds": 60,
-    }
-    values.update(fields)
-    return Step(**values)
 
 
 def warm_up(passes: int = 2, regions: tuple[str, ...] | None = None) -> Step:
