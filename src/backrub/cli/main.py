@@ -10,8 +10,10 @@ from backrub import __version__
 from backrub.cli.atlas_command import atlas
 from backrub.cli.check_command import check
 from backrub.cli.errors import run
+from backrub.cli.guide_command import guide
 from backrub.cli.lists_command import activities, questions, routines
 from backrub.cli.plan_command import plan
+from backrub.cli.session_commands import history, show, simulate
 
 app = typer.Typer(
     name="backrub",
@@ -26,6 +28,10 @@ app.command()(atlas)
 app.command()(questions)
 app.command()(activities)
 app.command()(routines)
+app.command()(guide)
+app.command()(simulate)
+app.command()(history)
+app.command()(show)
 
 
 def _version(value: bool) -> None:

@@ -63,6 +63,44 @@ class Plan(BaseModel):
             clock += step.seconds
         return starts
 
+    @classmethod
+    def from_json(cls, data: Any) -> Plan:
+        """Read back what `to_json` wrote (the output of `backrub plan --json`).
+
+        Raises ValueError (pydantic's ValidationError) or KeyError on a document of another shape.
+        """
+        if not isinstance(data, dict) or data.get("schema") != PLAN_SCHEMA:
+            raise ValueError(f'not a backrub plan (expected "schema": "{PLAN_SCHEMA}")')
+        if data.get("version") != PLAN_VERSION:
+            raise ValueError(
+                f"plan version {data.get('version')!r} is not supported; expected {PLAN_VERSION}"
+            )
+        screening = data["screening"]
+        restrictions = Restrictions.model_validate(data.get("restrictions", {}))
+        step_fields = set(Step.model_fields)
+        return cls(
+            status=PlanStatus(data["status"]),
+            routine_id=data["routine"]["id"],
+            routine_title=data["routine"]["title"],
+            request=PlanRequest.model_validate(data["request"]),
+            screening=ScreeningResult(
+                outcome=screening["outcome"],
+                findings=tuple(screening["findings"]),
+                restrictions=restrictions,
+                emergency=screening["emergency"],
+            ),
+            restrictions=restrictions,
+            focus_areas=tuple(Area(area) for area in data["focus_areas"]),
+            steps=tuple(
+                Step.model_validate(
+                    {key: value for key, value in step.items() if key in step_fields}
+                )
+                for step in data["steps"]
+            ),
+            left_out=tuple(LeftOut.model_validate(item) for item in data["left_out"]),
+            notes=tuple(data["notes"]),
+        )
+
     def to_json(self, atlas: Atlas | None = None) -> dict[str, Any]:
         """The documented shape (docs/plan-json.md); change PLAN_VERSION when it changes."""
         atlas = atlas or default_atlas()
@@ -128,6 +166,7 @@ class Plan(BaseModel):
                 "summary": screening.summary(),
                 "findings": [finding.model_dump(mode="json") for finding in screening.findings],
             },
+            "restrictions": self.restrictions.model_dump(mode="json"),
             "left_out": [item.model_dump(mode="json") for item in self.left_out],
             "notes": list(self.notes),
             "phases": phases,

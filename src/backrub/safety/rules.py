@@ -311,6 +311,12 @@ def knot_runs(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
         index = end
 
 
+def _taken_out(step: Step, context: SafetyContext) -> bool:
+    excluded = context.restrictions.excluded_regions
+    stopped = context.upper_trapezius_stopped and touches_upper_trapezius(step, context)
+    return stopped or any(region in excluded for region in step.regions)
+
+
 class ElbowOnlyAtTheTopOfTheLadder(Rule):
     id = "U6"
     title = "elbow only after the knot ladder reached it and the receiver accepted"
@@ -377,6 +383,9 @@ class AftercareAfterKnot(Rule):
         for after, run in knot_runs(steps):
             follow = steps[after] if after < len(steps) else None
             if follow is None and not context.require_closing:
+                continue
+            if _taken_out(run[0], context):
+                # The spot itself was taken out (pain, headache): no more work there at all.
                 continue
             if (
                 follow is None
@@ -476,28 +485,36 @@ class ClosingSequence(Rule):
             yield self.violation(intruder, "work after the closing sequence began")
             return
         kinds = [_closing_kind(step) for step in closing]
-        expected = ["compression", "percussion", "sweep"]
-        if not context.percussion_allowed:
-            expected.remove("percussion")
         order = [kind for index, kind in enumerate(kinds) if index == 0 or kinds[index - 1] != kind]
-        if order != expected:
+        # A part may be missing only when it was taken out (by screening, or live: skipped,
+        # or stopped at once for pain); X5 catches a part that screening forbade.
+        removed = {_closing_kind_of(t) for t in context.restrictions.removed_techniques}
+        required = [kind for kind in _CLOSING_ORDER if kind not in removed]
+        in_order = order == [kind for kind in _CLOSING_ORDER if kind in order]
+        if not in_order or not set(required) <= set(order):
             got = " -> ".join(order) or "nothing"
             yield self.violation(
-                closing[0], f"closing goes {got}; expected {' -> '.join(expected)}"
+                closing[0], f"closing goes {got}; expected {' -> '.join(required)}"
             )
         deep = next((s for s in closing if s.is_deep), None)
         if deep is not None:
             yield self.violation(deep, "deep work during the closing sequence")
 
 
+_CLOSING_ORDER = ("compression", "percussion", "sweep")
+
+
+def _closing_kind_of(technique: Technique) -> str:
+    names = {
+        Technique.PALM_COMPRESSION: "compression",
+        Technique.PERCUSSION: "percussion",
+        Technique.SWEEP: "sweep",
+    }
+    return names.get(technique, technique.value)
+
+
 def _closing_kind(step: Step) -> str:
-    if step.technique is Technique.PALM_COMPRESSION:
-        return "compression"
-    if step.technique is Technique.PERCUSSION:
-        return "percussion"
-    if step.technique is Technique.SWEEP:
-        return "sweep"
-    return str(step.technique)
+    return _closing_kind_of(step.technique)
 
 
 RULES: tuple[Rule, ...] = (

@@ -1,0 +1,820 @@
+"""`backrub guide`: the whole session live in the terminal, single keys in, the step on screen.
+
+Every key becomes an event that is checked, written to the store (committed) and only then given
+to the engine, so the event log is always ahead of the screen: a kill at any instant loses
+nothing, and `--resume` replays the log to the same step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from backrub.atlas import Atlas
+from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
+from backrub.cli.plan_command import show_plan
+from backrub.cli.profile import build_request, parse_pressure
+from backrub.cli.speech import Speaker, find_espeak
+from backrub.cli.terminal import KeyReader, is_interactive
+from backrub.cli.textmap import back_map
+from backrub.errors import BackrubError
+from backrub.method.vocabulary import Contact
+from backrub.method.words import contact_info
+from backrub.planner import Plan, PlanStatus, make_plan
+from backrub.safety.screening import parse_local_problem
+from backrub.session import Cue, Event, EventKind, SessionEngine, SessionStatus
+from backrub.session.summary import summarize
+from backrub.session.view import SessionView, StepView, view_of
+from backrub.store import EndStatus, Store
+
+# Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
+SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
+REFRESH_SECONDS = 0.25  # about four screens a second; also how long a key may wait to be read
+SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
+SPEAK_FINAL_SECONDS = 8.0  # how long the last words may go on after the screen has closed
+
+KEYS: dict[str, EventKind] = {
+    "m": EventKind.MORE,
+    "l": EventKind.LESS,
+    "t": EventKind.TICKLISH,
+    "o": EventKind.PAIN,
+    "h": EventKind.HEADACHE,
+    "n": EventKind.NAUSEA,
+    "k": EventKind.KNOT,
+    "s": EventKind.STILL_TIGHT,
+    "r": EventKind.RELEASED,
+    "y": EventKind.ACCEPT_ELBOW,
+    "d": EventKind.DECLINE_ELBOW,
+    "c": EventKind.COUGH,
+    "j": EventKind.SKIP,
+}
+FELT_KEYS = {**{str(value): value for value in range(10)}, "+": 10}
+PAUSE_KEY = " "
+STOP_KEY = "q"
+
+# What the giver does, as a verb to shout across the room.
+VERBS = {
+    "sweep": "SWEEP",
+    "palm-compression": "PRESS",
+    "kneading": "KNEAD",
+    "circles": "CIRCLE",
+    "static-pressure": "HOLD",
+    "percussion": "TAP",
+    "mild-rubbing": "RUB",
+}
+SIDES = {"left": "LEFT side", "right": "RIGHT side", "both": "BOTH sides", "midline": "middle"}
+PHASES = ("opening", "neck", "upper-back", "lower-back", "closing")
+
+# The key legend, in two rows: reports of how it feels, then knots and the session itself.
+LEGEND = (
+    (("m", "more"), ("l", "less"), ("0-9 +", "feels"), ("t", "ticklish"), ("o", "ouch"),
+     ("h", "headache"), ("n", "nausea"), ("c", "cough")),
+    (("k", "knot here"), ("s", "still tight"), ("r", "released"), ("y/d", "elbow"),
+     ("j", "skip"), ("space", "pause"), ("q", "stop")),
+)  # fmt: skip
+
+HERE_STYLE = "bold bright_green"
+CALM = "grey70"
+
+
+def guide(
+    minutes: Annotated[
+        float | None,
+        typer.Option("--minutes", "-m", help="Time budget, 5 to 90 minutes (default 20)."),
+    ] = None,
+    activity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--activity", "-a", help="An activity of the receiver, e.g. computer-work (repeatable)."
+        ),
+    ] = None,
+    trouble: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trouble",
+            "-t",
+            help="A trouble spot, by region id, e.g. upper-trapezius-left (repeatable).",
+        ),
+    ] = None,
+    pressure: Annotated[
+        str | None,
+        typer.Option(
+            "--pressure",
+            "-p",
+            help="Preferred pressure: 1-5 or feather, light, moderate, firm, deep.",
+        ),
+    ] = None,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            "--order", "-o", help="top-down (default), upper-lower-neck or problem-first."
+        ),
+    ] = None,
+    yes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="A screening question answered yes, by id; see `backrub questions` (repeatable).",
+        ),
+    ] = None,
+    local: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--local",
+            help="A local problem as REGION:KIND, e.g. shoulder-blade-left:bruise (repeatable).",
+        ),
+    ] = None,
+    routine: Annotated[
+        str | None,
+        typer.Option(
+            "--routine",
+            "-r",
+            help="Built-in routine name (classic, neck-and-shoulders) or a routine file.",
+        ),
+    ] = None,
+    shoulder_width: Annotated[
+        float | None,
+        typer.Option("--shoulder-width", help="Receiver's shoulder width, tip to tip, in cm."),
+    ] = None,
+    back_length: Annotated[
+        float | None,
+        typer.Option("--back-length", help="Receiver's back length, base of skull to S2, in cm."),
+    ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile", help="A receiver profile file (TOML or JSON); options override it."
+        ),
+    ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan", help="A plan made with `backrub plan --json`, instead of the plan options."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the last session that did not end.")
+    ] = False,
+    speak: Annotated[
+        bool, typer.Option("--speak", help="Also say each cue aloud (needs espeak-ng).")
+    ] = False,
+) -> int:
+    """Guide a session live: the step, where and how firm, with single-key feedback."""
+    # Refusals that need nothing else come first, before the store is touched.
+    espeak = find_espeak() if speak else None
+    speed = _speed()
+    options = {
+        "minutes": minutes,
+        "activities": tuple(activity or ()),
+        "trouble_spots": tuple(trouble or ()),
+        "pressure": parse_pressure(pressure) if pressure is not None else None,
+        "order": order,
+        "yes": frozenset(yes or ()),
+        "local": tuple(parse_local_problem(text) for text in local or ()),
+        "routine": routine,
+        "shoulder_width_cm": shoulder_width,
+        "skull_to_s2_cm": back_length,
+    }
+    given = [key for key, value in options.items() if value not in (None, (), frozenset())]
+    if profile is not None:
+        given.append("profile")
+    plan: Plan | None = None
+    if resume:
+        if given or plan_file is not None:
+            raise BackrubError(
+                "--resume continues the last session's own plan; leave out plan options and --plan"
+            )
+    elif plan_file is not None:
+        if given:
+            raise BackrubError("give either --plan or the plan options, not both")
+        plan = _read_plan(plan_file)
+    else:
+        plan = make_plan(build_request(profile, options))
+    if plan is not None and plan.status is PlanStatus.REFUSED:
+        show_plan(plan, Console())
+        return EXIT_REFUSED
+    if not is_interactive(sys.stdin, sys.stdout):
+        raise BackrubError(
+            "backrub guide needs a terminal to read keys from; for scripted feedback use "
+            "`backrub simulate --plan PLAN.json --events EVENTS.jsonl`"
+        )
+    with Store.open() as store:
+        if plan is None:
+            session = _resume(store)
+        else:
+            # The engine runs the plan exactly as stored, so a resume replays the same plan.
+            plan_json = plan.to_json()
+            session = _Session(
+                id=store.start_session(plan_json),
+                engine=SessionEngine(Plan.from_json(plan_json)),
+                offset=0.0,
+                resumed=False,
+            )
+        speaker = Speaker(espeak) if espeak is not None else None
+        console = Console()
+        runner = _Guide(store, session, speed=speed, speaker=speaker, console=console)
+        ended_by = runner.run()
+        if ended_by is not None:
+            name = signal.Signals(ended_by).name
+            print(
+                f"backrub: the guide was ended by {name}; every event is saved, "
+                "`backrub guide --resume` continues",
+                file=sys.stderr,
+            )
+            return 128 + ended_by
+        _show_summary(session, console)
+        if speaker is not None:
+            speaker.close(wait=SPEAK_FINAL_SECONDS)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- starting
+
+
+@dataclass
+class _Session:
+    id: str
+    engine: SessionEngine
+    offset: float  # session seconds already gone when this run began
+    resumed: bool
+
+
+def _speed() -> float:
+    """The clock's speed-up from BACKRUB_GUIDE_SPEED (tests and demos); 1 when unset."""
+    text = os.environ.get(SPEED_VARIABLE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 10_000:
+        raise BackrubError(
+            f"{text!r} is not a clock speed; expected a number above 0", where=SPEED_VARIABLE
+        )
+    return value
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BackrubError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise BackrubError(f"cannot read the file ({error})", where=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise BackrubError(f"malformed JSON: {error}", where=str(path)) from None
+    try:
+        return Plan.from_json(data)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BackrubError(f"not a valid plan: {where}: {first['msg']}", where=str(path)) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise BackrubError(f"not a valid plan: {error}", where=str(path)) from None
+
+
+def _resume(store: Store) -> _Session:
+    record = store.last_unfinished()
+    if record is None:
+        raise BackrubError(
+            "there is no unfinished session to resume; start one with `backrub guide`",
+            where=store.location,
+        )
+    try:
+        plan = Plan.from_json(record.plan)
+    except (ValueError, KeyError, TypeError) as error:
+        raise BackrubError(f"session {record.id} has a plan that cannot be read: {error}") from None
+    events = store.events(record.id)
+    engine = SessionEngine.replay(plan, events)
+    return _Session(id=record.id, engine=engine, offset=engine.state.clock, resumed=True)
+
+
+# ---------------------------------------------------------------------------- running
+
+
+class _Guide:
+    """The live loop: read a key, log it, apply it, let time pass, draw, say the new cues."""
+
+    def __init__(
+        self,
+        store: Store,
+        session: _Session,
+        *,
+        speed: float,
+        speaker: Speaker | None,
+        console: Console,
+    ) -> None:
+        self.store = store
+        self.session = session
+        self.engine = session.engine
+        self.speed = speed
+        self.speaker = speaker
+        self.console = console
+        self.started = time.monotonic()
+        self.last_save = session.offset
+        self.confirming_stop = False
+        self.feedback = (
+            Text("Resumed where the session was left; the clock goes on from there.", CALM)
+            if session.resumed
+            else Text("Keys below; no Enter needed.", CALM)
+        )
+        self.signalled: int | None = None
+
+    def now(self) -> float:
+        """Session seconds: the time already gone, plus monotonic time since start, sped up."""
+        elapsed = (time.monotonic() - self.started) * self.speed
+        return max(self.session.offset + elapsed, self.engine.state.clock)
+
+    def run(self) -> int | None:
+        """Guide until the session ends (None), or until a signal ends the guide (its number)."""
+        if self.speaker is not None:
+            self.speaker.say(cue.text for cue in self.engine.state.cues[-2:])
+        with (
+            self._signals(),
+            KeyReader() as keys,
+            Live(
+                self._screen(),
+                console=self.console,
+                screen=True,
+                auto_refresh=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            ) as live,
+        ):
+            while not self.engine.status.is_over and self.signalled is None:
+                key = keys.read_key(REFRESH_SECONDS)
+                if key is not None:
+                    self._key(key)
+                self._time_passes()
+                live.update(self._screen(), refresh=True)
+                if self.speaker is not None:
+                    self.speaker.poll()
+        if self.signalled is not None:
+            if self.speaker is not None:
+                self.speaker.close()
+            return self.signalled
+        ending: EndStatus = (
+            "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
+        )
+        self.store.end_session(self.session.id, ending, summarize(self.engine))
+        return None
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        """SIGTERM, SIGHUP and Ctrl-C end the loop at its next turn; the terminal is restored."""
+
+        def note(number: int, frame: FrameType | None) -> None:
+            self.signalled = number
+
+        wanted = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+        previous = {number: signal.signal(number, note) for number in wanted}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    # ------------------------------------------------------------------ keys and events
+
+    def _key(self, key: str) -> None:
+        if len(key) != 1:
+            return  # arrows and other escape sequences mean nothing here
+        key = key.lower()
+        if self.confirming_stop:
+            self.confirming_stop = False
+            if key == "y":
+                self._event(EventKind.STOP, "stop")
+            else:
+                self.feedback = Text("Not stopped; carry on.", CALM)
+            return
+        if key == STOP_KEY:
+            self.confirming_stop = True
+            return
+        if key == PAUSE_KEY:
+            paused = self.engine.status is SessionStatus.PAUSED
+            self._event(EventKind.RESUME if paused else EventKind.PAUSE, "space")
+        elif key in FELT_KEYS:
+            self._event(EventKind.FELT, key, value=FELT_KEYS[key])
+        elif key in KEYS:
+            self._event(KEYS[key], key)
+        elif key.strip():
+            self.feedback = Text(f"{key!r} is not a key here; see the keys below.", "yellow")
+
+    def _event(self, kind: EventKind, key: str, *, value: int | None = None) -> None:
+        event = Event(at=self.now(), kind=kind, value=value)
+        reactions_before = len(self.engine.state.reactions)
+        if not self._record(event):
+            return
+        reactions = self.engine.state.reactions[reactions_before:]
+        said = "; ".join(dict.fromkeys(r.what for r in reactions)) or "noted"
+        label = f"{kind.value} {value}" if value is not None else kind.value
+        self.feedback = Text.assemble(
+            (f" {key} ", "reverse"), " ", (label, "bold"), (" → ", CALM), said
+        )
+
+    def _record(self, event: Event) -> bool:
+        """Check, write (committed), then apply: the log is never behind the engine."""
+        try:
+            self.engine.check(event)
+        except BackrubError as error:
+            self.feedback = Text(f"Not taken: {error.one_line()}", "yellow")
+            return False
+        self.store.append_event(self.session.id, event)
+        self._heard(self.engine.apply(event))
+        if event.kind is not EventKind.TICK:
+            self.last_save = event.at
+        return True
+
+    def _time_passes(self) -> None:
+        """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
+        if self.engine.status.is_over:
+            return
+        now = self.now()
+        before = self.engine.state.current
+        self._heard(self.engine.advance(now))
+        if self.engine.status.is_over:
+            return
+        after = self.engine.state.current
+        changed = (before.id if before else None) != (after.id if after else None)
+        running = self.engine.status is SessionStatus.RUNNING
+        if changed or (running and now - self.last_save >= SAVE_EVERY):
+            self._record(Event(at=now, kind=EventKind.TICK))
+            self.last_save = now
+
+    def _heard(self, cues: list[Cue]) -> None:
+        if cues and self.speaker is not None:
+            self.speaker.say(cue.text for cue in cues)
+
+    # ------------------------------------------------------------------ the screen
+
+    def _screen(self) -> RenderableType:
+        width, height = self.console.size
+        view = view_of(self.engine, recent=12)
+        return draw(
+            view,
+            self.engine.atlas,
+            width=width,
+            height=height,
+            feedback=self.feedback,
+            confirming_stop=self.confirming_stop,
+        )
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def draw(
+    view: SessionView,
+    atlas: Atlas,
+    *,
+    width: int,
+    height: int,
+    feedback: Text,
+    confirming_stop: bool = False,
+) -> RenderableType:
+    """The whole screen for one instant; fits 80 x 24 and spreads out on a bigger terminal."""
+    roomy = height >= 30 and width >= 100
+    map_height = 17 if roomy else 13
+    map_width = 33 if roomy else 25
+    if height < 24:
+        map_height = max(7, height - 11)
+    cues_shown = 3 if height < 34 else 5
+
+    body = Table.grid(expand=True, padding=(0, 2))
+    body.add_column(ratio=1)
+    body.add_column(width=map_width + 4)
+    here = view.step.regions if view.step is not None else ()
+    body.add_row(
+        _step_column(view, width=width - map_width - 8, rows=map_height),
+        back_map(atlas, here, width=map_width, height=map_height),
+    )
+    parts: list[RenderableType] = [
+        _header(view),
+        Rule(style="grey30"),
+        body,
+        Rule(style="grey30"),
+        _next_line(view),
+        *_recent_cues(view, cues_shown),
+        Text(""),
+        _prompt(view, feedback, confirming_stop),
+        *_legend(),
+    ]
+    return Group(*parts)
+
+
+def _header(view: SessionView) -> Table:
+    current = view.step.phase if view.step is not None else None
+    phases = Text()
+    for number, phase in enumerate(PHASES):
+        if number:
+            phases.append(" · ", "grey35")
+        name = phase.replace("-", " ")
+        phases.append(
+            name.upper() if phase == current else name, "bold" if phase == current else "grey50"
+        )
+    status = Text()
+    if view.status is SessionStatus.PAUSED:
+        status.append(" PAUSED ", "reverse bold yellow")
+        status.append("  ")
+    status.append(f"{_clock(view.worked)} of {_clock(view.budget)}", CALM)
+    grid = Table.grid(expand=True)
+    grid.add_column(ratio=1)
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(phases, status)
+    return grid
+
+
+def _step_column(view: SessionView, *, width: int, rows: int) -> RenderableType:
+    step = view.step
+    if step is None:
+        return Text("The session is over.", "bold")
+    lines: list[RenderableType] = []
+    big = rows >= 13 and width >= 40
+    if view.status is SessionStatus.PAUSED:
+        lines += _big_or_plain("PAUSED", "  hands off", big, "bold yellow")
+        lines.append(Text("Press space to go on when you are both ready.", "bold"))
+    else:
+        lines += _big_or_plain(
+            VERBS.get(step.technique, step.technique.upper()),
+            f"  with {_contact_name(step.contact)}",
+            big,
+            HERE_STYLE,
+        )
+    if view.asking_elbow and view.status is not SessionStatus.PAUSED:
+        lines.append(_elbow_question())
+    lines.append(_where_line(view, step))
+    lines.append(_pressure_line(step))
+    lines.append(Text(""))
+    lines.append(Text(step.cue, style="bold"))
+    used = sum(_height(line, width) for line in lines) + 3  # the two bars and a gap
+    room = rows - used
+    if room > 0:
+        lines.append(_clipped(step.how, width, room, "grey50"))
+    lines.append(Text(""))
+    lines.append(_bar("this step", view.step_elapsed, step.seconds, view.step_left, width))
+    lines.append(_bar("session", view.worked, view.budget, view.session_left, width))
+    return Group(*lines)
+
+
+def _big_or_plain(word: str, tail: str, big: bool, style: str) -> list[RenderableType]:
+    """The word in 3-line block letters, `tail` beside its middle line; one line when small."""
+    if not big:
+        return [Text.assemble((word, style), (tail, "bold"))]
+    glyphs = big_letters(word)
+    lines: list[RenderableType] = []
+    for number, row in enumerate(glyphs):
+        line = Text(row, style=style)
+        if number == 1 and tail:
+            line.append(tail, "bold")
+        lines.append(line)
+    return lines
+
+
+def _where_line(view: SessionView, step: StepView) -> Text:
+    line = Text()
+    if view.knot_region is not None and step.knot_rung is not None:
+        line.append(f"Knot, rung {step.knot_rung}: ", "bold yellow")
+    elif view.knot_region is not None:
+        line.append("Knot: ", "bold yellow")
+    line.append(step.where, "bold")
+    line.append(" · ", CALM)
+    line.append(SIDES.get(step.side, step.side), HERE_STYLE)
+    return line
+
+
+def _pressure_line(step: StepView) -> Text:
+    low, high = step.target_band
+    line = Text("Pressure ", CALM)
+    line.append("●" * step.pressure, "bold")
+    line.append("○" * (5 - step.pressure), "grey35")
+    line.append(f" {step.pressure} {step.pressure_word}", "bold")
+    line.append(f"  ·  aim for {low}-{high} of 10", CALM)
+    return line
+
+
+def _bar(label: str, done: float, total: float, left: float, width: int) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=9, no_wrap=True)
+    grid.add_column(width=max(10, width - 22))
+    grid.add_column(no_wrap=True)
+    grid.add_row(
+        Text(label, CALM),
+        ProgressBar(
+            total=max(total, 1e-9),
+            completed=min(done, total),
+            complete_style="green",
+            finished_style="green",
+        ),
+        Text(f"{_clock(left)} left", CALM),
+    )
+    return grid
+
+
+def _next_line(view: SessionView) -> Text:
+    line = Text("Next  ", CALM)
+    following = view.next_step
+    if view.knot_region is not None:
+        # The knot's own steps (next rung, then mild rubbing) come before the plan's next one.
+        line.append("when the knot lets go, ", "grey70")
+        line.append("r", "bold reverse")
+        line.append(": a little mild rubbing, then the plan goes on", "grey70")
+        return line
+    if following is None:
+        line.append("the end: let them sit a moment", "grey70")
+        return line
+    verb = VERBS.get(following.technique, following.technique.upper())
+    line.append(f"{verb} with {_contact_name(following.contact)}", "bold")
+    line.append(f" — {following.where}, {SIDES.get(following.side, following.side)}", "grey70")
+    line.append(f"  ({_clock(following.seconds)})", CALM)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
+
+
+def _recent_cues(view: SessionView, count: int) -> list[Text]:
+    """The last few things said, newest last; the step's own cue is already shown above."""
+    said = [cue for cue in view.recent_cues if cue.key != "step"][-count:]
+    lines = [Text("  " + cue.text, "grey62", no_wrap=True, overflow="ellipsis") for cue in said]
+    if lines:
+        lines[-1].stylize("bold not dim")
+    return [Text("")] * (count - len(lines)) + lines
+
+
+def _prompt(view: SessionView, feedback: Text, confirming_stop: bool) -> Text:
+    if confirming_stop:
+        return Text.assemble(
+            ("Stop the session? ", "bold yellow"),
+            ("y", "reverse bold"),
+            (" = stop, ", "bold"),
+            ("n", "reverse bold"),
+            (" = carry on", "bold"),
+        )
+    if view.asking_elbow and view.status is not SessionStatus.PAUSED:
+        return _elbow_question()
+    line = feedback.copy()
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return line
+
+
+def _elbow_question() -> Text:
+    return Text.assemble(
+        (" Ask: elbow? ", "reverse bold yellow"),
+        "  ",
+        ("y", "reverse bold"),
+        (" = yes   ", "bold"),
+        ("d", "reverse bold"),
+        (" = no", "bold"),
+    )
+
+
+def _legend() -> list[Text]:
+    rows = []
+    for row in LEGEND:
+        line = Text(no_wrap=True, overflow="crop")
+        for number, (key, label) in enumerate(row):
+            if number:
+                line.append("  ")
+            line.append(key, "bold reverse")
+            line.append(f" {label}", CALM)
+        rows.append(line)
+    return rows
+
+
+def _contact_name(contact: str) -> str:
+    return contact_info(Contact(contact)).name.lower()
+
+
+def _clipped(text: str, width: int, rows: int, style: str) -> Text:
+    wrapped = textwrap.wrap(text, width=max(20, width))
+    if len(wrapped) > rows:
+        wrapped = wrapped[:rows]
+        wrapped[-1] = wrapped[-1].rstrip(" .,;:") + " …"
+    return Text("\n".join(wrapped), style=style)
+
+
+def _height(line: RenderableType, width: int) -> int:
+    if isinstance(line, Text):
+        return max(1, len(textwrap.wrap(line.plain, width=max(20, width))) or 1)
+    return 1
+
+
+def _clock(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+# ---------------------------------------------------------------------------- the end
+
+
+def _show_summary(session: _Session, console: Console) -> None:
+    engine = session.engine
+    summary = summarize(engine)
+    state = engine.state
+    title = "finished" if engine.status is SessionStatus.FINISHED else "stopped"
+    console.print(
+        f"[bold]Session {title}[/] after {_clock(summary['worked_seconds'])} of work "
+        f"({_clock(engine.budget)} planned)."
+    )
+    # The last words: the cues said together at the end (finished or stopped, then care).
+    last_at = state.cues[-1].at if state.cues else 0.0
+    last_words = [cue.text for cue in state.cues if cue.at >= last_at][-4:]
+    for text in last_words:
+        console.print(f"  {text}", style="grey70", highlight=False)
+    sides = summary["per_side_seconds"]
+    console.print(
+        f"Time per side: left {_clock(sides['left'])}, right {_clock(sides['right'])}, "
+        f"middle {_clock(sides['midline'])}",
+        highlight=False,
+    )
+    knots = summary["knots"]
+    if knots:
+        found = ", ".join(
+            f"{knot['region']} ({knot['outcome']}, {_clock(knot['seconds'])})" for knot in knots
+        )
+        console.print(f"Knots: {found}", highlight=False)
+    else:
+        console.print("Knots: none reported", highlight=False)
+    for item in summary["left_out"]:
+        console.print(f"Left out: {item['region']}: {item['reason']}", highlight=False)
+    for technique, reason in summary["removed_techniques"].items():
+        console.print(f"Left out: {technique}: {reason}", highlight=False)
+    console.print(f"Session id: {session.id}", highlight=False)
+
+
+# ---------------------------------------------------------------------------- block letters
+
+# A 3-line block font: each letter 5 pixels high, drawn two pixels to a character with half
+# blocks, so it reads across a room while the hands are busy.
+_FONT: dict[str, tuple[str, ...]] = {
+    "A": (".#.", "#.#", "###", "#.#", "#.#"),
+    "B": ("##.", "#.#", "##.", "#.#", "##."),
+    "C": (".##", "#..", "#..", "#..", ".##"),
+    "D": ("##.", "#.#", "#.#", "#.#", "##."),
+    "E": ("###", "#..", "##.", "#..", "###"),
+    "F": ("###", "#..", "##.", "#..", "#.."),
+    "G": (".##", "#..", "#.#", "#.#", ".##"),
+    "H": ("#.#", "#.#", "###", "#.#", "#.#"),
+    "I": ("###", ".#.", ".#.", ".#.", "###"),
+    "J": ("..#", "..#", "..#", "#.#", ".#."),
+    "K": ("#.#", "#.#", "##.", "#.#", "#.#"),
+    "L": ("#..", "#..", "#..", "#..", "###"),
+    "M": ("#...#", "##.##", "#.#.#", "#...#", "#...#"),
+    "N": ("#..#", "##.#", "#.##", "#..#", "#..#"),
+    "O": ("###", "#.#", "#.#", "#.#", "###"),
+    "P": ("##.", "#.#", "##.", "#..", "#.."),
+    "Q": (".#.", "#.#", "#.#", "##.", ".##"),
+    "R": ("##.", "#.#", "##.", "#.#", "#.#"),
+    "S": (".##", "#..", ".#.", "..#", "##."),
+    "T": ("###", ".#.", ".#.", ".#.", ".#."),
+    "U": ("#.#", "#.#", "#.#", "#.#", "###"),
+    "V": ("#.#", "#.#", "#.#", "#.#", ".#."),
+    "W": ("#...#", "#...#", "#.#.#", "##.##", "#...#"),
+    "X": ("#.#", "#.#", ".#.", "#.#", "#.#"),
+    "Y": ("#.#", "#.#", ".#.", ".#.", ".#."),
+    "Z": ("###", "..#", ".#.", "#..", "###"),
+    "?": ("##.", "..#", ".#.", "...", ".#."),
+    "-": ("...", "...", "###", "...", "..."),
+    " ": ("..", "..", "..", "..", ".."),
+}
+_HALVES = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
+
+
+def big_letters(word: str) -> list[str]:
+    """Three lines of block letters for `word`; characters without a glyph are left out."""
+    pixels = ["", "", "", "", ""]
+    for letter in word.upper():
+        glyph = _FONT.get(letter)
+        if glyph is None:
+            continue
+        for row in range(5):
+            pixels[row] += (" " if pixels[row] else "") + glyph[row]
+    pixels.append(" " * len(pixels[0]))
+    return [
+        "".join(
+            _HALVES[(top == "#", bottom == "#")]
+            for top, bottom in zip(pixels[pair], pixels[pair + 1], strict=True)
+        )
+        for pair in (0, 2, 4)
+    ]

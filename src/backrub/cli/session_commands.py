@@ -1,0 +1,255 @@
+"""`backrub simulate`, `history` and `show`: sessions replayed, listed and looked back on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from backrub.cli.errors import EXIT_OK
+from backrub.cli.output import print_json
+from backrub.datafile import describe_validation_error
+from backrub.errors import BackrubError, DataFileError
+from backrub.planner import Plan, PlanStatus
+from backrub.session import Event, SessionEngine, SessionOver
+from backrub.session.script import read_events
+from backrub.session.summary import reactions, summarize, timeline
+from backrub.store import SessionRecord, Store
+
+SIMULATION_SCHEMA = "backrub.simulation"
+SIMULATION_VERSION = 1
+HISTORY_SCHEMA = "backrub.history"
+SESSION_SCHEMA = "backrub.session"
+SUMMARY_VERSION = 1
+
+
+def read_plan(path: Path) -> Plan:
+    """A plan file written by `backrub plan --json`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataFileError("file not found", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataFileError(f"cannot read the file ({error})", where=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise DataFileError(
+            f"bad JSON ({error.msg}, line {error.lineno})", where=str(path)
+        ) from None
+    try:
+        plan = Plan.from_json(data)
+    except ValidationError as error:
+        raise DataFileError(describe_validation_error(error), where=str(path)) from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise DataFileError(f"not a backrub plan ({error})", where=str(path)) from None
+    if plan.status is PlanStatus.REFUSED:
+        raise DataFileError(
+            "screening refused this plan; there is no session to run", where=str(path)
+        )
+    return plan
+
+
+def replay(
+    plan: Plan, events: list[Event], *, source: str, to_the_end: bool
+) -> tuple[SessionEngine, list[dict[str, Any]]]:
+    """Run the events through the engine; events after the session ended are listed, not run."""
+    engine = SessionEngine(plan)
+    refused: list[dict[str, Any]] = []
+    for number, event in enumerate(events, start=1):
+        try:
+            engine.check(event)
+        except SessionOver as error:
+            refused.append(
+                {"event": number, "at": event.at, "kind": event.kind.value, "reason": error.message}
+            )
+            continue
+        except BackrubError as error:
+            raise BackrubError(error.message, where=f"{source}: event {number}") from None
+        engine.apply(event)
+    if to_the_end:
+        engine.advance(engine.state.clock + engine.budget * 3)
+    return engine, refused
+
+
+def simulate(
+    plan_file: Annotated[Path, typer.Option("--plan", help="A plan from `backrub plan --json`.")],
+    events_file: Annotated[
+        Path,
+        typer.Option(
+            "--events",
+            help='Scripted events, one JSON object a line: {"at": seconds, "kind": "..."}.',
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the timeline as JSON (docs/session-json.md).")
+    ] = False,
+) -> int:
+    """Replay a plan against scripted feedback, headless: the same engine as the live guides."""
+    plan = read_plan(plan_file)
+    events = read_events(events_file)
+    engine, refused = replay(plan, events, source=str(events_file), to_the_end=True)
+    steps_done = timeline(engine)
+    reacted = reactions(engine)
+    result: dict[str, Any] = {
+        "schema": SIMULATION_SCHEMA,
+        "version": SIMULATION_VERSION,
+        "routine": plan.routine_id,
+        "budget_seconds": engine.budget,
+        "status": engine.status.value,
+        "worked_seconds": round(engine.state.worked, 1),
+        "events": len(events),
+        "refused_events": refused,
+        "timeline": steps_done,
+        "reactions": reacted,
+        "cues": [
+            {"at": c.at, "key": c.key, "text": c.text, "method_ids": list(c.method_ids)}
+            for c in engine.state.cues
+        ],
+        "summary": summarize(engine),
+    }
+    if as_json:
+        print_json(result)
+        return EXIT_OK
+    console = Console()
+    table = Table(
+        title=f"Simulated session: {engine.status.value}, "
+        f"{engine.state.worked / 60:.1f} of {engine.budget / 60:g} minutes"
+    )
+    for column in ("start", "end", "step", "where", "side", "technique", "contact", "pressure"):
+        table.add_column(column, overflow="fold")
+    for row in steps_done:
+        table.add_row(
+            _clock(row["start"]),
+            _clock(row["end"]),
+            row["step"],
+            ", ".join(row["regions"]),
+            row["side"],
+            row["technique"],
+            row["contact"],
+            str(row["pressure"]),
+        )
+    console.print(table)
+    reaction_table = Table(title="Reactions")
+    for column in ("at", "event", "what", "method"):
+        reaction_table.add_column(column, overflow="fold")
+    for row in reacted:
+        reaction_table.add_row(
+            _clock(row["at"]), row["event"], row["what"], " ".join(row["method_ids"])
+        )
+    console.print(reaction_table)
+    for item in refused:
+        console.print(
+            f"[yellow]Event {item['event']} ({item['kind']} at {item['at']:g} s) "
+            f"not run:[/] {item['reason']}"
+        )
+    return EXIT_OK
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def _summary_of(store: Store, record: SessionRecord) -> dict[str, Any]:
+    """The stored summary, or, for a session still open, one replayed from its events."""
+    if record.summary is not None:
+        return record.summary
+    engine, _ = replay(
+        Plan.from_json(record.plan), store.events(record.id), source=record.id, to_the_end=False
+    )
+    return summarize(engine)
+
+
+def _record_json(store: Store, record: SessionRecord, *, full: bool) -> dict[str, Any]:
+    summary = _summary_of(store, record)
+    data: dict[str, Any] = {
+        "id": record.id,
+        "created_at": record.created_at.isoformat(),
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "status": record.status,
+        "routine": record.plan["routine"]["id"],
+        "budget_seconds": record.plan["budget_seconds"],
+        "worked_seconds": summary["worked_seconds"],
+        "events": record.event_count,
+        "knots_found": len(summary["knots"]),
+        "knots_released": sum(1 for k in summary["knots"] if k["outcome"] == "released"),
+    }
+    if full:
+        data["summary"] = summary
+    return data
+
+
+def history(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="How many sessions, newest first.")
+    ] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Past sessions, newest first, with a one-line summary each."""
+    with Store.open() as store:
+        rows = [_record_json(store, record, full=False) for record in store.sessions(limit)]
+    if as_json:
+        print_json({"schema": HISTORY_SCHEMA, "version": SUMMARY_VERSION, "sessions": rows})
+        return
+    console = Console()
+    if not rows:
+        console.print("No sessions yet. Start one with `backrub guide`.")
+        return
+    table = Table(title="Sessions")
+    for column in ("session", "started", "status", "minutes", "routine", "knots"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["id"][:8],
+            row["created_at"][:16].replace("T", " "),
+            row["status"],
+            f"{row['worked_seconds'] / 60:.1f} / {row['budget_seconds'] / 60:g}",
+            row["routine"],
+            f"{row['knots_released']}/{row['knots_found']} released",
+        )
+    console.print(table)
+
+
+def show(
+    session: Annotated[str, typer.Argument(help="A session id, or its first characters.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """One session: time per region and side, knots found and released, what was left out."""
+    with Store.open() as store:
+        data = _record_json(store, store.find_session(session), full=True)
+    if as_json:
+        print_json({"schema": SESSION_SCHEMA, "version": SUMMARY_VERSION, **data})
+        return
+    summary = data["summary"]
+    console = Console()
+    console.print(
+        f"[bold]Session {data['id']}[/] ({data['status']}), started "
+        f"{data['created_at'][:16].replace('T', ' ')}: "
+        f"{summary['worked_seconds'] / 60:.1f} of {data['budget_seconds'] / 60:g} min"
+    )
+    sides = summary["per_side_seconds"]
+    console.print(
+        f"Left {sides['left'] / 60:.1f} min, right {sides['right'] / 60:.1f} min, "
+        f"both/midline {sides['midline'] / 60:.1f} min"
+    )
+    table = Table(title="Time per region")
+    for column in ("region", "side", "minutes", "mean pressure"):
+        table.add_column(column)
+    for region, values in summary["regions"].items():
+        table.add_row(
+            region,
+            values["side"],
+            f"{values['seconds'] / 60:.1f}",
+            f"{values['mean_pressure']:.1f}",
+        )
+    console.print(table)
+    for knot in summary["knots"]:
+        console.print(f"Knot at {knot['region']}: {knot['outcome']} after {knot['seconds']:.0f} s")
+    for item in summary["left_out"]:
+        console.print(f"[yellow]Left out[/] {item['region']}: {item['reason']}")
+    for note in summary["notes"]:
+        console.print(f"[dim]{note}[/]")

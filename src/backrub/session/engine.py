@@ -1,0 +1,1103 @@
+"""The live session engine: a Plan run as a state machine over time, reacting to feedback.
+
+Pure: events and the passing of time in; state, cues and reactions out. No clock, no I/O.
+Replaying the same events on the same plan rebuilds the same state, which is what makes the
+event log enough to resume after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from backrub.atlas import Area, Atlas, Side, Tissue, default_atlas
+from backrub.errors import BackrubError
+from backrub.method.step import Step
+from backrub.method.vocabulary import (
+    DEEP_CONTACTS,
+    Contact,
+    PhaseKind,
+    PressureLevel,
+    StepSide,
+    Technique,
+)
+from backrub.method.words import contact_info
+from backrub.planner import Plan, PlanStatus
+from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
+from backrub.safety import SafetyContext, judge_step
+from backrub.safety.restrictions import Restrictions
+from backrub.safety.rules import UPPER_TRAPEZIUS
+from backrub.session import balance, ladder
+from backrub.session.cues import CueBook
+from backrub.session.events import Event, EventKind
+from backrub.session.machine import ALLOWED, TRANSITIONS, handler_name
+from backrub.session.state import (
+    Cue,
+    KnotRecord,
+    KnotWork,
+    Reaction,
+    Segment,
+    SessionState,
+    SessionStatus,
+)
+
+CHECK_IN_EVERY = 30.0
+WATER_FIRST = 15 * 60.0
+WATER_EVERY = 20 * 60.0
+MUST_DO_SECONDS = 5.0
+# A knot needs at least this long on the ladder to be worth starting (U6: 30-60 s a rung).
+MIN_LADDER_SECONDS = 60.0
+RELAXING_BAND = (3, 5)
+KNOT_BAND = (6, 7)
+TOO_MUCH = 8
+MIDDLE = (PhaseKind.NECK, PhaseKind.UPPER_BACK, PhaseKind.LOWER_BACK)
+_PRESSING = (
+    Technique.KNEADING,
+    Technique.CIRCLES,
+    Technique.STATIC_PRESSURE,
+    Technique.PALM_COMPRESSION,
+)
+_STRONGER = {
+    Contact.PALMS: Contact.HEEL_OF_HAND,
+    Contact.FINGERTIPS: Contact.KNUCKLES,
+    Contact.THUMBS: Contact.KNUCKLES,
+}
+_SOFTER = {
+    Contact.HEEL_OF_HAND: Contact.PALMS,
+    Contact.KNUCKLES: Contact.PALMS,
+    Contact.FOREARM: Contact.PALMS,
+}
+
+
+class SessionOver(BackrubError):
+    """An event for a session that has finished or was stopped: refused, nothing changes."""
+
+
+class SessionEngine:
+    """Runs one plan. `apply` an event, `advance` the clock, read `view()` and `state`."""
+
+    def __init__(self, plan: Plan, *, atlas: Atlas | None = None) -> None:
+        if plan.status is not PlanStatus.READY or not plan.steps:
+            raise BackrubError("this plan has no steps to guide (screening refused it)")
+        self.plan = plan
+        self.atlas = atlas or default_atlas()
+        self.book = CueBook(plan.routine_id)
+        self.budget = float(plan.budget_seconds)
+        self.state = SessionState(queue=list(plan.steps))
+        self._new: list[Cue] = []
+        self._say("setting", 0.0)
+        self._start_next(0.0)
+
+    @classmethod
+    def replay(
+        cls, plan: Plan, events: Iterable[Event], *, atlas: Atlas | None = None
+    ) -> SessionEngine:
+        engine = cls(plan, atlas=atlas)
+        for event in events:
+            engine.apply(event)
+        return engine
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def status(self) -> SessionStatus:
+        return self.state.status
+
+    def check(self, event: Event) -> None:
+        """Raise if the event cannot be taken (so a front end refuses it before logging it)."""
+        if self.state.status.is_over:
+            raise SessionOver(f"the session is {self.state.status.value}; no more events")
+        if event.at < self.state.clock - 1e-9:
+            raise BackrubError(
+                f"event at {event.at:g} s is before the last one ({self.state.clock:g} s)"
+            )
+        if event.kind is EventKind.KNOT and event.region is not None:
+            self.atlas.region(event.region)
+
+    def apply(self, event: Event) -> list[Cue]:
+        """Take one event: time passes up to it, then the engine reacts. Returns new cues."""
+        self.check(event)
+        self._new = []
+        self._advance(event.at)
+        if self.state.status.is_over:
+            return self._new
+        status = self.state.status
+        if event.kind not in ALLOWED.get(status, frozenset()):
+            self._react(event, f"{event.kind.value} ignored while {status.value}", ())
+            return self._new
+        self.state.status = TRANSITIONS.get((status, event.kind), status)
+        getattr(self, handler_name(event.kind))(event)
+        return self._new
+
+    def advance(self, at: float) -> list[Cue]:
+        """Let time pass with no event (a display refresh). Deterministic: not an event."""
+        self._new = []
+        if not self.state.status.is_over and at > self.state.clock:
+            self._advance(at)
+        return self._new
+
+    def context(self) -> SafetyContext:
+        """The limits in force now: screening, plus what the session itself took out."""
+        session = Restrictions(
+            excluded_regions=dict(self.state.excluded),
+            removed_techniques={
+                Technique(t): why for t, why in self.state.removed_techniques.items()
+            },
+        )
+        return SafetyContext(
+            atlas=self.atlas,
+            restrictions=self.plan.restrictions.merged(session),
+            upper_trapezius_stopped=self.state.upper_trapezius_stopped,
+            balance_tolerance=0.10,
+            require_closing=self.state.status is not SessionStatus.STOPPED,
+        )
+
+    @property
+    def done_steps(self) -> list[Step]:
+        return [segment.step for segment in self.state.timeline]
+
+    # ------------------------------------------------------------------ time
+
+    def _advance(self, at: float) -> None:
+        state = self.state
+        if state.status is SessionStatus.RUNNING:
+            available = at - state.clock
+            while available > 1e-9 and state.current is not None:
+                left = state.current.seconds - state.elapsed
+                step = min(left, available)
+                state.elapsed += step
+                state.worked += step
+                available -= step
+                wall = at - available
+                state.clock = wall
+                self._periodic_cues(wall)
+                if state.elapsed >= state.current.seconds - 1e-9:
+                    self._complete_current(wall)
+        state.clock = max(state.clock, at)
+
+    def _periodic_cues(self, at: float) -> None:
+        state = self.state
+        current = state.current
+        if (
+            current is not None
+            and current.check_in
+            and self._on_trapezius(current)
+            and (state.worked - state.last_check_in >= CHECK_IN_EVERY)
+        ):
+            state.last_check_in = state.worked
+            self._say("check-in", at)
+        if self.budget >= 30 * 60 and state.worked >= WATER_FIRST:
+            number = int((state.worked - WATER_FIRST) // WATER_EVERY)
+            if f"water-{number}" not in state.care_said:
+                state.care_said.add(f"water-{number}")
+                self._say("water", at)
+
+    # ------------------------------------------------------------------ steps
+
+    def _record_segment(self) -> None:
+        state = self.state
+        if state.current is None:
+            return
+        seconds = state.elapsed - state.segment_from
+        if seconds > 1e-6:
+            done = state.current.model_copy(update={"seconds": round(seconds, 3)})
+            state.timeline.append(Segment(step=done, start=state.worked - seconds))
+        state.segment_from = state.elapsed
+
+    def _complete_current(self, at: float) -> None:
+        state = self.state
+        current = state.current
+        assert current is not None
+        self._record_segment()
+        if state.knot is not None and current.id.startswith(f"knot-{state.knot.number}."):
+            self._knot_step_done(at, current)
+            return
+        self._fix_partner(current, state.elapsed)
+        state.current = None
+        self._start_next(at)
+
+    def _fix_partner(self, step: Step, done: float) -> None:
+        """The other half of a left/right pair gets exactly the time this half got (B1)."""
+        if step.pair is None:
+            return
+        for index, queued in enumerate(self.state.queue):
+            if queued.pair == step.pair:
+                seconds = round(done, 3)
+                self.state.queue[index] = queued.model_copy(
+                    update={"seconds": seconds, "min_seconds": seconds, "max_seconds": seconds}
+                )
+
+    def _start_next(self, at: float) -> None:
+        state = self.state
+        while state.queue:
+            if state.queue[0].phase is PhaseKind.CLOSING and not state.balanced:
+                state.balanced = True
+                self._even_out_before_closing(at)
+                continue
+            if state.queue[0].knot and state.knot is None:
+                self._start_planned_knot(state.queue.pop(0), at)
+                return
+            step = self._fit_for_now(state.queue.pop(0))
+            if step is None:
+                continue
+            state.current = step
+            state.elapsed = 0.0
+            state.segment_from = 0.0
+            state.last_check_in = state.worked
+            # Its other half is now bound to this one's time, whatever re-planning does (B1).
+            self._fix_partner(step, step.seconds)
+            self._announce(step, at)
+            return
+        state.current = None
+        self._finish(at)
+
+    def _fit_for_now(self, step: Step) -> Step | None:
+        """The step as it may be done now: limits applied, preference offset, then the guard."""
+        state = self.state
+        regions = tuple(
+            r
+            for r in step.regions
+            if r not in state.excluded
+            and not (
+                state.upper_trapezius_stopped
+                and self._is_trapezius(r)
+                and not self._is_feather_sweep(step)
+            )
+        )
+        if not regions or step.technique.value in state.removed_techniques:
+            return None
+        step = step.model_copy(update={"regions": regions})
+        if (
+            state.pressure_offset
+            and step.phase in MIDDLE
+            and step.technique in _PRESSING
+            and not step.knot
+            and not step.id.startswith(("even", "knot-"))
+        ):
+            step = self._with_pressure(step, int(step.pressure) + state.pressure_offset)
+        return self._safe(step)
+
+    def _safe(self, step: Step) -> Step | None:
+        """The step, or the nearest gentler version of it that keeps every rule; None if none."""
+        context = self.context()
+        history = self.done_steps
+        candidates = [step]
+        for pressure in range(int(step.pressure) - 1, 0, -1):
+            candidates.append(self._with_pressure(step, pressure))
+        if step.technique in _PRESSING and not step.knot:
+            candidates.append(
+                step.model_copy(update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT})
+            )
+        for candidate in candidates:
+            if not judge_step(candidate, context, history=history):
+                return candidate
+        self._react_text("safety", f"skipped {step.id}: it would break a rule now", ("X5",))
+        self._say("safety-skip", self.state.clock)
+        return None
+
+    def _with_pressure(self, step: Step, wanted: int) -> Step:
+        wanted = max(1, min(5, wanted))
+        contact = step.contact
+        on_neck = any(self.atlas.region(r).area is Area.NECK for r in step.regions)
+        if step.technique in _PRESSING and not on_neck and step.side is not StepSide.BOTH:
+            while wanted > contact_info(contact).max and contact in _STRONGER:
+                contact = _STRONGER[contact]
+            while wanted < contact_info(contact).min and contact in _SOFTER:
+                contact = _SOFTER[contact]
+        pressure = contact_info(contact).clamp(wanted)
+        return step.model_copy(update={"pressure": pressure, "contact": contact})
+
+    def _announce(self, step: Step, at: float) -> None:
+        state = self.state
+        self._new.append(Cue(key="step", text=step.cue, method_ids=step.method_ids, at=at))
+        state.cues.append(self._new[-1])
+        if step.phase is PhaseKind.NECK and "neck-support" not in state.care_said:
+            state.care_said.add("neck-support")
+            self._say("neck-support", at)
+        if step.id in state.returned:
+            self._say("tickle-return", at)
+        if step.check_in and self._on_trapezius(step):
+            self._say("check-in", at)
+        self._body_mechanics(step, at)
+
+    def _body_mechanics(self, step: Step, at: float) -> None:
+        if step.pressure >= PressureLevel.FIRM and f"g1-{step.id}" not in self.state.care_said:
+            self.state.care_said.add(f"g1-{step.id}")
+            self._say("body-mechanics", at)
+
+    def _change_current(self, step: Step, at: float) -> bool:
+        """Switch the current step to a new version (pressure, contact) if the rules allow it."""
+        state = self.state
+        if state.current is None:
+            return False
+        # The history includes what has been done of the current step so far.
+        history = self.done_steps
+        so_far = state.elapsed - state.segment_from
+        if so_far > 1e-6:
+            history = [*history, state.current.model_copy(update={"seconds": so_far})]
+        rest = step.model_copy(update={"seconds": max(0.0, step.seconds - state.elapsed)})
+        if judge_step(rest, self.context(), history=history):
+            self._say("at-limit", at)
+            return False
+        self._record_segment()
+        state.current = step
+        self._body_mechanics(step, at)
+        return True
+
+    def _end_current(self, at: float, *, requeue: Step | None = None) -> None:
+        """Stop the current step now; optionally put its remainder back in the queue."""
+        state = self.state
+        current = state.current
+        if current is None:
+            return
+        self._record_segment()
+        # A remainder done later still counts for this half: the other half keeps its time.
+        self._fix_partner(current, current.seconds if requeue is not None else state.elapsed)
+        if current.phase is PhaseKind.CLOSING and state.elapsed < MUST_DO_SECONDS:
+            # Cut off before it was really done: this part of the closing is left out.
+            state.removed_techniques.setdefault(current.technique.value, "stopped by the receiver")
+        state.current = None
+        if requeue is not None:
+            state.queue.insert(self._later_in_phase(requeue.phase), requeue)
+
+    def _later_in_phase(self, phase: PhaseKind) -> int:
+        """Where a postponed step goes: after the rest of its phase, before the next phase."""
+        queue = self.state.queue
+        same = [i for i, s in enumerate(queue) if s.phase is phase]
+        if same:
+            return same[-1] + 1
+        return 1 if queue and queue[0].phase is not PhaseKind.CLOSING else 0
+
+    def _finish(self, at: float) -> None:
+        state = self.state
+        if state.status.is_over:
+            return
+        state.status = SessionStatus.FINISHED
+        self._say("finished", at)
+        self._say("cold-water", at)
+        self._say("swap-roles", at)
+
+    # ------------------------------------------------------------------ budget and balance
+
+    def _remaining_budget(self) -> float:
+        state = self.state
+        current_left = state.current.seconds - state.elapsed if state.current else 0.0
+        return self.budget - state.worked - current_left
+
+    def _replan(self) -> None:
+        """Fit what is left into what is left of the budget, keeping the closing (C1-C4)."""
+        state = self.state
+        if not state.queue:
+            return
+        projected = [*self.done_steps, *self._pending()]
+        side, gap = balance.imbalance(projected, self.atlas)
+        reserve = 0.0
+        if side is not None and not state.balanced:
+            if state.knot is None:
+                # The plan will not even itself out any more: add the work now, while the
+                # rest can still make room for it (B1).
+                state.even_outs += 1
+                state.queue[0:0] = balance.even_out_steps(
+                    side,
+                    gap,
+                    worked=projected,
+                    atlas=self.atlas,
+                    blocked=self._blocked_regions(),
+                    label=f"even-{state.even_outs}",
+                )
+            else:
+                reserve = gap
+        room = max(0.0, self._remaining_budget() - reserve)
+        if shortest_seconds(state.queue) > room:
+            kept, dropped = drop_for_time(
+                state.queue, room, lambda s: (-s.priority, -state.queue.index(s))
+            )
+            for step in dropped:
+                state.notes.append(f"{step.id} dropped to keep to the time")
+            state.queue = kept
+        try:
+            state.queue, _ = fit_durations(state.queue, room, lambda _step: 1.0)
+        except BudgetTooLong:
+            state.queue = [
+                s.model_copy(update={"seconds": s.max_seconds or s.seconds}) for s in state.queue
+            ]
+
+    def _pending(self) -> list[Step]:
+        state = self.state
+        pending = list(state.queue)
+        if state.current is not None:
+            # Everything of the current step not yet in the timeline, done or still to do.
+            rest = state.current.seconds - state.segment_from
+            pending.insert(0, state.current.model_copy(update={"seconds": max(0.0, rest)}))
+        return pending
+
+    def _even_out_before_closing(self, at: float) -> None:
+        side, gap = balance.imbalance(self.done_steps, self.atlas)
+        if side is None:
+            return
+        closing_shortest = shortest_seconds(self.state.queue)
+        # Balance comes first, but never more than 2% past the budget.
+        room = self.budget * 1.02 - self.state.worked - closing_shortest
+        seconds = min(gap, max(0.0, room))
+        steps = balance.even_out_steps(
+            side,
+            seconds,
+            worked=self.done_steps,
+            atlas=self.atlas,
+            blocked=self._blocked_regions(),
+            label="even-closing",
+        )
+        if steps:
+            self.state.queue[0:0] = steps
+            self._react_text("balance", f"{seconds:.0f} s more on the {side.value} side", ("B1",))
+            self._say("balance", at)
+            self._replan_closing()
+
+    def _replan_closing(self) -> None:
+        state = self.state
+        fixed = sum(s.seconds for s in state.queue if s.phase is not PhaseKind.CLOSING)
+        closing = [s for s in state.queue if s.phase is PhaseKind.CLOSING]
+        others = [s for s in state.queue if s.phase is not PhaseKind.CLOSING]
+        room = max(shortest_seconds(closing), self.budget - state.worked - fixed)
+        with contextlib.suppress(BudgetTooLong):
+            closing, _ = fit_durations(closing, room, lambda _step: 1.0)
+        state.queue = [*others, *closing]
+
+    def _blocked_regions(self) -> set[str]:
+        blocked = set(self.state.excluded) | set(self.plan.restrictions.excluded_regions)
+        if self.state.upper_trapezius_stopped:
+            blocked |= {r.id for r in self.atlas.regions if r.base == UPPER_TRAPEZIUS}
+        return blocked
+
+    # ------------------------------------------------------------------ knots
+
+    def _knot_fit(self, region_id: str) -> bool:
+        region = self.atlas.region(region_id)
+        limits = self.context().restrictions
+        deepest = max(r.pressure for r in self.book.ladder.rung if not r.needs_consent)
+        return (
+            region.base in self.book.ladder.regions
+            and (limits.max_pressure is None or limits.max_pressure >= deepest)
+            and region_id not in self._blocked_regions()
+        )
+
+    def _start_planned_knot(self, first: Step, at: float) -> None:
+        """A knot ladder the planner put on a trouble spot runs live, like a reported knot.
+
+        The planned rungs, aftercare and evening-out were placeholders for its time; the live
+        ladder replaces them and answers still-tight, released and the elbow as they come.
+        """
+        state = self.state
+        region_id = first.regions[0]
+        mirror = self.atlas.mirror_of(region_id)
+        placeholders = (f"knot.{region_id}.", f"even.{mirror.id}" if mirror else "\0")
+        state.queue = [s for s in state.queue if not s.id.startswith(placeholders)]
+        planned_seconds = (
+            sum(
+                step.seconds
+                for step in [first, *self.plan.steps]
+                if step.knot and step.regions == first.regions and step.id.startswith("knot.")
+            )
+            - first.seconds
+        )
+        self._start_knot(region_id, at, planned_limit=planned_seconds)
+        self._replan()
+        if state.current is None and not state.status.is_over:
+            self._start_next(at)
+
+    def _start_knot(self, region_id: str, at: float, *, planned_limit: float | None = None) -> None:
+        state = self.state
+        region = self.atlas.region(region_id)
+        ladder_spec = self.book.ladder
+        state.knot_count += 1
+        gentle = not self._knot_fit(region_id)
+        mirror = self.atlas.mirror_of(region_id)
+        sides = 2 if mirror is not None and mirror.id not in self._blocked_regions() else 1
+        slack = self._remaining_budget() - shortest_seconds(
+            [s for s in state.queue if s.priority == 1]
+        )
+        # The ladder gets what time allows, up to its bound; a planned one, what was planned.
+        room = slack / sides - ladder.AFTERCARE_SECONDS
+        bound = float(ladder_spec.limit_seconds) if planned_limit is None else planned_limit
+        if planned_limit is None:
+            bound = min(bound, room)
+        least = ladder.GENTLE_KNOT_SECONDS if gentle else MIN_LADDER_SECONDS
+        if planned_limit is None and bound < least:
+            state.knots.append(
+                KnotRecord(region=region_id, found_at=at, outcome="noted", seconds=0.0)
+            )
+            state.notes.append(f"knot on {region_id}: no time left in this session")
+            self._react_text("knot", f"no time for the knot on {region_id}; noted", ("U8",))
+            self._say("no-time-knot", at)
+            return
+        resume = None
+        if state.current is not None:
+            left = state.current.seconds - state.elapsed
+            if left >= 1:
+                resume = state.current.model_copy(
+                    update={
+                        "seconds": left,
+                        "min_seconds": min(left, state.current.min_seconds),
+                        "max_seconds": left,
+                        "pair": None,
+                    }
+                )
+            self._record_segment()
+            # The rest is done after the knot, so the other half keeps the full time.
+            self._fix_partner(state.current, state.current.seconds)
+        state.knot = KnotWork(
+            region=region_id,
+            number=state.knot_count,
+            found_at=at,
+            limit=max(bound, 1.0),
+            gentle=gentle,
+            resume=resume,
+        )
+        if gentle:
+            pressure = PressureLevel.LIGHT if region.area is Area.NECK else PressureLevel.MODERATE
+            first = self._safe(
+                ladder.gentle_knot_step(region, knot_number=state.knot_count, pressure=pressure)
+            )
+            self._react_text("knot", f"gentle circles for the knot on {region_id}", ("X3", "U5"))
+            self._say("gentle-knot", at)
+        else:
+            first = self._rung(0)
+            self._react_text(
+                "knot", f"knot ladder on {region_id}: heel of hand first", ("U5", "U6")
+            )
+            self._say("knot-found", at)
+        if first is None:
+            self._close_knot(at, "interrupted")
+            return
+        self._begin(first, at)
+
+    def _rung(self, rung: int) -> Step | None:
+        knot = self.state.knot
+        assert knot is not None
+        spec = self.book.ladder
+        seconds = min(ladder.RUNG_SECONDS, knot.limit - knot.seconds)
+        step = ladder.rung_step(
+            spec,
+            rung,
+            region=self.atlas.region(knot.region),
+            knot_number=knot.number,
+            seconds=seconds,
+            consent=knot.elbow_accepted,
+        )
+        knot.rung = rung
+        knot.rung_seconds = 0.0
+        return self._safe(step) if seconds >= 1 else None
+
+    def _begin(self, step: Step, at: float) -> None:
+        state = self.state
+        state.current = step
+        state.elapsed = 0.0
+        state.segment_from = 0.0
+        self._announce(step, at)
+
+    def _leave_rung(self) -> None:
+        """Stop the current ladder step, counting its time toward the knot's bound (U8)."""
+        state = self.state
+        knot = state.knot
+        assert knot is not None
+        if state.current is not None:
+            self._record_segment()
+            if state.current.knot:
+                knot.seconds += state.elapsed
+            state.current = None
+
+    def _knot_step_done(self, at: float, step: Step) -> None:
+        """A ladder step ran its time: climb, ask about the elbow, or finish with aftercare."""
+        knot = self.state.knot
+        assert knot is not None
+        self._leave_rung()
+        if step.technique is Technique.MILD_RUBBING:
+            self._close_knot(at, None)
+        elif knot.gentle:
+            self._aftercare(at, "gentle")
+        elif knot.seconds >= knot.limit - 1e-6:
+            self._react_text("bound", f"two minutes on the knot at {knot.region}", ("U8",))
+            self._say("knot-bound", at)
+            self._aftercare(at, "bounded")
+        else:
+            self._climb(at, cause="rung-time")
+
+    def _knot_seconds_now(self) -> float:
+        state = self.state
+        knot = state.knot
+        assert knot is not None
+        current = state.current
+        running = state.elapsed if current is not None and current.knot else 0.0
+        return knot.seconds + running
+
+    def _climb(self, at: float, *, cause: str = "still-tight") -> None:
+        """One rung up the ladder; the elbow only once the receiver has said yes (U6, U7)."""
+        knot = self.state.knot
+        assert knot is not None
+        self._leave_rung()
+        spec = self.book.ladder
+        following = knot.rung + 1
+        if following >= len(spec.rung):
+            self._say("knot-bound", at)
+            self._aftercare(at, "bounded")
+            return
+        if spec.rung[following].needs_consent and not knot.elbow_accepted:
+            if not knot.elbow_declined and not knot.asked_elbow:
+                knot.asked_elbow = True
+                self._say("elbow-ask", at)
+                self._react_text(cause, "asking before the elbow", ("U6", "U7"))
+            next_step = self._rung(knot.rung)
+        else:
+            next_step = self._rung(following)
+            if next_step is not None:
+                self._react_text(cause, f"up to {next_step.contact.value}", ("U6",))
+                self._say("knot-next-rung", at)
+        if next_step is None:
+            self._aftercare(at, "bounded")
+            return
+        self._begin(next_step, at)
+
+    def _aftercare(self, at: float, outcome: str) -> None:
+        state = self.state
+        knot = state.knot
+        assert knot is not None
+        self._leave_rung()
+        region = self.atlas.region(knot.region)
+        state.knots.append(
+            KnotRecord(
+                region=knot.region,
+                found_at=knot.found_at,
+                outcome=outcome,
+                seconds=round(knot.seconds, 1),
+            )
+        )
+        step = self._safe(
+            ladder.aftercare_step(self.book.ladder, region=region, knot_number=knot.number)
+        )
+        if step is None:
+            self._close_knot(at, None)
+            return
+        self._react_text("aftercare", f"mild rubbing on {knot.region}", ("U9",))
+        self._begin(step, at)
+
+    def _drop_knot(self, outcome: str) -> None:
+        """Knot work cut off (pain, headache, stop): recorded, and the plan picks up again."""
+        state = self.state
+        knot = state.knot
+        assert knot is not None
+        seconds = self._knot_seconds_now()
+        self._leave_rung()
+        state.knots.append(
+            KnotRecord(
+                region=knot.region,
+                found_at=knot.found_at,
+                outcome=outcome,
+                seconds=round(seconds, 1),
+            )
+        )
+        if knot.resume is not None:
+            state.queue.insert(0, knot.resume)
+        state.knot = None
+
+    def _close_knot(self, at: float, outcome: str | None) -> None:
+        """Knot work is over: even out the other side, resume the plan, re-plan the rest."""
+        state = self.state
+        knot = state.knot
+        assert knot is not None
+        self._leave_rung()
+        if outcome is not None:
+            state.knots.append(
+                KnotRecord(
+                    region=knot.region,
+                    found_at=knot.found_at,
+                    outcome=outcome,
+                    seconds=round(knot.seconds, 1),
+                )
+            )
+        knot_steps = [
+            s.step for s in state.timeline if s.step.id.startswith(f"knot-{knot.number}.")
+        ]
+        spent = sum(step.seconds for step in knot_steps)
+        region = self.atlas.region(knot.region)
+        inserts: list[Step] = []
+        if region.side is not Side.MIDLINE and spent >= 1:
+            other = Side.RIGHT if region.side is Side.LEFT else Side.LEFT
+            inserts = balance.even_out_steps(
+                other,
+                spent,
+                worked=knot_steps,
+                atlas=self.atlas,
+                blocked=self._blocked_regions(),
+                label=f"even-knot-{knot.number}",
+            )
+        if knot.resume is not None:
+            inserts.append(knot.resume)
+        state.queue[0:0] = inserts
+        state.knot = None
+        self._replan()
+        self._start_next(at)
+
+    # ------------------------------------------------------------------ reactions
+
+    def _react(self, event: Event, what: str, ids: tuple[str, ...]) -> None:
+        self.state.reactions.append(
+            Reaction(at=event.at, event=event.kind.value, what=what, method_ids=ids)
+        )
+
+    def _react_text(self, event: str, what: str, ids: tuple[str, ...]) -> None:
+        self.state.reactions.append(
+            Reaction(at=self.state.clock, event=event, what=what, method_ids=ids)
+        )
+
+    def _say(self, key: str, at: float) -> None:
+        cue = self.book.cue(key, at)
+        self._new.append(cue)
+        self.state.cues.append(cue)
+
+    def _is_trapezius(self, region_id: str) -> bool:
+        return self.atlas.region(region_id).base == UPPER_TRAPEZIUS
+
+    def _on_trapezius(self, step: Step) -> bool:
+        return any(self._is_trapezius(r) for r in step.regions)
+
+    @staticmethod
+    def _is_feather_sweep(step: Step) -> bool:
+        return step.technique is Technique.SWEEP and step.pressure <= PressureLevel.FEATHER
+
+    def _adjust(self, event: Event, delta: int, ids: tuple[str, ...], cue: str) -> bool:
+        """Pressure up or down by `delta` levels on the current step; False when it cannot."""
+        state = self.state
+        current = state.current
+        if current is None:
+            return False
+        wanted = int(current.pressure) + delta
+        if state.knot is not None and current.knot:
+            info = contact_info(current.contact)
+            candidate = current.model_copy(update={"pressure": info.clamp(wanted)})
+        else:
+            candidate = self._with_pressure(current, wanted)
+        if candidate.pressure == current.pressure and candidate.contact == current.contact:
+            return False
+        if not self._change_current(candidate, event.at):
+            return False
+        word = "firmer" if delta > 0 else "lighter"
+        self._react(
+            event, f"{word}: pressure {int(candidate.pressure)} with {candidate.contact.value}", ids
+        )
+        self._say(cue, event.at)
+        return True
+
+    def _shift_offset(self, delta: int) -> None:
+        self.state.pressure_offset = max(-2, min(2, self.state.pressure_offset + delta))
+
+    def _in_aftercare(self, event: Event) -> bool:
+        current = self.state.current
+        if current is not None and current.technique is Technique.MILD_RUBBING:
+            self._react(event, "aftercare stays light", ("U9",))
+            return True
+        return False
+
+    def on_more(self, event: Event) -> None:
+        state = self.state
+        if self._in_aftercare(event):
+            return
+        if not self._adjust(event, +1, ("U4",), "more"):
+            if state.knot is not None and state.current is not None and state.current.knot:
+                self._climb(event.at, cause="more")
+                return
+            self._react(event, "no firmer here", ("U4",))
+            if not any(c.key == "at-limit" for c in self._new):
+                self._say("at-limit", event.at)
+            return
+        if state.knot is None:
+            self._shift_offset(+1)
+
+    def on_less(self, event: Event) -> None:
+        if self._in_aftercare(event):
+            return
+        if not self._adjust(event, -1, ("U4",), "less"):
+            self._react(event, "already as light as this goes", ("U4",))
+        if self.state.knot is None:
+            self._shift_offset(-1)
+
+    def on_felt(self, event: Event) -> None:
+        state = self.state
+        value = event.value if event.value is not None else 0
+        current = state.current
+        low, high = KNOT_BAND if current is not None and current.knot else RELAXING_BAND
+        if value >= TOO_MUCH:
+            self._say("too-much", event.at)
+            self._adjust(event, -1, ("U4",), "less")
+            self._shift_offset(-1)
+        elif value < low:
+            self.on_more(event)
+        elif value > high:
+            self.on_less(event)
+        else:
+            self._react(event, f"felt {value}: in the band {low}-{high}", ("U4",))
+            self._say("just-right", event.at)
+
+    def on_ticklish(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        if current is None:
+            return
+        key = f"{current.phase.value}:{','.join(current.regions)}"
+        state.tickles[key] = state.tickles.get(key, 0) + 1
+        if (
+            state.tickles[key] == 1
+            and current.id not in state.returned
+            and self._adjust(event, +1, ("L1",), "tickle-more")
+        ):
+            return
+        self._move_on_from_tickle(event)
+
+    def _move_on_from_tickle(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        assert current is not None
+        left = current.seconds - state.elapsed
+        closing = current.phase is PhaseKind.CLOSING
+        if current.id in state.returned or left < 1 or state.knot is not None or closing:
+            self._react(event, f"moved on from {current.id}", ("L1",))
+            self._say("tickle-move-on", event.at)
+            if state.knot is not None:
+                self._aftercare(event.at, "interrupted")
+                return
+            self._end_current(event.at)
+        else:
+            later = current.model_copy(
+                update={
+                    "seconds": left,
+                    "min_seconds": min(left, current.min_seconds),
+                    "max_seconds": left,
+                    "pair": None,
+                }
+            )
+            state.returned.add(later.id)
+            self._react(event, f"moved on; back to {current.id} later in this phase", ("L1",))
+            self._say("tickle-move-on", event.at)
+            self._end_current(event.at, requeue=later)
+        self._replan()
+        self._start_next(event.at)
+
+    def on_pain(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        if current is None:
+            return
+        key = ",".join(current.regions)
+        state.pains[key] = state.pains.get(key, 0) + 1
+        self._shift_offset(-1)
+        if state.pains[key] == 1:
+            if not self._adjust(event, -2, ("U4", "X1"), "pain-less"):
+                self._react(event, "pain at the lightest pressure: leaving the spot", ("U4",))
+                state.pains[key] = 2
+            else:
+                return
+        self._react(event, f"pain again: {key} left out for this session", ("U4", "X1"))
+        self._say("pain-leave", event.at)
+        if len(current.regions) == 1:
+            state.excluded[current.regions[0]] = "pain reported twice in this session"
+            state.excluded_at[current.regions[0]] = state.worked
+        if state.knot is not None:
+            self._drop_knot("interrupted")
+        else:
+            self._end_current(event.at)
+        self._replan()
+        self._start_next(event.at)
+
+    def _headache_or_nausea(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        if (
+            current is not None
+            and self._on_trapezius(current)
+            and not self._is_feather_sweep(current)
+        ):
+            state.upper_trapezius_stopped = True
+            state.trapezius_stopped_at = state.worked
+            self._react(event, "upper-trapezius work stopped for the session", ("X4", "U4"))
+            self._say("headache-stop", event.at)
+            if state.knot is not None:
+                self._drop_knot("interrupted")
+            else:
+                self._end_current(event.at)
+            self._replan()
+            self._start_next(event.at)
+            return
+        if event.kind is EventKind.NAUSEA:
+            self._react(event, "paused: nausea", ("X5",))
+            self._say("nausea-pause", event.at)
+            state.status = SessionStatus.PAUSED
+            return
+        self._react(event, "headache: easing off", ("U4",))
+        self._say("headache-ease", event.at)
+        self._adjust(event, -1, ("U4",), "less")
+
+    def on_headache(self, event: Event) -> None:
+        self._headache_or_nausea(event)
+
+    def on_nausea(self, event: Event) -> None:
+        self._headache_or_nausea(event)
+
+    def on_knot(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        region_id = event.region or (current.regions[0] if current else None)
+        if region_id is None:
+            return
+        region = self.atlas.region(region_id)
+        if state.knot is not None:
+            self._react(
+                event, f"already on a knot at {state.knot.region}; noted {region_id}", ("U8",)
+            )
+            state.notes.append(f"another knot on {region_id} while working one")
+            return
+        if region.tissue is not Tissue.MUSCLE:
+            self._react(event, f"{region_id} is {region.tissue.value}: never pressed", ("X1",))
+            self._say("bone", event.at)
+            return
+        if current is not None and current.phase is PhaseKind.CLOSING:
+            self._react(event, "closing already: knot noted for next time", ("C1",))
+            state.knots.append(
+                KnotRecord(region=region_id, found_at=event.at, outcome="noted", seconds=0.0)
+            )
+            self._say("no-time-knot", event.at)
+            return
+        self._start_knot(region_id, event.at)
+        self._replan()
+
+    def on_still_tight(self, event: Event) -> None:
+        state = self.state
+        if state.knot is None or state.current is None or not state.current.knot:
+            self._react(event, "no knot being worked", ())
+            return
+        if state.knot.gentle:
+            self._react(event, "still tight: gentle circles only here", ("X3",))
+            return
+        if self._knot_seconds_now() >= state.knot.limit - 1:
+            self._say("knot-bound", event.at)
+            self._aftercare(event.at, "bounded")
+            return
+        self._climb(event.at)
+
+    def on_released(self, event: Event) -> None:
+        state = self.state
+        if state.knot is None or state.current is None:
+            self._react(event, "no knot being worked", ())
+            return
+        if state.current.technique is Technique.MILD_RUBBING:
+            return
+        self._react(event, f"knot at {state.knot.region} released", ("U9",))
+        self._say("knot-released", event.at)
+        self._aftercare(event.at, "released")
+
+    def on_accept_elbow(self, event: Event) -> None:
+        state = self.state
+        knot = state.knot
+        if knot is None or knot.gentle or not knot.asked_elbow or knot.elbow_accepted:
+            self._react(event, "the elbow was not offered now", ("U6",))
+            return
+        knot.elbow_accepted = True
+        self._react(
+            event, "receiver accepted the elbow: start bent at about 45 degrees", ("U6", "U7")
+        )
+        elbow = next(i for i, r in enumerate(self.book.ladder.rung) if r.needs_consent)
+        self._leave_rung()
+        step = self._rung(elbow)
+        if step is None:
+            self._aftercare(event.at, "bounded")
+            return
+        self._begin(step, event.at)
+
+    def on_decline_elbow(self, event: Event) -> None:
+        knot = self.state.knot
+        if knot is None or not knot.asked_elbow:
+            self._react(event, "the elbow was not offered now", ("U6",))
+            return
+        knot.elbow_declined = True
+        self._react(event, "no elbow: staying with the forearm", ("U6",))
+
+    def on_cough(self, event: Event) -> None:
+        current = self.state.current
+        if current is not None and current.technique is Technique.PERCUSSION:
+            self._react(event, "coughing during percussion is normal: carry on", ("C3",))
+            self._say("cough", event.at)
+        else:
+            self._react(event, "cough noted", ())
+
+    def on_skip(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        if current is None:
+            return
+        if self._recent_tickle(current):
+            self._move_on_from_tickle(event)
+            return
+        if state.knot is not None:
+            if current.knot:
+                self._react(event, "knot work skipped: mild rubbing to finish", ("U9",))
+                self._aftercare(event.at, "interrupted")
+            elif state.elapsed >= MUST_DO_SECONDS:
+                self._react(event, "aftercare cut short", ("U9",))
+                self._close_knot(event.at, None)
+            else:
+                self._shorten_to_minimum(event)
+            return
+        if current.phase is PhaseKind.CLOSING:
+            if current.technique is Technique.PERCUSSION:
+                state.removed_techniques[Technique.PERCUSSION.value] = "the receiver skipped it"
+            elif state.elapsed < MUST_DO_SECONDS:
+                self._shorten_to_minimum(event)
+                return
+        self._react(event, f"skipped the rest of {current.id}", ())
+        self._end_current(event.at)
+        self._replan()
+        self._start_next(event.at)
+
+    def _recent_tickle(self, step: Step) -> bool:
+        key = f"{step.phase.value}:{','.join(step.regions)}"
+        return self.state.tickles.get(key, 0) > 0
+
+    def _shorten_to_minimum(self, event: Event) -> None:
+        state = self.state
+        current = state.current
+        assert current is not None
+        self._say("skip-closing", event.at)
+        self._react(event, f"{current.id} shortened to {MUST_DO_SECONDS:g} s", ("C1",))
+        state.current = current.model_copy(update={"seconds": MUST_DO_SECONDS})
+
+    def on_pause(self, event: Event) -> None:
+        self._react(event, "paused", ())
+        self._say("paused", event.at)
+
+    def on_resume(self, event: Event) -> None:
+        self._react(event, "resumed", ())
+        self._say("resumed", event.at)
+
+    def on_stop(self, event: Event) -> None:
+        state = self.state
+        if state.knot is not None:
+            self._drop_knot("interrupted")
+            state.queue.clear()
+        self._record_segment()
+        state.current = None
+        self._react(event, "session stopped", ())
+        self._say("stopped", event.at)
+        self._say("cold-water", event.at)
+
+    def on_tick(self, event: Event) -> None:
+        """Time passing is handled before every event; a tick is only a save point."""
+
+
+def target_band(step: Step | None) -> tuple[int, int]:
+    """How strong the receiver should feel it on 0-10: about 3-5 relaxing, 6-7 on a knot."""
+    return KNOT_BAND if step is not None and step.knot else RELAXING_BAND
+
+
+def sides_of(step: Step, atlas: Atlas) -> set[Side]:
+    return {atlas.region(r).side for r in step.regions} - {Side.MIDLINE}
+
+
+__all__ = ["DEEP_CONTACTS", "SessionEngine", "SessionOver", "target_band"]

@@ -1,0 +1,96 @@
+"""Engines for the store: durable SQLite settings and transactions that begin when we say so.
+
+SQLite connections get `foreign_keys=ON` (the cascades in `tables.py` depend on it),
+`journal_mode=WAL` (readers never block the writer) and `synchronous=FULL` (a commit has reached
+the disk when it returns, so a power cut after `append_event` loses nothing). Python's sqlite3
+driver begins transactions only before DML, which would autocommit each DDL statement of a
+migration; we switch that off and emit BEGIN ourselves (SQLAlchemy's documented recipe), so a
+migration is all or nothing and writers can ask for `BEGIN IMMEDIATE`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+
+# The execution option that picks the kind of BEGIN on SQLite: "DEFERRED" or "IMMEDIATE".
+SQLITE_BEGIN = "backrub_sqlite_begin"
+
+
+def is_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
+    if not is_sqlite(url):
+        return None
+    database = url.database or ""
+    if url.query.get("uri") in ("true", "1"):
+        if url.query.get("mode") == "memory" or "mode=memory" in database:
+            return None
+        database = database.removeprefix("file:").split("?", 1)[0]
+    if database in ("", ":memory:"):
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _begin_sqlite)
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def writer_engine(url: URL) -> Engine:
+    """The store's engine: pooled, and on SQLite durable and in charge of its transactions."""
+    engine = create_engine(url)
+    if is_sqlite(url):
+        event.listen(engine, "connect", _prepare_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def read_only_engine(url: URL) -> Engine:
+    """An engine that cannot change the database, for looking before touching anything.
+
+    A SQLite file is opened with `mode=ro`: no pragma runs, nothing is created or converted.
+    Other databases are only read from, and every transaction is rolled back.
+    """
+    path = sqlite_file(url)
+    if path is None:
+        return create_engine(url, poolclass=NullPool)
+    uri = f"{path.resolve().as_uri()}?{_read_only_mode(path)}"
+    return create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
+        poolclass=NullPool,
+    )
+
+
+def _read_only_mode(path: Path) -> str:
+    """`mode=ro`, or `immutable=1` for a WAL file that was closed cleanly.
+
+    Reading a WAL database, even with `mode=ro`, creates its `-wal` and `-shm` files when they
+    are missing, and they stay behind; a cleanly closed WAL database holds everything in the main
+    file, so it is read as immutable instead and no file appears. When a `-wal` file exists
+    (a writer is open, or one was killed) `mode=ro` reads it, so committed events are seen.
+    """
+    with path.open("rb") as file:
+        header = file.read(20)
+    wal_mode = len(header) == 20 and header[18] == 2
+    wal_file = path.with_name(path.name + "-wal")
+    return "immutable=1" if wal_mode and not wal_file.exists() else "mode=ro"

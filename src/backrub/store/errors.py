@@ -1,0 +1,9 @@
+"""The one error the store raises: a database that cannot be opened, read or written as asked."""
+
+from __future__ import annotations
+
+from backrub.errors import BackrubError
+
+
+class StoreError(BackrubError):
+    """A database problem worth a one-line message: refused, unknown, damaged or unreachable."""

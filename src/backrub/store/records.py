@@ -1,0 +1,41 @@
+"""What the store hands out: plain, frozen records, never ORM rows (those stay inside the store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+SessionStatus = Literal["running", "finished", "stopped"]
+EndStatus = Literal["finished", "stopped"]
+
+SESSION_STATUSES: tuple[SessionStatus, ...] = ("running", "finished", "stopped")
+END_STATUSES: tuple[EndStatus, ...] = ("finished", "stopped")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecord:
+    """A saved receiver: `data` holds the plan request fields to start from next time."""
+
+    id: int
+    name: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One massage session: its plan (`Plan.to_json()`), where it stands and how many events."""
+
+    id: str
+    profile_id: int | None
+    created_at: datetime
+    status: SessionStatus
+    ended_at: datetime | None
+    plan: dict[str, Any]
+    summary: dict[str, Any] | None
+    event_count: int
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"

@@ -1,0 +1,371 @@
+"""The Store: every database call in backrub goes through this one class.
+
+Writes are serialised (a lock in this process, `BEGIN IMMEDIATE` across processes on SQLite) and
+each public method is one transaction that has committed when it returns. That is what makes the
+event log crash-safe: the caller applies an event only after `append_event` returns, so a kill at
+any instant leaves either the event stored or nothing to undo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import ValidationError
+from sqlalchemy import URL, Engine, ScalarSelect, Select, func, make_url, select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from backrub.planner.plan import PLAN_SCHEMA
+from backrub.session.events import Event, EventKind
+from backrub.store.engine import SQLITE_BEGIN, sqlite_file, writer_engine
+from backrub.store.errors import StoreError
+from backrub.store.location import DATABASE_URL_VARIABLE, database_url
+from backrub.store.records import (
+    END_STATUSES,
+    SESSION_STATUSES,
+    EndStatus,
+    ProfileRecord,
+    SessionRecord,
+)
+from backrub.store.schema import head_revision, survey, upgrade
+from backrub.store.tables import NAME_LENGTH, EventRow, ProfileRow, SessionRow, utc_now
+
+MIN_PREFIX = 4
+_SESSION_ID = re.compile(r"[0-9a-f]{4,32}")
+
+
+class Store:
+    """Profiles, sessions and their events in one database (SQLite file or any SQLAlchemy URL).
+
+    Use `Store.open(...)`, preferably as a context manager; `close()` releases every connection.
+    """
+
+    def __init__(self, engine: Engine, location: str) -> None:
+        """Wrap an engine whose schema is already at head; `Store.open` is the way in."""
+        self.location = location
+        self._engine = engine
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        self._write_lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open the database at `url` (default: `location.database_url()`), upgrading its schema.
+
+        Refuses, with StoreError and without changing a byte, a database written by a newer
+        backrub, a file that is not a SQLite database or is damaged, and someone else's tables.
+        """
+        from_environment = url is None and bool(os.environ.get(DATABASE_URL_VARIABLE, "").strip())
+        parsed, location = _parse(
+            url if url is not None else database_url(),
+            DATABASE_URL_VARIABLE if from_environment else None,
+        )
+        try:
+            # Builds the dialect and loads the driver; connects to nothing yet.
+            engine = writer_engine(parsed)
+        except (ArgumentError, NoSuchModuleError, ImportError) as error:
+            raise StoreError(f"cannot use this database URL: {error}", where=location) from None
+        try:
+            if survey(parsed, location) != (head_revision(),):
+                upgrade(engine, location)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, location)
+
+    def close(self) -> None:
+        """Release every connection; the store cannot be used afterwards (closing twice is fine)."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.location!r})"
+
+    # Profiles
+
+    def create_profile(self, name: str, data: dict[str, Any]) -> int:
+        """Save a new receiver profile under a unique name; returns its id."""
+        name = _profile_name(name)
+        data = _json_object(data, "profile data")
+        with self._writing() as db:
+            if db.scalar(select(ProfileRow.id).where(ProfileRow.name == name)) is not None:
+                raise StoreError(f"a profile named {name!r} already exists", where=self.location)
+            row = ProfileRow(name=name, data=data)
+            db.add(row)
+            db.flush()
+            return row.id
+
+    def profile(self, id_or_name: int | str) -> ProfileRecord:
+        """The profile with this id (an int) or this name (a str)."""
+        with self._reading() as db:
+            if isinstance(id_or_name, int):
+                row = db.get(ProfileRow, id_or_name)
+            else:
+                row = db.scalar(select(ProfileRow).where(ProfileRow.name == id_or_name))
+            if row is None:
+                raise StoreError(f"no profile {id_or_name!r}", where=self.location)
+            return _profile_record(row)
+
+    def profiles(self) -> list[ProfileRecord]:
+        """Every profile, by name."""
+        with self._reading() as db:
+            rows = db.scalars(select(ProfileRow).order_by(ProfileRow.name, ProfileRow.id))
+            return [_profile_record(row) for row in rows]
+
+    def update_profile(self, profile_id: int, data: dict[str, Any]) -> None:
+        """Replace a profile's saved fields."""
+        data = _json_object(data, "profile data")
+        with self._writing() as db:
+            row = db.get(ProfileRow, profile_id, with_for_update=True)
+            if row is None:
+                raise StoreError(f"no profile {profile_id!r}", where=self.location)
+            row.data = data
+
+    # Sessions
+
+    def start_session(self, plan_json: dict[str, Any], profile_id: int | None = None) -> str:
+        """Record a new running session for this plan (`Plan.to_json()`); returns its id."""
+        plan_json = _json_object(plan_json, "the plan")
+        if plan_json.get("schema") != PLAN_SCHEMA:
+            raise StoreError(f'not a backrub plan (expected "schema": "{PLAN_SCHEMA}")')
+        session_id = uuid.uuid4().hex
+        with self._writing() as db:
+            if profile_id is not None and db.get(ProfileRow, profile_id) is None:
+                raise StoreError(f"no profile {profile_id!r}", where=self.location)
+            db.add(
+                SessionRow(id=session_id, profile_id=profile_id, status="running", plan=plan_json)
+            )
+        return session_id
+
+    def session(self, session_id: str) -> SessionRecord:
+        with self._reading() as db:
+            found = db.execute(_sessions_query().where(SessionRow.id == session_id)).first()
+            if found is None:
+                raise StoreError(f"no session {session_id!r}", where=self.location)
+            return _session_record(found[0], found[1])
+
+    def find_session(self, prefix: str) -> SessionRecord:
+        """The one session whose id starts with `prefix` (at least 4 characters)."""
+        wanted = prefix.strip().lower()
+        if len(wanted) < MIN_PREFIX:
+            raise StoreError(
+                f"{prefix!r} is too short; give at least {MIN_PREFIX} characters of a session id"
+            )
+        if not _SESSION_ID.fullmatch(wanted):
+            raise StoreError(f"{prefix!r} is not a session id (up to 32 characters 0-9, a-f)")
+        with self._reading() as db:
+            ids = db.scalars(
+                select(SessionRow.id)
+                .where(SessionRow.id.startswith(wanted, autoescape=True))
+                .order_by(SessionRow.id)
+                .limit(4)
+            ).all()
+        if not ids:
+            raise StoreError(f"no session id starts with {wanted!r}", where=self.location)
+        if len(ids) > 1:
+            shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+            raise StoreError(
+                f"{wanted!r} matches more than one session ({shown}); give more of the id",
+                where=self.location,
+            )
+        return self.session(ids[0])
+
+    def sessions(self, limit: int = 50) -> list[SessionRecord]:
+        """The latest sessions, newest first."""
+        if limit < 1:
+            raise StoreError(f"limit {limit} is out of range; expected at least 1")
+        query = _sessions_query().order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+        with self._reading() as db:
+            return [_session_record(row, count) for row, count in db.execute(query.limit(limit))]
+
+    def last_unfinished(self) -> SessionRecord | None:
+        """The newest session still running (to offer to resume it), or None."""
+        query = (
+            _sessions_query()
+            .where(SessionRow.status == "running")
+            .order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+            .limit(1)
+        )
+        with self._reading() as db:
+            found = db.execute(query).first()
+            return None if found is None else _session_record(found[0], found[1])
+
+    def end_session(self, session_id: str, status: EndStatus, summary: dict[str, Any]) -> None:
+        """Mark a running session finished or stopped, with its summary; it takes no more events."""
+        if status not in END_STATUSES:
+            raise StoreError(f"{status!r} is not how a session ends; expected finished or stopped")
+        summary = _json_object(summary, "the summary")
+        with self._writing() as db:
+            row = self._running_session(db, session_id)
+            row.status = status
+            row.ended_at = utc_now()
+            row.summary = summary
+
+    # Events
+
+    def append_event(self, session_id: str, event: Event) -> int:
+        """Store the next event of a running session; it is committed when this returns.
+
+        Returns the event's sequence number, 1 for the first. Apply the event only afterwards.
+        """
+        if not isinstance(event, Event):
+            raise TypeError(f"expected an Event, got {type(event).__name__}")
+        with self._writing() as db:
+            self._running_session(db, session_id)
+            last = db.scalar(
+                select(func.max(EventRow.seq)).where(EventRow.session_id == session_id)
+            )
+            seq = (last or 0) + 1
+            db.add(
+                EventRow(
+                    session_id=session_id,
+                    seq=seq,
+                    at=event.at,
+                    kind=event.kind.value,
+                    region=event.region,
+                    value=event.value,
+                )
+            )
+        return seq
+
+    def events(self, session_id: str) -> list[Event]:
+        """A session's events in the order they were appended."""
+        with self._reading() as db:
+            if db.get(SessionRow, session_id) is None:
+                raise StoreError(f"no session {session_id!r}", where=self.location)
+            rows = db.scalars(
+                select(EventRow).where(EventRow.session_id == session_id).order_by(EventRow.seq)
+            ).all()
+            return [self._event(row) for row in rows]
+
+    # Private helpers
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        self._check_open()
+        try:
+            with Session(self._engine) as db:
+                yield db
+        except SQLAlchemyError as error:
+            raise self._failed(error) from error
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One write transaction, committed on a normal exit, rolled back on any error."""
+        self._check_open()
+        try:
+            with self._write_lock, Session(self._writer) as db, db.begin():
+                yield db
+        except SQLAlchemyError as error:
+            raise self._failed(error) from error
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the store is closed", where=self.location)
+
+    def _failed(self, error: SQLAlchemyError) -> StoreError:
+        reason = getattr(error, "orig", None) or str(error).split("\n", 1)[0]
+        return StoreError(f"database error: {reason}", where=self.location)
+
+    def _running_session(self, db: Session, session_id: str) -> SessionRow:
+        row = db.get(SessionRow, session_id, with_for_update=True)
+        if row is None:
+            raise StoreError(f"no session {session_id!r}", where=self.location)
+        if row.status != "running":
+            raise StoreError(
+                f"session {session_id} is {row.status}; it takes no more events or endings",
+                where=self.location,
+            )
+        return row
+
+    def _event(self, row: EventRow) -> Event:
+        try:
+            return Event(at=row.at, kind=EventKind(row.kind), region=row.region, value=row.value)
+        except (ValueError, ValidationError) as error:
+            first = str(error).splitlines()[-1].strip()
+            raise StoreError(
+                f"event {row.seq} of session {row.session_id} cannot be read: {first}",
+                where=self.location,
+            ) from None
+
+
+def _parse(url: str, source: str | None) -> tuple[URL, str]:
+    """The URL, and how to name it in messages: the file's path, or the URL without password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"{url!r} is not a database URL", where=source) from None
+    path = sqlite_file(parsed)
+    return parsed, str(path) if path is not None else parsed.render_as_string(hide_password=True)
+
+
+def _profile_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned:
+        raise StoreError("a profile needs a name")
+    if len(cleaned) > NAME_LENGTH:
+        raise StoreError(f"a profile name has at most {NAME_LENGTH} characters")
+    return cleaned
+
+
+def _json_object(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """Refuse now, with a clear message, what the JSON column would refuse at commit."""
+    if not isinstance(value, dict):
+        raise StoreError(f"{what} must be a JSON object, not {type(value).__name__}")
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise StoreError(f"{what} cannot be stored as JSON: {error}") from None
+    return value
+
+
+def _event_count() -> ScalarSelect[int]:
+    return (
+        select(func.count(EventRow.id))
+        .where(EventRow.session_id == SessionRow.id)
+        .correlate(SessionRow)
+        .scalar_subquery()
+    )
+
+
+def _sessions_query() -> Select[SessionRow, int]:
+    return select(SessionRow, _event_count())
+
+
+def _profile_record(row: ProfileRow) -> ProfileRecord:
+    return ProfileRecord(id=row.id, name=row.name, created_at=row.created_at, data=row.data)
+
+
+def _session_record(row: SessionRow, event_count: int) -> SessionRecord:
+    if row.status not in SESSION_STATUSES:
+        raise StoreError(f"session {row.id} has an unknown status {row.status!r}")
+    return SessionRecord(
+        id=row.id,
+        profile_id=row.profile_id,
+        created_at=row.created_at,
+        status=row.status,
+        ended_at=row.ended_at,
+        plan=row.plan,
+        summary=row.summary,
+        event_count=event_count,
+    )

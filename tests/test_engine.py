@@ -1,0 +1,330 @@
+"""The live engine, one reaction at a time, as the giver would see it happen."""
+
+from __future__ import annotations
+
+import pytest
+
+from backrub.atlas import default_atlas
+from backrub.errors import BackrubError
+from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, Technique
+from backrub.planner import Plan, PlanRequest, make_plan
+from backrub.session import Event, EventKind, SessionEngine, SessionOver, SessionStatus
+from backrub.session.balance import side_seconds
+from backrub.session.view import view_of
+
+ATLAS = default_atlas()
+
+
+def plan_of(**fields: object) -> Plan:
+    return make_plan(PlanRequest.model_validate({"minutes": 20, **fields}))
+
+
+def at_step(engine: SessionEngine, prefix: str) -> float:
+    """Advance until a step whose id starts with `prefix` is under way; return the time."""
+    clock = engine.state.clock
+    while engine.state.current is not None and not engine.state.current.id.startswith(prefix):
+        clock += 1
+        engine.advance(clock)
+    assert engine.state.current is not None, f"never reached {prefix}"
+    clock += 2
+    engine.advance(clock)
+    return clock
+
+
+def send(engine: SessionEngine, at: float, kind: str, **fields: object) -> list[str]:
+    return [cue.key for cue in engine.apply(Event(at=at, kind=EventKind(kind), **fields))]
+
+
+def reactions(engine: SessionEngine, kind: str) -> list[tuple[str, ...]]:
+    return [r.method_ids for r in engine.state.reactions if r.event == kind]
+
+
+def test_the_session_starts_with_the_setting_and_the_first_step() -> None:
+    engine = SessionEngine(plan_of())
+    assert engine.state.current is not None
+    assert engine.state.current.id == "opening.compressions"
+    keys = [cue.key for cue in engine.state.cues]
+    assert keys[:2] == ["setting", "step"]
+
+
+def test_ticklish_first_adds_one_level_of_pressure_l1() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    before = engine.state.current.pressure  # type: ignore[union-attr]
+    keys = send(engine, t, "ticklish")
+    assert engine.state.current.pressure == before + 1  # type: ignore[union-attr]
+    assert "tickle-more" in keys
+    assert reactions(engine, "ticklish") == [("L1",)]
+
+
+def test_ticklish_again_moves_on_and_comes_back_later_in_the_same_phase_l1() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "ticklish")
+    keys = send(engine, t + 1, "ticklish")
+    assert "tickle-move-on" in keys
+    assert engine.state.current.id != "upper-back.heel-circles.left"  # type: ignore[union-attr]
+    queued = [s.id for s in engine.state.queue]
+    back = queued.index("upper-back.heel-circles.left")
+    assert all(s.phase is PhaseKind.UPPER_BACK for s in engine.state.queue[:back])
+    assert engine.state.queue[back + 1].phase is not PhaseKind.UPPER_BACK
+    at_step(engine, "upper-back.heel-circles.left")
+    assert "tickle-return" in [c.key for c in engine.state.cues]
+
+
+def test_pain_takes_two_levels_off_then_pain_again_leaves_the_region_for_good() -> None:
+    engine = SessionEngine(plan_of(pressure=5))
+    t = at_step(engine, "upper-back.heel-circles.left")
+    before = int(engine.state.current.pressure)  # type: ignore[union-attr]
+    send(engine, t, "pain")
+    assert int(engine.state.current.pressure) == before - 2  # type: ignore[union-attr]
+    keys = send(engine, t + 1, "pain")
+    assert "pain-leave" in keys
+    assert "middle-trapezius-left" in engine.state.excluded
+    engine.advance(10_000)
+    late = [s for s in engine.state.timeline if s.start > t + 1]
+    assert not any("middle-trapezius-left" in s.step.regions for s in late)
+
+
+def test_headache_during_upper_trapezius_work_ends_it_for_the_session_x4() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.knead-traps.left")
+    keys = send(engine, t, "headache")
+    assert "headache-stop" in keys
+    assert reactions(engine, "headache") == [("X4", "U4")]
+    current = engine.state.current
+    assert current is not None
+    assert not any(ATLAS.region(r).base == "upper-trapezius" for r in current.regions)
+    engine.advance(10_000)
+    for segment in engine.state.timeline:
+        on_trapezius = any(ATLAS.region(r).base == "upper-trapezius" for r in segment.step.regions)
+        if segment.start >= engine.state.trapezius_stopped_at:  # type: ignore[operator]
+            assert not on_trapezius or segment.step.technique is Technique.SWEEP
+
+
+def test_nausea_during_upper_trapezius_work_does_the_same() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.knead-traps.right")
+    send(engine, t, "nausea")
+    assert engine.state.upper_trapezius_stopped
+
+
+def test_nausea_elsewhere_pauses_the_session() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "lower-back")
+    keys = send(engine, t, "nausea")
+    assert engine.status is SessionStatus.PAUSED and "nausea-pause" in keys
+
+
+def test_knot_ladder_climbs_heel_knuckles_forearm_then_asks_before_the_elbow_u6_u7() -> None:
+    engine = SessionEngine(plan_of(minutes=40))
+    t = at_step(engine, "upper-back.heel-circles.left")
+    keys = send(engine, t, "knot")
+    assert "knot-found" in keys
+    contacts = [engine.state.current.contact]  # type: ignore[union-attr]
+    send(engine, t + 20, "still-tight")
+    contacts.append(engine.state.current.contact)  # type: ignore[union-attr]
+    send(engine, t + 40, "still-tight")
+    contacts.append(engine.state.current.contact)  # type: ignore[union-attr]
+    assert contacts == [Contact.HEEL_OF_HAND, Contact.KNUCKLES, Contact.FOREARM]
+    keys = send(engine, t + 60, "still-tight")
+    assert "elbow-ask" in keys
+    assert engine.state.current.contact is Contact.FOREARM  # type: ignore[union-attr]
+    assert view_of(engine).asking_elbow
+    send(engine, t + 65, "accept-elbow")
+    elbow = engine.state.current
+    assert elbow is not None and elbow.contact is Contact.ELBOW
+    assert elbow.pressure == PressureLevel.FIRM and elbow.consent
+    send(engine, t + 70, "more")
+    assert engine.state.current.pressure == PressureLevel.DEEP  # type: ignore[union-attr]
+
+
+def test_declining_the_elbow_keeps_the_forearm() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    for offset in (10, 20, 30):
+        send(engine, t + offset, "still-tight")
+    send(engine, t + 35, "decline-elbow")
+    engine.advance(t + 300)
+    assert not any(s.step.contact is Contact.ELBOW for s in engine.state.timeline)
+
+
+def test_knot_work_is_bounded_near_two_minutes_then_mild_rubbing_u8_u9() -> None:
+    engine = SessionEngine(plan_of(minutes=40))
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    engine.advance(t + 400)
+    knot = [s for s in engine.state.timeline if s.step.knot]
+    assert sum(s.step.seconds for s in knot) == pytest.approx(120)
+    after = engine.state.timeline[engine.state.timeline.index(knot[-1]) + 1].step
+    assert after.technique is Technique.MILD_RUBBING and 30 <= after.seconds <= 60
+    assert engine.state.knots[0].outcome == "bounded"
+
+
+def test_released_gives_mild_rubbing_then_the_plan_resumes() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    keys = send(engine, t, "knot")
+    keys = send(engine, t + 30, "released")
+    assert "knot-released" in keys
+    assert engine.state.current.technique is Technique.MILD_RUBBING  # type: ignore[union-attr]
+    engine.advance(t + 30 + 45 + 1)
+    ids = [s.id for s in engine.state.queue] + [engine.state.current.id]  # type: ignore[union-attr]
+    assert "upper-back.heel-circles.left" in ids
+    assert engine.state.knots[0].outcome == "released"
+
+
+def test_knot_time_on_one_side_is_evened_out_on_the_other_b1() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    send(engine, t + 40, "released")
+    engine.advance(t + 40 + 46)
+    following = [s for s in engine.state.queue if s.id.startswith("even-knot")]
+    current = engine.state.current
+    evened = [*following, *([current] if current and current.id.startswith("even") else [])]
+    assert [s.regions for s in evened] == [("middle-trapezius-right",)]
+    knot_time = sum(
+        s.step.seconds for s in engine.state.timeline if s.step.id.startswith("knot-1.")
+    )
+    assert evened[0].seconds == pytest.approx(knot_time, abs=1)
+    engine.advance(10_000)
+    totals = side_seconds([s.step for s in engine.state.timeline], ATLAS)
+    assert abs(totals["left"] - totals["right"]) <= 0.1 * max(totals.values())  # type: ignore[index]
+
+
+def test_cough_during_percussion_only_reassures_c3() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "closing.percussion")
+    before = engine.state.current
+    keys = send(engine, t, "cough")
+    assert keys == ["cough"]
+    assert engine.state.current == before
+    assert reactions(engine, "cough") == [("C3",)]
+
+
+def test_more_and_less_move_one_level_within_the_contacts_range() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    start = int(engine.state.current.pressure)  # type: ignore[union-attr]
+    send(engine, t, "less")
+    assert int(engine.state.current.pressure) == start - 1  # type: ignore[union-attr]
+    send(engine, t + 1, "more")
+    send(engine, t + 2, "more")
+    assert int(engine.state.current.pressure) == start + 1  # type: ignore[union-attr]
+    send(engine, t + 3, "more")
+    current = engine.state.current
+    assert current is not None and int(current.pressure) <= 4  # heel of hand stops at firm
+
+
+def test_more_on_the_neck_stops_at_light_x3() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "neck.knead-neck.left")
+    for offset in range(4):
+        send(engine, t + offset, "more")
+    assert engine.state.current.pressure <= PressureLevel.LIGHT  # type: ignore[union-attr]
+    assert "at-limit" in [c.key for c in engine.state.cues]
+
+
+def test_more_at_the_top_of_a_rung_climbs_the_ladder() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    send(engine, t + 1, "more")  # heel of hand 3 -> 4, its top
+    send(engine, t + 2, "more")
+    assert engine.state.current.contact is Contact.KNUCKLES  # type: ignore[union-attr]
+
+
+def test_felt_steers_toward_the_band_and_eight_is_too_much() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.heel-circles.left")
+    start = int(engine.state.current.pressure)  # type: ignore[union-attr]
+    send(engine, t, "felt", value=2)
+    assert int(engine.state.current.pressure) == start + 1  # type: ignore[union-attr]
+    keys = send(engine, t + 1, "felt", value=4)
+    assert "just-right" in keys
+    keys = send(engine, t + 2, "felt", value=8)
+    assert "too-much" in keys
+    assert int(engine.state.current.pressure) == start  # type: ignore[union-attr]
+    assert view_of(engine).step.target_band == (3, 5)  # type: ignore[union-attr]
+
+
+def test_skip_pause_resume_and_the_budget() -> None:
+    engine = SessionEngine(plan_of(minutes=10))
+    send(engine, 5, "skip")
+    assert engine.state.current.id != "opening.compressions"  # type: ignore[union-attr]
+    send(engine, 20, "pause")
+    engine.advance(500)
+    assert engine.state.worked == pytest.approx(20)
+    send(engine, 500, "resume")
+    engine.advance(5_000)
+    assert engine.status is SessionStatus.FINISHED
+    assert engine.state.worked <= 600 * 1.02
+    closing = [s.step.technique for s in engine.state.timeline if s.step.phase is PhaseKind.CLOSING]
+    assert closing[-1] is Technique.SWEEP
+
+
+def test_stop_ends_the_session_and_refuses_later_events() -> None:
+    engine = SessionEngine(plan_of())
+    keys = send(engine, 30, "stop")
+    assert engine.status is SessionStatus.STOPPED
+    assert "cold-water" in keys
+    with pytest.raises(SessionOver):
+        send(engine, 31, "more")
+
+
+def test_finished_session_says_cold_water_and_swap_roles_g3_g4() -> None:
+    engine = SessionEngine(plan_of(minutes=5))
+    keys = [c.key for c in engine.advance(1_000)]
+    assert engine.status is SessionStatus.FINISHED
+    assert {"finished", "cold-water", "swap-roles"} <= set(keys)
+
+
+def test_long_sessions_remind_the_giver_to_drink_g2() -> None:
+    engine = SessionEngine(plan_of(minutes=40))
+    keys = [c.key for c in engine.advance(40 * 60)]
+    assert "water" in keys
+
+
+def test_check_ins_come_during_upper_trapezius_work_u4() -> None:
+    engine = SessionEngine(plan_of(minutes=40))
+    at_step(engine, "upper-back.knead-traps.left")
+    assert engine.state.cues[-1].key in ("check-in", "step")
+    assert "check-in" in [c.key for c in engine.state.cues]
+
+
+def test_events_out_of_order_are_refused() -> None:
+    engine = SessionEngine(plan_of())
+    send(engine, 50, "more")
+    with pytest.raises(BackrubError, match="before the last one"):
+        send(engine, 40, "less")
+
+
+def test_a_knot_on_bone_is_not_worked_x1() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back")
+    keys = send(engine, t, "knot", region="spine")
+    assert "bone" in keys and engine.state.knot is None
+
+
+def test_a_knot_on_the_neck_gets_gentle_circles_only() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "neck.knead-neck.left")
+    send(engine, t, "knot")
+    current = engine.state.current
+    assert current is not None and not current.knot
+    assert current.pressure <= PressureLevel.LIGHT and current.contact is Contact.FINGERTIPS
+
+
+def test_replay_rebuilds_the_same_state() -> None:
+    plan = plan_of(trouble_spots=["teres-left"])
+    events = [
+        Event(at=10, kind=EventKind.MORE),
+        Event(at=200, kind=EventKind.KNOT),
+        Event(at=230, kind=EventKind.STILL_TIGHT),
+        Event(at=400, kind=EventKind.TICKLISH),
+    ]
+    first = SessionEngine.replay(plan, events)
+    second = SessionEngine.replay(plan, events)
+    assert first.state == second.state

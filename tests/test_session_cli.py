@@ -1,0 +1,197 @@
+"""`backrub simulate`, `history` and `show` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backrub.planner import PlanRequest, make_plan
+from backrub.session import Event, EventKind, SessionEngine
+from backrub.session.summary import summarize
+from backrub.store import Store
+from tests.conftest import RunBackrub
+
+
+@pytest.fixture
+def plan_file(tmp_path: Path) -> Path:
+    path = tmp_path / "plan.json"
+    plan = make_plan(PlanRequest(minutes=20, trouble_spots=("teres-left",)))
+    path.write_text(json.dumps(plan.to_json()), encoding="utf-8")
+    return path
+
+
+def write_events(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_simulate_prints_the_timeline_and_every_reaction_with_its_method_id(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path
+) -> None:
+    events = write_events(
+        tmp_path,
+        '{"at": 5, "kind": "more"}',
+        '{"at": 400, "kind": "knot", "region": "middle-trapezius-right"}',
+        '{"at": 430, "kind": "still-tight"}',
+        '{"at": 460, "kind": "released"}',
+        '{"at": 1150, "kind": "cough"}',
+    )
+    result = run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["schema"] == "backrub.simulation" and data["version"] == 1
+    assert data["status"] == "finished"
+    for row in data["timeline"]:
+        assert {"start", "end", "regions", "side", "technique", "contact", "pressure"} <= set(row)
+    assert data["timeline"][-1]["technique"] == "sweep"
+    ids = {event["event"]: event["method_ids"] for event in data["reactions"]}
+    assert "U6" in ids["still-tight"] and "U9" in ids["released"]
+    assert data["summary"]["knots"][0]["outcome"] == "released"
+    table = run_backrub("simulate", "--plan", str(plan_file), "--events", str(events))
+    assert table.returncode == 0 and "Reactions" in table.stdout and "U9" in table.stdout
+
+
+def test_simulate_gives_the_same_timeline_as_the_engine(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path
+) -> None:
+    events = write_events(
+        tmp_path, '{"at": 100, "kind": "ticklish"}', '{"at": 101, "kind": "ticklish"}'
+    )
+    data = json.loads(
+        run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json").stdout
+    )
+    from backrub.planner import Plan
+
+    engine = SessionEngine.replay(
+        Plan.from_json(json.loads(plan_file.read_text())),
+        [Event(at=100, kind=EventKind.TICKLISH), Event(at=101, kind=EventKind.TICKLISH)],
+    )
+    engine.advance(engine.state.clock + engine.budget * 3)
+    assert len(data["timeline"]) == len(engine.state.timeline)
+    assert data["worked_seconds"] == round(engine.state.worked, 1)
+
+
+@pytest.mark.parametrize(
+    ("line", "fragments"),
+    [
+        ('{"at": 5, "kind": "wiggle"}', ["line 2", "kind", "more"]),
+        ('{"at": 5, "kind": "more"', ["line 2", "bad JSON"]),
+        ('{"at": -1, "kind": "more"}', ["line 2", "at"]),
+        ('{"at": 5, "kind": "felt"}', ["line 2", "0 to 10"]),
+        ('{"at": 5, "kind": "knot", "region": "elbow-pit"}', ["event 2", "elbow-pit"]),
+        ('{"at": 1, "kind": "less"}', ["event 2", "before the last one"]),
+    ],
+)
+def test_bad_events_name_the_line_and_exit_2(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path, line: str, fragments: list[str]
+) -> None:
+    events = write_events(tmp_path, '{"at": 3, "kind": "more"}', line)
+    result = run_backrub("simulate", "--plan", str(plan_file), "--events", str(events))
+    assert result.returncode == 2, result.stdout
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_simulate_refuses_a_file_that_is_not_a_plan(
+    run_backrub: RunBackrub, tmp_path: Path
+) -> None:
+    not_plan = tmp_path / "x.json"
+    not_plan.write_text('{"hello": 1}', encoding="utf-8")
+    events = write_events(tmp_path, '{"at": 1, "kind": "more"}')
+    result = run_backrub("simulate", "--plan", str(not_plan), "--events", str(events))
+    assert result.returncode == 2 and "not a backrub plan" in result.stderr
+
+
+def test_events_after_the_end_are_listed_not_run(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path
+) -> None:
+    events = write_events(tmp_path, '{"at": 10, "kind": "stop"}', '{"at": 20, "kind": "more"}')
+    data = json.loads(
+        run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json").stdout
+    )
+    assert data["status"] == "stopped"
+    assert data["refused_events"][0]["kind"] == "more"
+
+
+def stored_session(database: Path, events: list[Event], *, end: bool) -> str:
+    plan = make_plan(PlanRequest(minutes=10))
+    with Store.open(f"sqlite:///{database}") as store:
+        session_id = store.start_session(plan.to_json())
+        engine = SessionEngine(plan)
+        for item in events:
+            store.append_event(session_id, item)
+            engine.apply(item)
+        if end:
+            engine.advance(10_000)
+            store.end_session(session_id, "finished", summarize(engine))
+    return session_id
+
+
+def run_with_database(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BACKRUB_DATABASE_URL": f"sqlite:///{database}", "COLUMNS": "160"}
+    return subprocess.run(
+        [sys.executable, "-m", "backrub", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_history_and_show(tmp_path: Path) -> None:
+    database = tmp_path / "h.sqlite3"
+    finished = stored_session(database, [Event(at=30, kind=EventKind.MORE)], end=True)
+    running = stored_session(database, [Event(at=5, kind=EventKind.PAIN)], end=False)
+    listing = json.loads(run_with_database(database, "history", "--json").stdout)
+    assert [s["id"] for s in listing["sessions"]] == [running, finished]
+    assert listing["sessions"][1]["status"] == "finished"
+    table = run_with_database(database, "history")
+    assert finished[:8] in table.stdout and running[:8] in table.stdout
+    shown = json.loads(run_with_database(database, "show", finished[:6], "--json").stdout)
+    assert shown["id"] == finished
+    summary = shown["summary"]
+    assert summary["per_side_seconds"]["left"] == pytest.approx(
+        summary["per_side_seconds"]["right"], rel=0.1
+    )
+    assert "upper-trapezius-left" in summary["regions"]
+    open_one = json.loads(run_with_database(database, "show", running, "--json").stdout)
+    assert open_one["status"] == "running" and open_one["summary"]["worked_seconds"] == 5.0
+    text = run_with_database(database, "show", finished)
+    assert "Time per region" in text.stdout
+
+
+def test_show_unknown_session_is_a_clear_error(tmp_path: Path) -> None:
+    database = tmp_path / "h.sqlite3"
+    stored_session(database, [], end=True)
+    result = run_with_database(database, "show", "ffffffff")
+    assert result.returncode == 2 and "ffffffff" in result.stderr
+
+
+def test_history_on_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    database = tmp_path / "new.sqlite3"
+    stored_session(database, [], end=True)
+    import sqlite3
+
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    before = database.read_bytes()
+    result = run_with_database(database, "history")
+    assert result.returncode == 2 and "newer version" in result.stderr
+    assert database.read_bytes() == before
+
+
+def test_history_on_a_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
+    database = tmp_path / "bad.sqlite3"
+    database.write_bytes(b"not a database at all" * 100)
+    result = run_with_database(database, "history")
+    assert result.returncode == 2
+    assert "damaged" in result.stderr or "not a backrub database" in result.stderr
+    assert database.read_bytes() == b"not a database at all" * 100
