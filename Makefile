@@ -40,6 +40,7 @@ unit: install
 
 bench: install
 	$(PY) bench/bench_planner.py
+	$(PY) bench/bench_session.py
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import termios
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -93,6 +94,26 @@ def press(child: pexpect.spawn, key: str, *shown: str) -> None:
         expect_shown(child, text)
 
 
+def opening_steps(minutes: int) -> int:
+    plan = make_plan(build_request(None, {"minutes": minutes}))
+    return sum(1 for step in plan.steps if step.phase.value == "opening")
+
+
+def find_a_knot_in_the_warm_up(child: pexpect.spawn, minutes: int) -> None:
+    """`k` during the warm-up notes the knot (O1); skipping to the end of the warm-up starts it."""
+    press(child, "k", "worked after the warm-up")
+    for _ in range(opening_steps(minutes)):
+        # One skip at a time, as a person would, until the warm-up is over and the knot starts
+        # (a warm-up step may also end by itself between two keys).
+        press(child, "j")
+        try:
+            child.expect(on_screen("knot ladder on"), timeout=1.5)
+            return
+        except pexpect.TIMEOUT:
+            continue
+    raise AssertionError("the knot found in the warm-up never started")
+
+
 def first_cue(minutes: int) -> str:
     plan = make_plan(build_request(None, {"minutes": minutes}))
     return plan.steps[0].cue
@@ -116,7 +137,7 @@ def test_keys_change_the_step_and_stopping_logs_exactly_the_keys(
     expect_shown(child, first_cue(10)[:30])
     expect_shown(child, LEGEND)
     press(child, "m", "firmer: pressure 3")
-    press(child, "k", "knot ladder on", "heel of the hand")
+    find_a_knot_in_the_warm_up(child, 10)
     press(child, "s", "up to knuckles", "with knuckles")
     press(child, "7", "felt 7: in the band 6-7")
     press(child, " ", "PAUSED", "Paused. Hands off")
@@ -141,6 +162,7 @@ def test_keys_change_the_step_and_stopping_logs_exactly_the_keys(
     assert pressed(events) == [
         ("more", None),
         ("knot", None),
+        *[("skip", None)] * opening_steps(10),
         ("still-tight", None),
         ("felt", 7),
         ("pause", None),
@@ -205,7 +227,7 @@ def test_a_killed_guide_loses_nothing_and_resumes_at_the_same_step(
     child = spawn("--minutes", "10")
     expect_shown(child, LEGEND)
     press(child, "m", "firmer: pressure 3")
-    press(child, "k", "knot ladder on")
+    find_a_knot_in_the_warm_up(child, 10)
     press(child, "s", "up to knuckles")
     press(child, "l", "lighter: pressure 3")
     child.kill(signal.SIGKILL)
@@ -220,6 +242,7 @@ def test_a_killed_guide_loses_nothing_and_resumes_at_the_same_step(
     assert pressed(events) == [
         ("more", None),
         ("knot", None),
+        *[("skip", None)] * opening_steps(10),
         ("still-tight", None),
         ("less", None),
     ]
@@ -246,17 +269,22 @@ def test_a_killed_guide_loses_nothing_and_resumes_at_the_same_step(
     assert store_for(tmp_path).last_unfinished() is None
 
 
-def test_sigterm_restores_the_terminal_and_leaves_the_session_resumable(
-    spawn: Spawn, tmp_path: Path
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_restores_the_terminal_and_leaves_the_session_resumable(
+    spawn: Spawn, tmp_path: Path, number: signal.Signals
 ) -> None:
     child = spawn("--minutes", "10")
     expect_shown(child, LEGEND)
     press(child, "m", "firmer: pressure 3")
-    child.kill(signal.SIGTERM)
+    assert not termios.tcgetattr(child.child_fd)[3] & termios.ICANON  # keys come one by one
+    child.kill(number)
     expect_shown(child, "--resume")
     child.expect(pexpect.EOF)
+    # On Linux the master side reads the terminal's settings: lines and echo are back.
+    lflag = termios.tcgetattr(child.child_fd)[3]
+    assert lflag & termios.ICANON and lflag & termios.ECHO
     child.close()
-    assert child.exitstatus == 128 + signal.SIGTERM
+    assert child.exitstatus == 128 + number
 
     with store_for(tmp_path) as store:
         record = store.last_unfinished()
@@ -341,12 +369,15 @@ def test_the_screen_fits_the_terminal_with_the_legend_whole(width: int, height: 
     plan = make_plan(build_request(None, {"minutes": 10}))
     engine = SessionEngine(plan)
     states = [[]]
+    # Past the warm-up first: a knot found during it waits until it is over (O1, O4).
+    skips = [Event(at=1, kind=EventKind.SKIP)] * opening_steps(10)
     states.append(
         [
-            Event(at=1, kind=EventKind.KNOT),
-            Event(at=2, kind=EventKind.STILL_TIGHT),
+            *skips,
+            Event(at=2, kind=EventKind.KNOT, region="middle-trapezius-left"),
             Event(at=3, kind=EventKind.STILL_TIGHT),
             Event(at=4, kind=EventKind.STILL_TIGHT),
+            Event(at=5, kind=EventKind.STILL_TIGHT),
         ]
     )
     states.append([Event(at=1, kind=EventKind.PAUSE)])

@@ -7,21 +7,23 @@ nothing, and `--resume` replays the log to the same step.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress_bar import ProgressBar
@@ -44,7 +46,11 @@ from backrub.safety.screening import parse_local_problem
 from backrub.session import Cue, Event, EventKind, SessionEngine, SessionStatus
 from backrub.session.summary import summarize
 from backrub.session.view import SessionView, StepView, view_of
-from backrub.store import EndStatus, Store
+
+if TYPE_CHECKING:
+    # The store pulls in SQLAlchemy and Alembic; commands that need it import it when run,
+    # so `backrub plan` and friends start quickly.
+    from backrub.store import EndStatus, Store
 
 # Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
@@ -93,6 +99,11 @@ LEGEND = (
 )  # fmt: skip
 
 HERE_STYLE = "bold bright_green"
+MIN_MAP_ROWS = 7
+MAX_MAP_ROWS = 25
+MAX_TEXT_WIDTH = 90  # longer lines are hard to read at a glance
+# Measures wrapped text for the layout; never prints.
+_MEASURE = Console(file=io.StringIO(), width=400, color_system=None)
 CALM = "grey70"
 
 
@@ -179,7 +190,13 @@ def guide(
         bool, typer.Option("--speak", help="Also say each cue aloud (needs espeak-ng).")
     ] = False,
 ) -> int:
-    """Guide a session live: the step, where and how firm, with single-key feedback."""
+    """Guide a session live: the step, where and how firm, with single-key feedback.
+
+    Keys, no Enter: m more, l less, 0-9 or + how it feels, t ticklish, o ouch,
+    h headache, n nausea, c cough, k knot here, s still tight, r released,
+    y/d elbow yes/no, j skip, space pause or resume, q stop.
+    Each key is saved before it takes effect: after a crash, --resume goes on.
+    """
     # Refusals that need nothing else come first, before the store is touched.
     espeak = find_espeak() if speak else None
     speed = _speed()
@@ -213,11 +230,15 @@ def guide(
     if plan is not None and plan.status is PlanStatus.REFUSED:
         show_plan(plan, Console())
         return EXIT_REFUSED
+    if sys.platform == "win32":
+        raise BackrubError("backrub guide needs a Linux or macOS terminal; on Windows, use WSL")
     if not is_interactive(sys.stdin, sys.stdout):
         raise BackrubError(
             "backrub guide needs a terminal to read keys from; for scripted feedback use "
             "`backrub simulate --plan PLAN.json --events EVENTS.jsonl`"
         )
+    from backrub.store import Store
+
     with Store.open() as store:
         if plan is None:
             session = _resume(store)
@@ -236,11 +257,12 @@ def guide(
         ended_by = runner.run()
         if ended_by is not None:
             name = signal.Signals(ended_by).name
-            print(
-                f"backrub: the guide was ended by {name}; every event is saved, "
-                "`backrub guide --resume` continues",
-                file=sys.stderr,
-            )
+            with contextlib.suppress(OSError):  # after a hang-up nobody may be reading
+                print(
+                    f"backrub: the guide was ended by {name}; every event is saved, "
+                    "`backrub guide --resume` continues",
+                    file=sys.stderr,
+                )
             return 128 + ended_by
         _show_summary(session, console)
         if speaker is not None:
@@ -349,7 +371,27 @@ class _Guide:
     def run(self) -> int | None:
         """Guide until the session ends (None), or until a signal ends the guide (its number)."""
         if self.speaker is not None:
-            self.speaker.say(cue.text for cue in self.engine.state.cues[-2:])
+            current = self.engine.state.current
+            if self.session.resumed:
+                self.speaker.say(["Resuming.", current.cue if current is not None else ""])
+            else:
+                self.speaker.say(cue.text for cue in self.engine.state.cues[-2:])
+        try:
+            self._loop()
+        except OSError:
+            if self.signalled != signal.SIGHUP:
+                raise  # after a hang-up the terminal is gone, and writing to it fails
+        if self.signalled is not None:
+            if self.speaker is not None:
+                self.speaker.close()
+            return self.signalled
+        ending: EndStatus = (
+            "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
+        )
+        self.store.end_session(self.session.id, ending, summarize(self.engine))
+        return None
+
+    def _loop(self) -> None:
         with (
             self._signals(),
             KeyReader() as keys,
@@ -363,22 +405,17 @@ class _Guide:
             ) as live,
         ):
             while not self.engine.status.is_over and self.signalled is None:
-                key = keys.read_key(REFRESH_SECONDS)
+                try:
+                    key = keys.read_key(REFRESH_SECONDS)
+                except EOFError:
+                    self.signalled = signal.SIGHUP  # the terminal went away: as a hang-up
+                    break
                 if key is not None:
                     self._key(key)
                 self._time_passes()
                 live.update(self._screen(), refresh=True)
                 if self.speaker is not None:
                     self.speaker.poll()
-        if self.signalled is not None:
-            if self.speaker is not None:
-                self.speaker.close()
-            return self.signalled
-        ending: EndStatus = (
-            "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
-        )
-        self.store.end_session(self.session.id, ending, summarize(self.engine))
-        return None
 
     @contextmanager
     def _signals(self) -> Iterator[None]:
@@ -494,19 +531,23 @@ def draw(
     confirming_stop: bool = False,
 ) -> RenderableType:
     """The whole screen for one instant; fits 80 x 24 and spreads out on a bigger terminal."""
-    roomy = height >= 30 and width >= 100
-    map_height = 17 if roomy else 13
-    map_width = 33 if roomy else 25
-    if height < 24:
-        map_height = max(7, height - 11)
     cues_shown = 3 if height < 34 else 5
+    # Header, two rules, next step, the cues, a gap, the prompt and two legend lines.
+    body_rows = max(MIN_MAP_ROWS, height - (8 + cues_shown))
+    map_height = min(MAX_MAP_ROWS, body_rows)
+    # Two characters across for one down keeps the back's shape; odd, so the spine is a column.
+    map_width = min(2 * map_height - 1, int(width * 0.4) - 4)
+    map_width -= 1 - map_width % 2
+    map_width = max(2 * MIN_MAP_ROWS - 1, map_width)
+    map_height = min(map_height, (map_width + 1) // 2)
+    text_width = max(20, min(MAX_TEXT_WIDTH, width - (map_width + 4) - 2))
 
-    body = Table.grid(expand=True, padding=(0, 2))
-    body.add_column(ratio=1)
+    body = Table.grid(padding=(0, 2))
+    body.add_column(width=text_width)
     body.add_column(width=map_width + 4)
     here = view.step.regions if view.step is not None else ()
     body.add_row(
-        _step_column(view, width=width - map_width - 8, rows=map_height),
+        _step_column(view, width=text_width, rows=body_rows),
         back_map(atlas, here, width=map_width, height=map_height),
     )
     parts: list[RenderableType] = [
@@ -546,60 +587,92 @@ def _header(view: SessionView) -> Table:
 
 
 def _step_column(view: SessionView, *, width: int, rows: int) -> RenderableType:
+    """The step: its verb as large as fits, where, how firm, the cue, the how, two bars."""
     step = view.step
     if step is None:
         return Text("The session is over.", "bold")
-    lines: list[RenderableType] = []
-    big = rows >= 13 and width >= 40
-    if view.status is SessionStatus.PAUSED:
-        lines += _big_or_plain("PAUSED", "  hands off", big, "bold yellow")
-        lines.append(Text("Press space to go on when you are both ready.", "bold"))
+    paused = view.status is SessionStatus.PAUSED
+    if paused:
+        word, tail, style = "PAUSED", "  hands off", "bold yellow"
     else:
-        lines += _big_or_plain(
-            VERBS.get(step.technique, step.technique.upper()),
-            f"  with {_contact_name(step.contact)}",
-            big,
-            HERE_STYLE,
-        )
-    if view.asking_elbow and view.status is not SessionStatus.PAUSED:
-        lines.append(_elbow_question())
-    lines.append(_where_line(view, step))
-    lines.append(_pressure_line(step))
-    lines.append(Text(""))
-    lines.append(Text(step.cue, style="bold"))
-    used = sum(_height(line, width) for line in lines) + 3  # the two bars and a gap
-    room = rows - used
+        word = VERBS.get(step.technique, step.technique.upper())
+        tail, style = f"  with {_contact_name(step.contact)}", HERE_STYLE
+    extras: list[Text] = []
+    if paused:
+        extras.append(_fit(Text("Press space to go on when you are both ready.", "bold"), width, 2))
+    elif view.asking_elbow:
+        extras.append(_elbow_question())
+    where = _fit(_where_line(view, step), width, 2)
+    pressure = _fit(_pressure_line(step), width, 1)
+    cue = _fit(Text(step.cue, style="bold"), width, 3)
+    needed = sum(_rows(part) for part in (*extras, where, pressure, cue)) + 2  # and two bars
+    for scale in (2, 1, 0):
+        verb = _verb(word, tail, style, scale)
+        widest = max(cell_len(line) for line in verb.plain.split("\n"))
+        # The largest letters only when two gaps and two lines of the how still fit too.
+        spare = 4 if scale == 2 else 0
+        if _rows(verb) + needed + spare <= rows and (scale == 0 or widest <= width):
+            break
+    room = rows - _rows(verb) - needed
+    gap_after_pressure = room >= 1
+    gap_before_bars = room >= 2
+    room -= int(gap_after_pressure) + int(gap_before_bars)
+    lines: list[RenderableType] = [verb, *extras, where, pressure]
+    if gap_after_pressure:
+        lines.append(Text(""))
+    lines.append(cue)
     if room > 0:
-        lines.append(_clipped(step.how, width, room, "grey50"))
-    lines.append(Text(""))
+        lines.append(_fit(Text(step.how, style="grey50"), width, room))
+    if gap_before_bars:
+        lines.append(Text(""))
     lines.append(_bar("this step", view.step_elapsed, step.seconds, view.step_left, width))
     lines.append(_bar("session", view.worked, view.budget, view.session_left, width))
     return Group(*lines)
 
 
-def _big_or_plain(word: str, tail: str, big: bool, style: str) -> list[RenderableType]:
-    """The word in 3-line block letters, `tail` beside its middle line; one line when small."""
-    if not big:
-        return [Text.assemble((word, style), (tail, "bold"))]
-    glyphs = big_letters(word)
-    lines: list[RenderableType] = []
-    for number, row in enumerate(glyphs):
-        line = Text(row, style=style)
-        if number == 1 and tail:
-            line.append(tail, "bold")
-        lines.append(line)
-    return lines
+def _verb(word: str, tail: str, style: str, scale: int) -> Text:
+    """The word in block letters (scale 1: 3 lines, 2: 5 lines), `tail` beside its middle."""
+    if scale == 0:
+        return Text.assemble((word, style), (tail, "bold"))
+    rows = big_letters(word, scale=scale)
+    verb = Text(no_wrap=True, overflow="crop")
+    for number, row in enumerate(rows):
+        if number:
+            verb.append("\n")
+        verb.append(row, style)
+        if number == len(rows) // 2:
+            verb.append(tail, "bold")
+    return verb
+
+
+def _fit(text: Text, width: int, rows: int) -> Text:
+    """`text` wrapped to `width`, at most `rows` lines; a cut shows as an ellipsis."""
+    lines = list(text.wrap(_MEASURE, width))
+    if len(lines) > rows:
+        lines = lines[:rows]
+        last = lines[-1]
+        last.rstrip()
+        last.truncate(width - 2)
+        last.append(" …", text.style)
+    fitted = Text("\n", no_wrap=True, overflow="crop").join(lines)
+    fitted.no_wrap = True
+    return fitted
+
+
+def _rows(text: Text) -> int:
+    return text.plain.count("\n") + 1
 
 
 def _where_line(view: SessionView, step: StepView) -> Text:
+    """Which side first (it matters most and is never split), then the regions' names."""
     line = Text()
     if view.knot_region is not None and step.knot_rung is not None:
-        line.append(f"Knot, rung {step.knot_rung}: ", "bold yellow")
+        line.append(f"Knot, rung {step.knot_rung} · ", "bold yellow")
     elif view.knot_region is not None:
-        line.append("Knot: ", "bold yellow")
-    line.append(step.where, "bold")
-    line.append(" · ", CALM)
+        line.append("Knot · ", "bold yellow")
     line.append(SIDES.get(step.side, step.side), HERE_STYLE)
+    line.append(" · ", CALM)
+    line.append(step.where, "bold")
     return line
 
 
@@ -636,6 +709,9 @@ def _next_line(view: SessionView) -> Text:
     following = view.next_step
     if view.knot_region is not None:
         # The knot's own steps (next rung, then mild rubbing) come before the plan's next one.
+        if view.step is not None and view.step.knot_rung is None:
+            line.append("the plan goes on where it left off", "grey70")
+            return line
         line.append("when the knot lets go, ", "grey70")
         line.append("r", "bold reverse")
         line.append(": a little mild rubbing, then the plan goes on", "grey70")
@@ -654,8 +730,10 @@ def _next_line(view: SessionView) -> Text:
 
 def _recent_cues(view: SessionView, count: int) -> list[Text]:
     """The last few things said, newest last; the step's own cue is already shown above."""
-    said = [cue for cue in view.recent_cues if cue.key != "step"][-count:]
-    lines = [Text("  " + cue.text, "grey62", no_wrap=True, overflow="ellipsis") for cue in said]
+    texts = [cue.text for cue in view.recent_cues if cue.key != "step"]
+    # A line said again (body mechanics on every rung) moves to the end instead of repeating.
+    said = list(reversed(dict.fromkeys(reversed(texts))))[-count:]
+    lines = [Text("  " + text, "grey62", no_wrap=True, overflow="ellipsis") for text in said]
     if lines:
         lines[-1].stylize("bold not dim")
     return [Text("")] * (count - len(lines)) + lines
@@ -670,8 +748,6 @@ def _prompt(view: SessionView, feedback: Text, confirming_stop: bool) -> Text:
             ("n", "reverse bold"),
             (" = carry on", "bold"),
         )
-    if view.asking_elbow and view.status is not SessionStatus.PAUSED:
-        return _elbow_question()
     line = feedback.copy()
     line.no_wrap = True
     line.overflow = "ellipsis"
@@ -704,20 +780,6 @@ def _legend() -> list[Text]:
 
 def _contact_name(contact: str) -> str:
     return contact_info(Contact(contact)).name.lower()
-
-
-def _clipped(text: str, width: int, rows: int, style: str) -> Text:
-    wrapped = textwrap.wrap(text, width=max(20, width))
-    if len(wrapped) > rows:
-        wrapped = wrapped[:rows]
-        wrapped[-1] = wrapped[-1].rstrip(" .,;:") + " …"
-    return Text("\n".join(wrapped), style=style)
-
-
-def _height(line: RenderableType, width: int) -> int:
-    if isinstance(line, Text):
-        return max(1, len(textwrap.wrap(line.plain, width=max(20, width))) or 1)
-    return 1
 
 
 def _clock(seconds: float) -> str:
@@ -801,8 +863,11 @@ _FONT: dict[str, tuple[str, ...]] = {
 _HALVES = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True, True): "█"}
 
 
-def big_letters(word: str) -> list[str]:
-    """Three lines of block letters for `word`; characters without a glyph are left out."""
+def big_letters(word: str, *, scale: int = 1) -> list[str]:
+    """Block letters for `word`: 3 lines (scale 1, half blocks) or 5 (scale 2, full blocks).
+
+    Characters without a glyph are left out.
+    """
     pixels = ["", "", "", "", ""]
     for letter in word.upper():
         glyph = _FONT.get(letter)
@@ -810,6 +875,8 @@ def big_letters(word: str) -> list[str]:
             continue
         for row in range(5):
             pixels[row] += (" " if pixels[row] else "") + glyph[row]
+    if scale >= 2:
+        return ["".join("██" if pixel == "#" else "  " for pixel in row) for row in pixels]
     pixels.append(" " * len(pixels[0]))
     return [
         "".join(

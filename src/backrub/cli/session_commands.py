@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -19,7 +19,11 @@ from backrub.planner import Plan, PlanStatus
 from backrub.session import Event, SessionEngine, SessionOver
 from backrub.session.script import read_events
 from backrub.session.summary import reactions, summarize, timeline
-from backrub.store import SessionRecord, Store
+
+if TYPE_CHECKING:
+    # The store pulls in SQLAlchemy and Alembic; commands that need it import it when run,
+    # so `backrub plan` and friends start quickly.
+    from backrub.store import SessionRecord, Store
 
 SIMULATION_SCHEMA = "backrub.simulation"
 SIMULATION_VERSION = 1
@@ -190,6 +194,8 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Past sessions, newest first, with a one-line summary each."""
+    from backrub.store import Store
+
     with Store.open() as store:
         rows = [_record_json(store, record, full=False) for record in store.sessions(limit)]
     if as_json:
@@ -219,6 +225,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """One session: time per region and side, knots found and released, what was left out."""
+    from backrub.store import Store
+
     with Store.open() as store:
         data = _record_json(store, store.find_session(session), full=True)
     if as_json:

@@ -10,8 +10,6 @@ import contextlib
 import os
 import select
 import sys
-import termios
-import tty
 from types import TracebackType
 from typing import Self, TextIO
 
@@ -32,6 +30,10 @@ class KeyReader:
         self._saved: _Attributes | None = None
 
     def __enter__(self) -> Self:
+        # POSIX only; imported here so that the rest of the CLI still loads on Windows.
+        import termios
+        import tty
+
         self._saved = termios.tcgetattr(self._fd)
         tty.setcbreak(self._fd, termios.TCSANOW)
         return self
@@ -47,6 +49,8 @@ class KeyReader:
     def restore(self) -> None:
         """Put the terminal back as it was (safe to call more than once)."""
         if self._saved is not None:
+            import termios
+
             saved, self._saved = self._saved, None
             # When the terminal is gone (SIGHUP) there is nothing left to restore.
             with contextlib.suppress(termios.error, OSError):

@@ -31,6 +31,12 @@ def side_seconds(steps: Iterable[Step], atlas: Atlas) -> dict[Side, float]:
     return totals
 
 
+def gap(steps: Iterable[Step], atlas: Atlas) -> float:
+    """How many seconds one side is ahead of the other, however small."""
+    totals = side_seconds(steps, atlas)
+    return abs(totals[Side.LEFT] - totals[Side.RIGHT])
+
+
 def imbalance(steps: Iterable[Step], atlas: Atlas) -> tuple[Side | None, float]:
     """The lighter side and by how much, or (None, 0) when the sides are even enough."""
     totals = side_seconds(steps, atlas)
@@ -50,16 +56,19 @@ def even_out_steps(
     blocked: set[str],
     label: str,
 ) -> list[Step]:
-    """Gentle work on the lighter side, on the mirror of where the other side got the most."""
-    heavier: dict[str, float] = {}
+    """Gentle work on the lighter side, first where the two sides differ the most."""
+    per_side: dict[str, dict[Side, float]] = {}
     for step in worked:
         for region_id in step.regions:
             region = atlas.region(region_id)
-            if region.side not in (Side.MIDLINE, side):
-                mirror = atlas.mirror_of(region_id)
-                if mirror is not None:
-                    heavier[mirror.id] = heavier.get(mirror.id, 0.0) + step.seconds
-    candidates = sorted(heavier, key=lambda r: -heavier[r])
+            if region.side is not Side.MIDLINE:
+                sides = per_side.setdefault(region.base, {Side.LEFT: 0.0, Side.RIGHT: 0.0})
+                sides[region.side] += step.seconds
+    other = Side.RIGHT if side is Side.LEFT else Side.LEFT
+    gaps = {base: sides[other] - sides[side] for base, sides in per_side.items()}
+    candidates = [
+        f"{base}-{side.value}" for base in sorted(gaps, key=lambda b: -gaps[b]) if gaps[base] > 0
+    ]
     candidates += [
         r.id
         for r in atlas.regions

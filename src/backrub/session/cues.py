@@ -19,6 +19,7 @@ _DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "headache-ease": ("Easing off a little; ask how the head feels.", ("U4",)),
     "no-time-knot": ("No time left for this knot today; it is noted for next time.", ("U8",)),
+    "knot-later": ("Knot noted: you will come back to it once the warm-up is done.", ("O1", "O4")),
     "gentle-knot": ("Gentle circles only here; deep knot work is not for this area.", ("X3",)),
     "balance": ("A little more on this side so both sides feel the same.", ("B1",)),
     "finished": ("That is the end. Let them sit for a moment before standing.", ("C4",)),

@@ -164,7 +164,9 @@ class SessionEngine:
             available = at - state.clock
             while available > 1e-9 and state.current is not None:
                 left = state.current.seconds - state.elapsed
-                step = min(left, available)
+                # Stop at every cue deadline too, so cues come at the same work-clock times
+                # however the time is chopped (a replay says exactly what the live guide said).
+                step = min(left, available, self._next_cue_in())
                 state.elapsed += step
                 state.worked += step
                 available -= step
@@ -175,6 +177,17 @@ class SessionEngine:
                     self._complete_current(wall)
         state.clock = max(state.clock, at)
 
+    def _next_cue_in(self) -> float:
+        state = self.state
+        waits = [float("inf")]
+        current = state.current
+        if current is not None and current.check_in and self._on_trapezius(current):
+            waits.append(state.last_check_in + CHECK_IN_EVERY - state.worked)
+        if self.budget >= 30 * 60:
+            said = sum(1 for key in state.care_said if key.startswith("water-"))
+            waits.append(WATER_FIRST + said * WATER_EVERY - state.worked)
+        return max(1e-6, min(waits))
+
     def _periodic_cues(self, at: float) -> None:
         state = self.state
         current = state.current
@@ -182,12 +195,12 @@ class SessionEngine:
             current is not None
             and current.check_in
             and self._on_trapezius(current)
-            and (state.worked - state.last_check_in >= CHECK_IN_EVERY)
+            and (state.worked - state.last_check_in >= CHECK_IN_EVERY - 1e-6)
         ):
             state.last_check_in = state.worked
             self._say("check-in", at)
-        if self.budget >= 30 * 60 and state.worked >= WATER_FIRST:
-            number = int((state.worked - WATER_FIRST) // WATER_EVERY)
+        if self.budget >= 30 * 60 and state.worked >= WATER_FIRST - 1e-6:
+            number = int((state.worked - WATER_FIRST + 1e-6) // WATER_EVERY)
             if f"water-{number}" not in state.care_said:
                 state.care_said.add(f"water-{number}")
                 self._say("water", at)
@@ -230,6 +243,17 @@ class SessionEngine:
     def _start_next(self, at: float) -> None:
         state = self.state
         while state.queue:
+            upcoming = state.queue[0].phase
+            if (
+                state.deferred_knots
+                and state.knot is None
+                and upcoming not in (PhaseKind.OPENING, PhaseKind.CLOSING)
+            ):
+                self._start_knot(state.deferred_knots.pop(0), at)
+                if state.current is not None or state.status.is_over:
+                    self._replan()
+                    return
+                continue
             if state.queue[0].phase is PhaseKind.CLOSING and not state.balanced:
                 state.balanced = True
                 self._even_out_before_closing(at)
@@ -394,10 +418,14 @@ class SessionEngine:
         reserve = 0.0
         if side is not None and not state.balanced:
             if state.knot is None:
-                # The plan will not even itself out any more: add the work now, while the
-                # rest can still make room for it (B1).
+                # The plan will not even itself out any more: add the work now (before the
+                # closing), while the rest can still make room for it (B1).
                 state.even_outs += 1
-                state.queue[0:0] = balance.even_out_steps(
+                closing = next(
+                    (i for i, s in enumerate(state.queue) if s.phase is PhaseKind.CLOSING),
+                    len(state.queue),
+                )
+                state.queue[closing:closing] = balance.even_out_steps(
                     side,
                     gap,
                     worked=projected,
@@ -429,15 +457,25 @@ class SessionEngine:
             # Everything of the current step not yet in the timeline, done or still to do.
             rest = state.current.seconds - state.segment_from
             pending.insert(0, state.current.model_copy(update={"seconds": max(0.0, rest)}))
-        return pending
+        return [self._as_it_will_be(step) for step in pending]
+
+    def _as_it_will_be(self, step: Step) -> Step:
+        """A queued step without the regions taken out since it was planned."""
+        blocked = self._blocked_regions()
+        regions = tuple(r for r in step.regions if r not in blocked)
+        return step.model_copy(update={"regions": regions or step.regions[:0]})
 
     def _even_out_before_closing(self, at: float) -> None:
-        side, gap = balance.imbalance(self.done_steps, self.atlas)
+        # The closing counts too: with a region left out on one side it is not symmetric.
+        side, gap = balance.imbalance(
+            [*self.done_steps, *(self._as_it_will_be(s) for s in self.state.queue)], self.atlas
+        )
         if side is None:
             return
         closing_shortest = shortest_seconds(self.state.queue)
-        # Balance comes first, but never more than 2% past the budget.
-        room = self.budget * 1.02 - self.state.worked - closing_shortest
+        # Balance comes first, but never more than 1% past the budget (the rest of the 2%
+        # allowance is for the closing's own rounding).
+        room = self.budget * 1.01 - self.state.worked - closing_shortest
         seconds = min(gap, max(0.0, room))
         steps = balance.even_out_steps(
             side,
@@ -511,10 +549,14 @@ class SessionEngine:
         ladder_spec = self.book.ladder
         state.knot_count += 1
         gentle = not self._knot_fit(region_id)
-        mirror = self.atlas.mirror_of(region_id)
-        sides = 2 if mirror is not None and mirror.id not in self._blocked_regions() else 1
-        slack = self._remaining_budget() - shortest_seconds(
-            [s for s in state.queue if s.priority == 1]
+        # Whatever a knot on one side takes, the other side gets as well (B1); and what the
+        # sides already owe each other is spoken for.
+        sides = 1 if region.side is Side.MIDLINE else 2
+        owed = balance.gap([*self.done_steps, *self._pending()], self.atlas)
+        slack = (
+            self._remaining_budget()
+            - owed
+            - shortest_seconds([s for s in state.queue if s.priority == 1])
         )
         # The ladder gets what time allows, up to its bound; a planned one, what was planned.
         room = slack / sides - ladder.AFTERCARE_SECONDS
@@ -663,6 +705,7 @@ class SessionEngine:
         assert knot is not None
         self._leave_rung()
         region = self.atlas.region(knot.region)
+        knot.recorded = True
         state.knots.append(
             KnotRecord(
                 region=knot.region,
@@ -687,14 +730,15 @@ class SessionEngine:
         assert knot is not None
         seconds = self._knot_seconds_now()
         self._leave_rung()
-        state.knots.append(
-            KnotRecord(
-                region=knot.region,
-                found_at=knot.found_at,
-                outcome=outcome,
-                seconds=round(seconds, 1),
+        if not knot.recorded:
+            state.knots.append(
+                KnotRecord(
+                    region=knot.region,
+                    found_at=knot.found_at,
+                    outcome=outcome,
+                    seconds=round(seconds, 1),
+                )
             )
-        )
         if knot.resume is not None:
             state.queue.insert(0, knot.resume)
         state.knot = None
@@ -714,25 +758,10 @@ class SessionEngine:
                     seconds=round(knot.seconds, 1),
                 )
             )
-        knot_steps = [
-            s.step for s in state.timeline if s.step.id.startswith(f"knot-{knot.number}.")
-        ]
-        spent = sum(step.seconds for step in knot_steps)
-        region = self.atlas.region(knot.region)
-        inserts: list[Step] = []
-        if region.side is not Side.MIDLINE and spent >= 1:
-            other = Side.RIGHT if region.side is Side.LEFT else Side.LEFT
-            inserts = balance.even_out_steps(
-                other,
-                spent,
-                worked=knot_steps,
-                atlas=self.atlas,
-                blocked=self._blocked_regions(),
-                label=f"even-knot-{knot.number}",
-            )
+        # The other side gets the same time through re-planning's evening out (B1), which also
+        # sees a knot planned on that side and so does not count the time twice.
         if knot.resume is not None:
-            inserts.append(knot.resume)
-        state.queue[0:0] = inserts
+            state.queue.insert(0, knot.resume)
         state.knot = None
         self._replan()
         self._start_next(at)
@@ -957,6 +986,13 @@ class SessionEngine:
         if region.tissue is not Tissue.MUSCLE:
             self._react(event, f"{region_id} is {region.tissue.value}: never pressed", ("X1",))
             self._say("bone", event.at)
+            return
+        if current is not None and current.phase is PhaseKind.OPENING:
+            # Finding the knots is what the warm-up is for; working them comes after it.
+            if region_id not in state.deferred_knots:
+                state.deferred_knots.append(region_id)
+            self._react(event, f"knot on {region_id} noted: worked after the warm-up", ("O1", "O4"))
+            self._say("knot-later", event.at)
             return
         if current is not None and current.phase is PhaseKind.CLOSING:
             self._react(event, "closing already: knot noted for next time", ("C1",))

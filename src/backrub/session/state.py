@@ -74,6 +74,7 @@ class KnotWork:
     elbow_accepted: bool = False
     elbow_declined: bool = False
     gentle: bool = False
+    recorded: bool = False
     resume: Step | None = None
 
 
@@ -110,3 +111,5 @@ class SessionState:
     last_check_in: float = -1e9
     skip_pending: bool = False
     notes: list[str] = field(default_factory=list)
+    # Knots found during the warm-up, worked once it is over (O1, O4).
+    deferred_knots: list[str] = field(default_factory=list)
