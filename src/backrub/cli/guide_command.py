@@ -32,9 +32,10 @@ from rich.table import Table
 from rich.text import Text
 
 from backrub.atlas import Atlas
+from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.plan_command import show_plan
-from backrub.cli.profile import build_request, parse_pressure
+from backrub.cli.profile import build_request
 from backrub.cli.speech import Speaker, find_espeak
 from backrub.cli.terminal import KeyReader, is_interactive
 from backrub.cli.textmap import back_map
@@ -42,7 +43,6 @@ from backrub.errors import BackrubError
 from backrub.method.vocabulary import Contact
 from backrub.method.words import contact_info
 from backrub.planner import Plan, PlanStatus, make_plan
-from backrub.safety.screening import parse_local_problem
 from backrub.session import Cue, Event, EventKind, SessionEngine, SessionStatus
 from backrub.session.summary import summarize
 from backrub.session.view import SessionView, StepView, view_of
@@ -108,75 +108,17 @@ CALM = "grey70"
 
 
 def guide(
-    minutes: Annotated[
-        float | None,
-        typer.Option("--minutes", "-m", help="Time budget, 5 to 90 minutes (default 20)."),
-    ] = None,
-    activity: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--activity", "-a", help="An activity of the receiver, e.g. computer-work (repeatable)."
-        ),
-    ] = None,
-    trouble: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--trouble",
-            "-t",
-            help="A trouble spot, by region id, e.g. upper-trapezius-left (repeatable).",
-        ),
-    ] = None,
-    pressure: Annotated[
-        str | None,
-        typer.Option(
-            "--pressure",
-            "-p",
-            help="Preferred pressure: 1-5 or feather, light, moderate, firm, deep.",
-        ),
-    ] = None,
-    order: Annotated[
-        str | None,
-        typer.Option(
-            "--order", "-o", help="top-down (default), upper-lower-neck or problem-first."
-        ),
-    ] = None,
-    yes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--yes",
-            "-y",
-            help="A screening question answered yes, by id; see `backrub questions` (repeatable).",
-        ),
-    ] = None,
-    local: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--local",
-            help="A local problem as REGION:KIND, e.g. shoulder-blade-left:bruise (repeatable).",
-        ),
-    ] = None,
-    routine: Annotated[
-        str | None,
-        typer.Option(
-            "--routine",
-            "-r",
-            help="Built-in routine name (classic, neck-and-shoulders) or a routine file.",
-        ),
-    ] = None,
-    shoulder_width: Annotated[
-        float | None,
-        typer.Option("--shoulder-width", help="Receiver's shoulder width, tip to tip, in cm."),
-    ] = None,
-    back_length: Annotated[
-        float | None,
-        typer.Option("--back-length", help="Receiver's back length, base of skull to S2, in cm."),
-    ] = None,
-    profile: Annotated[
-        Path | None,
-        typer.Option(
-            "--profile", help="A receiver profile file (TOML or JSON); options override it."
-        ),
-    ] = None,
+    minutes: options.Minutes = None,
+    activity: options.Activities = None,
+    trouble: options.TroubleSpots = None,
+    pressure: options.Pressure = None,
+    order: options.Order = None,
+    yes: options.Yes = None,
+    local: options.Local = None,
+    routine: options.RoutineName = None,
+    shoulder_width: options.ShoulderWidth = None,
+    back_length: options.BackLength = None,
+    profile: options.Profile = None,
     plan_file: Annotated[
         Path | None,
         typer.Option(
@@ -200,19 +142,19 @@ def guide(
     # Refusals that need nothing else come first, before the store is touched.
     espeak = find_espeak() if speak else None
     speed = _speed()
-    options = {
-        "minutes": minutes,
-        "activities": tuple(activity or ()),
-        "trouble_spots": tuple(trouble or ()),
-        "pressure": parse_pressure(pressure) if pressure is not None else None,
-        "order": order,
-        "yes": frozenset(yes or ()),
-        "local": tuple(parse_local_problem(text) for text in local or ()),
-        "routine": routine,
-        "shoulder_width_cm": shoulder_width,
-        "skull_to_s2_cm": back_length,
-    }
-    given = [key for key, value in options.items() if value not in (None, (), frozenset())]
+    overrides = options.plan_overrides(
+        minutes=minutes,
+        activity=activity,
+        trouble=trouble,
+        pressure=pressure,
+        order=order,
+        yes=yes,
+        local=local,
+        routine=routine,
+        shoulder_width=shoulder_width,
+        back_length=back_length,
+    )
+    given = [key for key, value in overrides.items() if value not in (None, (), frozenset())]
     if profile is not None:
         given.append("profile")
     plan: Plan | None = None
@@ -226,7 +168,7 @@ def guide(
             raise BackrubError("give either --plan or the plan options, not both")
         plan = _read_plan(plan_file)
     else:
-        plan = make_plan(build_request(profile, options))
+        plan = make_plan(build_request(profile, overrides))
     if plan is not None and plan.status is PlanStatus.REFUSED:
         show_plan(plan, Console())
         return EXIT_REFUSED

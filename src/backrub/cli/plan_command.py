@@ -10,13 +10,13 @@ from rich.console import Console
 from rich.table import Table
 
 from backrub.atlas import default_atlas
+from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.output import print_json, write_text_atomically
-from backrub.cli.profile import build_request, parse_pressure
+from backrub.cli.profile import build_request
 from backrub.method.words import vocabulary
 from backrub.planner import Plan, PlanStatus, make_plan
 from backrub.render import draw_plan
-from backrub.safety.screening import parse_local_problem
 
 _SIDE_MARK = {"left": " (L)", "right": " (R)", "both": " (both)", "midline": ""}
 
@@ -27,75 +27,17 @@ def _clock(seconds: float) -> str:
 
 
 def plan(
-    minutes: Annotated[
-        float | None,
-        typer.Option("--minutes", "-m", help="Time budget, 5 to 90 minutes (default 20)."),
-    ] = None,
-    activity: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--activity", "-a", help="An activity of the receiver, e.g. computer-work (repeatable)."
-        ),
-    ] = None,
-    trouble: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--trouble",
-            "-t",
-            help="A trouble spot, by region id, e.g. upper-trapezius-left (repeatable).",
-        ),
-    ] = None,
-    pressure: Annotated[
-        str | None,
-        typer.Option(
-            "--pressure",
-            "-p",
-            help="Preferred pressure: 1-5 or feather, light, moderate, firm, deep.",
-        ),
-    ] = None,
-    order: Annotated[
-        str | None,
-        typer.Option(
-            "--order", "-o", help="top-down (default), upper-lower-neck or problem-first."
-        ),
-    ] = None,
-    yes: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--yes",
-            "-y",
-            help="A screening question answered yes, by id; see `backrub questions` (repeatable).",
-        ),
-    ] = None,
-    local: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--local",
-            help="A local problem as REGION:KIND, e.g. shoulder-blade-left:bruise (repeatable).",
-        ),
-    ] = None,
-    routine: Annotated[
-        str | None,
-        typer.Option(
-            "--routine",
-            "-r",
-            help="Built-in routine name (classic, neck-and-shoulders) or a routine file.",
-        ),
-    ] = None,
-    shoulder_width: Annotated[
-        float | None,
-        typer.Option("--shoulder-width", help="Receiver's shoulder width, tip to tip, in cm."),
-    ] = None,
-    back_length: Annotated[
-        float | None,
-        typer.Option("--back-length", help="Receiver's back length, base of skull to S2, in cm."),
-    ] = None,
-    profile: Annotated[
-        Path | None,
-        typer.Option(
-            "--profile", help="A receiver profile file (TOML or JSON); options override it."
-        ),
-    ] = None,
+    minutes: options.Minutes = None,
+    activity: options.Activities = None,
+    trouble: options.TroubleSpots = None,
+    pressure: options.Pressure = None,
+    order: options.Order = None,
+    yes: options.Yes = None,
+    local: options.Local = None,
+    routine: options.RoutineName = None,
+    shoulder_width: options.ShoulderWidth = None,
+    back_length: options.BackLength = None,
+    profile: options.Profile = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (docs/plan-json.md).")
     ] = False,
@@ -107,18 +49,18 @@ def plan(
     """Plan a session: ordered, timed, balanced steps that fit the time budget."""
     request = build_request(
         profile,
-        {
-            "minutes": minutes,
-            "activities": tuple(activity or ()),
-            "trouble_spots": tuple(trouble or ()),
-            "pressure": parse_pressure(pressure) if pressure is not None else None,
-            "order": order,
-            "yes": frozenset(yes or ()),
-            "local": tuple(parse_local_problem(text) for text in local or ()),
-            "routine": routine,
-            "shoulder_width_cm": shoulder_width,
-            "skull_to_s2_cm": back_length,
-        },
+        options.plan_overrides(
+            minutes=minutes,
+            activity=activity,
+            trouble=trouble,
+            pressure=pressure,
+            order=order,
+            yes=yes,
+            local=local,
+            routine=routine,
+            shoulder_width=shoulder_width,
+            back_length=back_length,
+        ),
     )
     result = make_plan(request)
     atlas = default_atlas()
