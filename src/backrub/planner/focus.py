@@ -8,26 +8,20 @@ spot gets longer gentle circles instead. The other side gets the same time (B1).
 
 from __future__ import annotations
 
-from backrub.atlas import Area, Atlas, Region, Side
-from backrub.method.routine import KnotLadder, LadderRung, Routine
+from backrub.atlas import Area, Atlas, Region
+from backrub.method.ladder import PHASE_OF_AREA, step_from_rung, step_side
+from backrub.method.routine import KnotLadder, Routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
     Contact,
     Direction,
-    PhaseKind,
     PressureLevel,
-    StepSide,
     Technique,
 )
 from backrub.method.words import contact_info
 from backrub.planner.shaping import pressure_cap
 from backrub.safety.restrictions import Restrictions
 
-AREA_PHASE = {
-    Area.NECK: PhaseKind.NECK,
-    Area.UPPER_BACK: PhaseKind.UPPER_BACK,
-    Area.LOWER_BACK: PhaseKind.LOWER_BACK,
-}
 GENTLE_SECONDS = 90
 GENTLE_MIN_SECONDS = 30
 GENTLE_MAX_SECONDS = 180
@@ -52,35 +46,6 @@ def ladder_fits(
     return ladder
 
 
-def _step_side(region: Region) -> StepSide:
-    return StepSide.MIDLINE if region.side is Side.MIDLINE else StepSide(region.side.value)
-
-
-def _rung_step(
-    rung: LadderRung, *, step_id: str, region: Region, number: int | None, seconds: int, knot: bool
-) -> Step:
-    return Step(
-        id=step_id,
-        phase=AREA_PHASE[region.area],
-        regions=(region.id,),
-        side=_step_side(region),
-        technique=rung.technique,
-        contact=rung.contact,
-        pressure=PressureLevel(rung.pressure),
-        seconds=seconds,
-        min_seconds=seconds,
-        max_seconds=seconds,
-        direction=Direction.CIRCLES,
-        cue=rung.cue,
-        how=rung.how,
-        method_ids=tuple(rung.ids),
-        check_in=True,
-        knot=knot,
-        ladder_rung=number,
-        priority=1,
-    )
-
-
 def ladder_block(region: Region, ladder: KnotLadder, limits: Restrictions) -> list[Step]:
     """The planned rungs (never the elbow) within the time bound, then aftercare."""
     steps: list[Step] = []
@@ -93,7 +58,7 @@ def ladder_block(region: Region, ladder: KnotLadder, limits: Restrictions) -> li
             break
         spent += seconds
         steps.append(
-            _rung_step(
+            step_from_rung(
                 rung,
                 step_id=f"knot.{region.id}.rung-{number}",
                 region=region,
@@ -104,7 +69,7 @@ def ladder_block(region: Region, ladder: KnotLadder, limits: Restrictions) -> li
         )
     aftercare = ladder.aftercare
     steps.append(
-        _rung_step(
+        step_from_rung(
             aftercare,
             step_id=f"knot.{region.id}.aftercare",
             region=region,
@@ -127,9 +92,9 @@ def gentle_block(
     contact = Contact.FINGERTIPS if region.area is Area.NECK else Contact.HEEL_OF_HAND
     draft = Step(
         id=f"focus.{region.id}",
-        phase=AREA_PHASE[region.area],
+        phase=PHASE_OF_AREA[region.area],
         regions=(region.id,),
-        side=_step_side(region),
+        side=step_side(region),
         technique=Technique.CIRCLES,
         contact=contact,
         pressure=PressureLevel.LIGHT,
@@ -163,9 +128,9 @@ def even_out(block: list[Step], mirror: Region) -> list[Step]:
     return [
         Step(
             id=f"even.{mirror.id}",
-            phase=AREA_PHASE[mirror.area],
+            phase=PHASE_OF_AREA[mirror.area],
             regions=(mirror.id,),
-            side=_step_side(mirror),
+            side=step_side(mirror),
             technique=Technique.CIRCLES,
             contact=Contact.FINGERTIPS if mirror.area is Area.NECK else Contact.PALMS,
             pressure=PressureLevel.LIGHT,

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 
 from backrub.atlas import Area, Atlas, Region, Side, Tissue, default_atlas
 from backrub.errors import PlanningError, UnknownNameError
+from backrub.method.ladder import PHASE_OF_AREA
 from backrub.method.routine import Routine, load_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel
 from backrub.planner.activities import activity, focus_areas
-from backrub.planner.focus import AREA_PHASE, even_out, gentle_block, ladder_block, ladder_fits
+from backrub.planner.focus import even_out, gentle_block, ladder_block, ladder_fits
 from backrub.planner.plan import LeftOut, Plan, PlanStatus
 from backrub.planner.request import Order, PlanRequest
 from backrub.planner.shaping import apply_restrictions, shape_pressure, warmed_areas
@@ -160,7 +161,7 @@ def add_trouble_spots(
 
 
 def _insertion_point(steps: Sequence[Step], spot: Region) -> int:
-    phase = AREA_PHASE[spot.area]
+    phase = PHASE_OF_AREA[spot.area]
     on_spot = [i for i, s in enumerate(steps) if s.phase is phase and spot.id in s.regions]
     if on_spot:
         index = on_spot[-1] + 1
@@ -183,9 +184,9 @@ def middle_order(order: Order, focus: Sequence[Area], spots: Sequence[Region]) -
         # Areas with trouble spots first (most spots first), then focus areas, then the rest.
         score: dict[PhaseKind, int] = defaultdict(int)
         for spot in spots:
-            score[AREA_PHASE[spot.area]] += 10
+            score[PHASE_OF_AREA[spot.area]] += 10
         for area in focus:
-            score[AREA_PHASE[area]] += 1
+            score[PHASE_OF_AREA[area]] += 1
         kinds.sort(key=lambda kind: -score[kind])
     return kinds
 
@@ -207,7 +208,7 @@ def fit_budget(
 ) -> tuple[list[Step], list[Step]]:
     budget = float(request.budget_seconds)
     spot_bases = {spot.base for spot in spots}
-    focus_phases = {AREA_PHASE[area] for area in focus}
+    focus_phases = {PHASE_OF_AREA[area] for area in focus}
 
     def weight(step: Step) -> float:
         value = FOCUS_WEIGHT if step.phase in focus_phases else 1.0

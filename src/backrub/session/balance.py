@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from backrub.atlas import Area, Atlas, Side, Tissue
+from backrub.method.ladder import PHASE_OF_AREA
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
     Contact,
     Direction,
-    PhaseKind,
     PressureLevel,
     StepSide,
     Technique,
@@ -90,7 +90,7 @@ def even_out_steps(
         steps.append(
             Step(
                 id=f"{label}.{region.id}",
-                phase=_PHASES[region.area],
+                phase=PHASE_OF_AREA[region.area],
                 regions=(region.id,),
                 side=StepSide(side.value),
                 technique=Technique.CIRCLES,
@@ -110,10 +110,3 @@ def even_out_steps(
         remaining -= chunk
         number += 1
     return steps
-
-
-_PHASES = {
-    Area.NECK: PhaseKind.NECK,
-    Area.UPPER_BACK: PhaseKind.UPPER_BACK,
-    Area.LOWER_BACK: PhaseKind.LOWER_BACK,
-}

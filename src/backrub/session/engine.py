@@ -14,7 +14,6 @@ from backrub.atlas import Area, Atlas, Side, Tissue, default_atlas
 from backrub.errors import BackrubError
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
-    DEEP_CONTACTS,
     Contact,
     PhaseKind,
     PressureLevel,
@@ -627,7 +626,6 @@ class SessionEngine:
             consent=knot.elbow_accepted,
         )
         knot.rung = rung
-        knot.rung_seconds = 0.0
         return self._safe(step) if seconds >= 1 else None
 
     def _begin(self, step: Step, at: float) -> None:
@@ -1130,10 +1128,3 @@ class SessionEngine:
 def target_band(step: Step | None) -> tuple[int, int]:
     """How strong the receiver should feel it on 0-10: about 3-5 relaxing, 6-7 on a knot."""
     return KNOT_BAND if step is not None and step.knot else RELAXING_BAND
-
-
-def sides_of(step: Step, atlas: Atlas) -> set[Side]:
-    return {atlas.region(r).side for r in step.regions} - {Side.MIDLINE}
-
-
-__all__ = ["DEEP_CONTACTS", "SessionEngine", "SessionOver", "target_band"]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from backrub.atlas import Area, Region, Side
-from backrub.method.routine import KnotLadder, LadderRung
+from backrub.atlas import Area, Region
+from backrub.method.ladder import PHASE_OF_AREA, step_from_rung, step_side
+from backrub.method.routine import KnotLadder
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
     Contact,
     Direction,
-    PhaseKind,
     PressureLevel,
-    StepSide,
     Technique,
 )
 
@@ -18,49 +17,6 @@ from backrub.method.vocabulary import (
 RUNG_SECONDS = 60.0
 AFTERCARE_SECONDS = 45.0
 GENTLE_KNOT_SECONDS = 60.0
-
-PHASE_OF_AREA = {
-    Area.NECK: PhaseKind.NECK,
-    Area.UPPER_BACK: PhaseKind.UPPER_BACK,
-    Area.LOWER_BACK: PhaseKind.LOWER_BACK,
-}
-
-
-def _side(region: Region) -> StepSide:
-    return StepSide.MIDLINE if region.side is Side.MIDLINE else StepSide(region.side.value)
-
-
-def _from_rung(
-    rung: LadderRung,
-    *,
-    step_id: str,
-    region: Region,
-    seconds: float,
-    knot: bool,
-    number: int | None,
-    consent: bool = False,
-) -> Step:
-    return Step(
-        id=step_id,
-        phase=PHASE_OF_AREA[region.area],
-        regions=(region.id,),
-        side=_side(region),
-        technique=rung.technique,
-        contact=rung.contact,
-        pressure=PressureLevel(rung.pressure),
-        seconds=seconds,
-        min_seconds=seconds,
-        max_seconds=seconds,
-        direction=Direction.CIRCLES,
-        cue=rung.cue,
-        how=rung.how,
-        method_ids=tuple(rung.ids),
-        check_in=True,
-        knot=knot,
-        ladder_rung=number,
-        consent=consent,
-        priority=1,
-    )
 
 
 def rung_step(
@@ -72,7 +28,7 @@ def rung_step(
     seconds: float,
     consent: bool,
 ) -> Step:
-    return _from_rung(
+    return step_from_rung(
         ladder.rung[rung],
         step_id=f"knot-{knot_number}.{region.id}.rung-{rung + 1}",
         region=region,
@@ -84,7 +40,7 @@ def rung_step(
 
 
 def aftercare_step(ladder: KnotLadder, *, region: Region, knot_number: int) -> Step:
-    return _from_rung(
+    return step_from_rung(
         ladder.aftercare,
         step_id=f"knot-{knot_number}.{region.id}.aftercare",
         region=region,
@@ -100,7 +56,7 @@ def gentle_knot_step(region: Region, *, knot_number: int, pressure: PressureLeve
         id=f"knot-{knot_number}.{region.id}.gentle",
         phase=PHASE_OF_AREA[region.area],
         regions=(region.id,),
-        side=_side(region),
+        side=step_side(region),
         technique=Technique.CIRCLES,
         contact=Contact.FINGERTIPS if region.area is Area.NECK else Contact.PALMS,
         pressure=pressure,

@@ -69,7 +69,6 @@ class KnotWork:
     limit: float
     rung: int = 0
     seconds: float = 0.0
-    rung_seconds: float = 0.0
     asked_elbow: bool = False
     elbow_accepted: bool = False
     elbow_declined: bool = False
@@ -109,7 +108,6 @@ class SessionState:
     even_outs: int = 0
     care_said: set[str] = field(default_factory=set)
     last_check_in: float = -1e9
-    skip_pending: bool = False
     notes: list[str] = field(default_factory=list)
     # Knots found during the warm-up, worked once it is over (O1, O4).
     deferred_knots: list[str] = field(default_factory=list)
