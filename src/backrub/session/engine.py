@@ -424,9 +424,12 @@ class SessionEngine:
                     (i for i, s in enumerate(state.queue) if s.phase is PhaseKind.CLOSING),
                     len(state.queue),
                 )
+                # Within the time left: the optional steps can make way, the essential cannot.
+                essential = shortest_seconds([s for s in state.queue if s.priority == 1])
+                affordable = min(gap, max(0.0, self._remaining_budget() - essential))
                 state.queue[closing:closing] = balance.even_out_steps(
                     side,
-                    gap,
+                    affordable,
                     worked=projected,
                     atlas=self.atlas,
                     blocked=self._blocked_regions(),
