@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import sys
@@ -22,7 +21,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -35,6 +33,7 @@ from backrub.atlas import Atlas
 from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.plan_command import show_plan
+from backrub.cli.plan_file import read_plan
 from backrub.cli.profile import build_request
 from backrub.cli.speech import Speaker, find_espeak
 from backrub.cli.terminal import KeyReader, is_interactive
@@ -166,7 +165,7 @@ def guide(
     elif plan_file is not None:
         if given:
             raise BackrubError("give either --plan or the plan options, not both")
-        plan = _read_plan(plan_file)
+        plan = read_plan(plan_file)
     else:
         plan = make_plan(build_request(profile, overrides))
     if plan is not None and plan.status is PlanStatus.REFUSED:
@@ -237,25 +236,6 @@ def _speed() -> float:
             f"{text!r} is not a clock speed; expected a number above 0", where=SPEED_VARIABLE
         )
     return value
-
-
-def _read_plan(path: Path) -> Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BackrubError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BackrubError(f"cannot read the file ({error})", where=str(path)) from None
-    except json.JSONDecodeError as error:
-        raise BackrubError(f"malformed JSON: {error}", where=str(path)) from None
-    try:
-        return Plan.from_json(data)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BackrubError(f"not a valid plan: {where}: {first['msg']}", where=str(path)) from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise BackrubError(f"not a valid plan: {error}", where=str(path)) from None
 
 
 def _resume(store: Store) -> _Session:

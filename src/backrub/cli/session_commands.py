@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from backrub.cli.errors import EXIT_OK
 from backrub.cli.output import print_json
-from backrub.datafile import describe_validation_error
+from backrub.cli.plan_file import read_plan
 from backrub.errors import BackrubError, DataFileError
 from backrub.planner import Plan, PlanStatus
 from backrub.session import Event, SessionEngine, SessionOver
@@ -32,24 +30,9 @@ SESSION_SCHEMA = "backrub.session"
 SUMMARY_VERSION = 1
 
 
-def read_plan(path: Path) -> Plan:
-    """A plan file written by `backrub plan --json`."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataFileError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read the file ({error})", where=str(path)) from None
-    except json.JSONDecodeError as error:
-        raise DataFileError(
-            f"bad JSON ({error.msg}, line {error.lineno})", where=str(path)
-        ) from None
-    try:
-        plan = Plan.from_json(data)
-    except ValidationError as error:
-        raise DataFileError(describe_validation_error(error), where=str(path)) from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise DataFileError(f"not a backrub plan ({error})", where=str(path)) from None
+def read_runnable_plan(path: Path) -> Plan:
+    """A plan file with steps to run: one that screening refused has none."""
+    plan = read_plan(path)
     if plan.status is PlanStatus.REFUSED:
         raise DataFileError(
             "screening refused this plan; there is no session to run", where=str(path)
@@ -93,7 +76,7 @@ def simulate(
     ] = False,
 ) -> int:
     """Replay a plan against scripted feedback, headless: the same engine as the live guides."""
-    plan = read_plan(plan_file)
+    plan = read_runnable_plan(plan_file)
     events = read_events(events_file)
     engine, refused = replay(plan, events, source=str(events_file), to_the_end=True)
     steps_done = timeline(engine)

@@ -706,15 +706,7 @@ class SessionEngine:
         assert knot is not None
         self._leave_rung()
         region = self.atlas.region(knot.region)
-        knot.recorded = True
-        state.knots.append(
-            KnotRecord(
-                region=knot.region,
-                found_at=knot.found_at,
-                outcome=outcome,
-                seconds=round(knot.seconds, 1),
-            )
-        )
+        self._record_knot(outcome, knot.seconds)
         step = self._safe(
             ladder.aftercare_step(self.book.ladder, region=region, knot_number=knot.number)
         )
@@ -724,6 +716,22 @@ class SessionEngine:
         self._react_text("aftercare", f"mild rubbing on {knot.region}", ("U9",))
         self._begin(step, at)
 
+    def _record_knot(self, outcome: str, seconds: float) -> None:
+        """The knot's outcome for the summary, once per knot (aftercare may still be cut off)."""
+        knot = self.state.knot
+        assert knot is not None
+        if knot.recorded:
+            return
+        knot.recorded = True
+        self.state.knots.append(
+            KnotRecord(
+                region=knot.region,
+                found_at=knot.found_at,
+                outcome=outcome,
+                seconds=round(seconds, 1),
+            )
+        )
+
     def _drop_knot(self, outcome: str) -> None:
         """Knot work cut off (pain, headache, stop): recorded, and the plan picks up again."""
         state = self.state
@@ -731,15 +739,7 @@ class SessionEngine:
         assert knot is not None
         seconds = self._knot_seconds_now()
         self._leave_rung()
-        if not knot.recorded:
-            state.knots.append(
-                KnotRecord(
-                    region=knot.region,
-                    found_at=knot.found_at,
-                    outcome=outcome,
-                    seconds=round(seconds, 1),
-                )
-            )
+        self._record_knot(outcome, seconds)
         if knot.resume is not None:
             state.queue.insert(0, knot.resume)
         state.knot = None
@@ -751,14 +751,7 @@ class SessionEngine:
         assert knot is not None
         self._leave_rung()
         if outcome is not None:
-            state.knots.append(
-                KnotRecord(
-                    region=knot.region,
-                    found_at=knot.found_at,
-                    outcome=outcome,
-                    seconds=round(knot.seconds, 1),
-                )
-            )
+            self._record_knot(outcome, knot.seconds)
         # The other side gets the same time through re-planning's evening out (B1), which also
         # sees a knot planned on that side and so does not count the time twice.
         if knot.resume is not None:
