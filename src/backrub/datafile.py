@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -14,15 +15,29 @@ from backrub.errors import DataFileError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a missing file or a syntax error becomes a DataFileError."""
+def read_text(path: Path) -> str:
+    """A user's text file; a missing or unreadable file becomes a DataFileError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataFileError("file not found", where=str(path)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise DataFileError(f"cannot read the file ({error})", where=str(path)) from None
-    return parse_toml(text, source=str(path))
+
+
+def read_json(path: Path) -> Any:
+    """A user's JSON file; bad JSON is reported with its line."""
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as error:
+        raise DataFileError(
+            f"bad JSON ({error.msg}, line {error.lineno})", where=str(path)
+        ) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a missing file or a syntax error becomes a DataFileError."""
+    return parse_toml(read_text(path), source=str(path))
 
 
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from backrub.datafile import format_location, read_toml
+from backrub.datafile import format_location, read_json, read_toml
 from backrub.errors import BackrubError, DataFileError
 from backrub.method.vocabulary import PressureLevel
 from backrub.planner import MAX_MINUTES, MIN_MINUTES, PlanRequest
@@ -19,12 +18,7 @@ _PRESSURE_WORDS = {level.word: level for level in PressureLevel}
 def read_profile(path: Path) -> dict[str, Any]:
     """The raw mapping in a profile file; `.json` files are JSON, anything else TOML."""
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataFileError("file not found", where=str(path)) from None
-        except json.JSONDecodeError as error:
-            raise DataFileError(f"malformed JSON: {error}", where=str(path)) from None
+        data = read_json(path)
         if not isinstance(data, dict):
             raise DataFileError("expected a JSON object at the top", where=str(path))
         return data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from backrub.datafile import describe_validation_error
+from backrub.datafile import describe_validation_error, read_text
 from backrub.errors import DataFileError
 from backrub.session.events import Event
 
@@ -32,10 +32,4 @@ def parse_events(text: str, *, source: str) -> list[Event]:
 
 
 def read_events(path: Path) -> list[Event]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read the file ({error})", where=str(path)) from None
-    return parse_events(text, source=str(path))
+    return parse_events(read_text(path), source=str(path))
