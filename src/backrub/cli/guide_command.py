@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import signal
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
@@ -39,22 +36,20 @@ from backrub.cli.speech import Speaker, find_espeak
 from backrub.cli.terminal import KeyReader, is_interactive
 from backrub.cli.textmap import back_map
 from backrub.errors import BackrubError
+from backrub.live import LiveRun, clock_speed
 from backrub.method.vocabulary import Contact
 from backrub.method.words import contact_info
 from backrub.planner import Plan, PlanStatus, make_plan
-from backrub.session import Cue, Event, EventKind, SessionEngine, SessionStatus
+from backrub.session import Cue, Event, EventKind, SessionStatus
 from backrub.session.summary import summarize
 from backrub.session.view import SessionView, StepView, view_of
 
 if TYPE_CHECKING:
     # The store pulls in SQLAlchemy and Alembic; commands that need it import it when run,
     # so `backrub plan` and friends start quickly.
-    from backrub.store import EndStatus, Store
+    from backrub.store import Store
 
-# Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
-SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 REFRESH_SECONDS = 0.25  # about four screens a second; also how long a key may wait to be read
-SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
 SPEAK_FINAL_SECONDS = 8.0  # how long the last words may go on after the screen has closed
 
 KEYS: dict[str, EventKind] = {
@@ -140,7 +135,7 @@ def guide(
     """
     # Refusals that need nothing else come first, before the store is touched.
     espeak = find_espeak() if speak else None
-    speed = _speed()
+    speed = clock_speed()
     overrides = options.plan_overrides(
         minutes=minutes,
         activity=activity,
@@ -181,20 +176,10 @@ def guide(
     from backrub.store import Store
 
     with Store.open() as store:
-        if plan is None:
-            session = _resume(store)
-        else:
-            # The engine runs the plan exactly as stored, so a resume replays the same plan.
-            plan_json = plan.to_json()
-            session = _Session(
-                id=store.start_session(plan_json),
-                engine=SessionEngine(Plan.from_json(plan_json)),
-                offset=0.0,
-                resumed=False,
-            )
+        session = _resume(store, speed) if plan is None else LiveRun.start(store, plan, speed=speed)
         speaker = Speaker(espeak) if espeak is not None else None
         console = Console()
-        runner = _Guide(store, session, speed=speed, speaker=speaker, console=console)
+        runner = _Guide(session, speaker=speaker, console=console)
         ended_by = runner.run()
         if ended_by is not None:
             name = signal.Signals(ended_by).name
@@ -214,44 +199,14 @@ def guide(
 # ---------------------------------------------------------------------------- starting
 
 
-@dataclass
-class _Session:
-    id: str
-    engine: SessionEngine
-    offset: float  # session seconds already gone when this run began
-    resumed: bool
-
-
-def _speed() -> float:
-    """The clock's speed-up from BACKRUB_GUIDE_SPEED (tests and demos); 1 when unset."""
-    text = os.environ.get(SPEED_VARIABLE, "").strip()
-    if not text:
-        return 1.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 10_000:
-        raise BackrubError(
-            f"{text!r} is not a clock speed; expected a number above 0", where=SPEED_VARIABLE
-        )
-    return value
-
-
-def _resume(store: Store) -> _Session:
+def _resume(store: Store, speed: float) -> LiveRun:
     record = store.last_unfinished()
     if record is None:
         raise BackrubError(
             "there is no unfinished session to resume; start one with `backrub guide`",
             where=store.location,
         )
-    try:
-        plan = Plan.from_json(record.plan)
-    except (ValueError, KeyError, TypeError) as error:
-        raise BackrubError(f"session {record.id} has a plan that cannot be read: {error}") from None
-    events = store.events(record.id)
-    engine = SessionEngine.replay(plan, events)
-    return _Session(id=record.id, engine=engine, offset=engine.state.clock, resumed=True)
+    return LiveRun.resume(store, record, speed=speed)
 
 
 # ---------------------------------------------------------------------------- running
@@ -260,23 +215,11 @@ def _resume(store: Store) -> _Session:
 class _Guide:
     """The live loop: read a key, log it, apply it, let time pass, draw, say the new cues."""
 
-    def __init__(
-        self,
-        store: Store,
-        session: _Session,
-        *,
-        speed: float,
-        speaker: Speaker | None,
-        console: Console,
-    ) -> None:
-        self.store = store
+    def __init__(self, session: LiveRun, *, speaker: Speaker | None, console: Console) -> None:
         self.session = session
         self.engine = session.engine
-        self.speed = speed
         self.speaker = speaker
         self.console = console
-        self.started = time.monotonic()
-        self.last_save = session.offset
         self.confirming_stop = False
         self.feedback = (
             Text("Resumed where the session was left; the clock goes on from there.", CALM)
@@ -284,11 +227,6 @@ class _Guide:
             else Text("Keys below; no Enter needed.", CALM)
         )
         self.signalled: int | None = None
-
-    def now(self) -> float:
-        """Session seconds: the time already gone, plus monotonic time since start, sped up."""
-        elapsed = (time.monotonic() - self.started) * self.speed
-        return max(self.session.offset + elapsed, self.engine.state.clock)
 
     def run(self) -> int | None:
         """Guide until the session ends (None), or until a signal ends the guide (its number)."""
@@ -307,10 +245,7 @@ class _Guide:
             if self.speaker is not None:
                 self.speaker.close()
             return self.signalled
-        ending: EndStatus = (
-            "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
-        )
-        self.store.end_session(self.session.id, ending, summarize(self.engine))
+        self.session.end_if_over()
         return None
 
     def _loop(self) -> None:
@@ -381,7 +316,7 @@ class _Guide:
             self.feedback = Text(f"{key!r} is not a key here; see the keys below.", "yellow")
 
     def _event(self, kind: EventKind, key: str, *, value: int | None = None) -> None:
-        event = Event(at=self.now(), kind=kind, value=value)
+        event = self.session.event(kind, value=value)
         reactions_before = len(self.engine.state.reactions)
         if not self._record(event):
             return
@@ -393,33 +328,15 @@ class _Guide:
         )
 
     def _record(self, event: Event) -> bool:
-        """Check, write (committed), then apply: the log is never behind the engine."""
         try:
-            self.engine.check(event)
+            self._heard(self.session.record(event))
         except BackrubError as error:
             self.feedback = Text(f"Not taken: {error.one_line()}", "yellow")
             return False
-        self.store.append_event(self.session.id, event)
-        self._heard(self.engine.apply(event))
-        if event.kind is not EventKind.TICK:
-            self.last_save = event.at
         return True
 
     def _time_passes(self) -> None:
-        """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
-        if self.engine.status.is_over:
-            return
-        now = self.now()
-        before = self.engine.state.current
-        self._heard(self.engine.advance(now))
-        if self.engine.status.is_over:
-            return
-        after = self.engine.state.current
-        changed = (before.id if before else None) != (after.id if after else None)
-        running = self.engine.status is SessionStatus.RUNNING
-        if changed or (running and now - self.last_save >= SAVE_EVERY):
-            self._record(Event(at=now, kind=EventKind.TICK))
-            self.last_save = now
+        self._heard(self.session.time_passes())
 
     def _heard(self, cues: list[Cue]) -> None:
         if cues and self.speaker is not None:
@@ -712,7 +629,7 @@ def _clock(seconds: float) -> str:
 # ---------------------------------------------------------------------------- the end
 
 
-def _show_summary(session: _Session, console: Console) -> None:
+def _show_summary(session: LiveRun, console: Console) -> None:
     engine = session.engine
     summary = summarize(engine)
     state = engine.state

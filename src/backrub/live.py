@@ -1,0 +1,147 @@
+"""A session run for real: the clock, the durable event log and the end, for every front end.
+
+The terminal guide and the web app both run sessions through `LiveRun`. Every event is checked,
+written to the store (committed) and only then given to the engine, so the log is never behind
+what a person saw: a kill at any instant loses nothing, and `resume` replays the log to the same
+step. Save points (`tick` events) are written at every step change and every `SAVE_EVERY`
+session seconds, so a resumed clock loses at most that much.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from backrub.errors import BackrubError
+from backrub.planner import Plan
+from backrub.session import Cue, Event, EventKind, SessionEngine, SessionStatus
+from backrub.session.summary import summarize
+
+if TYPE_CHECKING:
+    from backrub.store import Store
+    from backrub.store.records import EndStatus, SessionRecord
+
+# Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
+SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
+SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
+
+
+def clock_speed() -> float:
+    """The clock's speed-up from BACKRUB_GUIDE_SPEED (tests and demos); 1 when unset."""
+    text = os.environ.get(SPEED_VARIABLE, "").strip()
+    if not text:
+        return 1.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 10_000:
+        raise BackrubError(
+            f"{text!r} is not a clock speed; expected a number above 0", where=SPEED_VARIABLE
+        )
+    return value
+
+
+def plan_of(record: SessionRecord) -> Plan:
+    """The plan a stored session runs, or a clear error when it cannot be read."""
+    try:
+        return Plan.from_json(record.plan)
+    except (ValueError, KeyError, TypeError) as error:
+        raise BackrubError(f"session {record.id} has a plan that cannot be read: {error}") from None
+
+
+class LiveRun:
+    """A session with a running clock whose every event is stored before it takes effect."""
+
+    def __init__(
+        self,
+        store: Store,
+        session_id: str,
+        engine: SessionEngine,
+        *,
+        resumed: bool = False,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.id = session_id
+        self.engine = engine
+        self.resumed = resumed
+        self.speed = speed
+        self._monotonic = monotonic
+        # The clock goes on from where the log left it: time while nothing ran is not counted.
+        self.offset = engine.state.clock
+        self.started = monotonic()
+        self.last_save = self.offset
+        self.ended = engine.status.is_over
+
+    @classmethod
+    def start(
+        cls, store: Store, plan: Plan, *, profile_id: int | None = None, speed: float = 1.0
+    ) -> LiveRun:
+        # The engine runs the plan exactly as stored, so a resume replays the same plan.
+        plan_json = plan.to_json()
+        session_id = store.start_session(plan_json, profile_id)
+        return cls(store, session_id, SessionEngine(Plan.from_json(plan_json)), speed=speed)
+
+    @classmethod
+    def resume(cls, store: Store, record: SessionRecord, *, speed: float = 1.0) -> LiveRun:
+        engine = SessionEngine.replay(plan_of(record), store.events(record.id))
+        run = cls(store, record.id, engine, resumed=True, speed=speed)
+        run.ended = not record.running
+        return run
+
+    def now(self) -> float:
+        """Session seconds: the time already gone, plus monotonic time since this run began."""
+        elapsed = (self._monotonic() - self.started) * self.speed
+        return max(self.offset + elapsed, self.engine.state.clock)
+
+    def record(self, event: Event) -> list[Cue]:
+        """Check, write (committed), then apply: the log is never behind the engine.
+
+        Raises BackrubError (SessionOver for a finished session) and changes nothing when the
+        engine would refuse the event."""
+        self.engine.check(event)
+        self.store.append_event(self.id, event)
+        cues = self.engine.apply(event)
+        if event.kind is not EventKind.TICK:
+            self.last_save = event.at
+        self.end_if_over()
+        return cues
+
+    def event(
+        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+    ) -> Event:
+        """An event of this kind happening now (after letting the clock catch up)."""
+        return Event(at=self.now(), kind=kind, region=region, value=value)
+
+    def time_passes(self) -> list[Cue]:
+        """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
+        if self.engine.status.is_over:
+            self.end_if_over()
+            return []
+        now = self.now()
+        before = self.engine.state.current
+        cues = self.engine.advance(now)
+        if self.engine.status.is_over:
+            self.end_if_over()
+            return cues
+        after = self.engine.state.current
+        changed = (before.id if before else None) != (after.id if after else None)
+        running = self.engine.status is SessionStatus.RUNNING
+        if changed or (running and now - self.last_save >= SAVE_EVERY):
+            cues += self.record(Event(at=now, kind=EventKind.TICK))
+            self.last_save = now
+        return cues
+
+    def end_if_over(self) -> None:
+        """Store the summary once the engine has finished or been stopped (only once)."""
+        if self.ended or not self.engine.status.is_over:
+            return
+        ending: EndStatus = (
+            "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
+        )
+        self.store.end_session(self.id, ending, summarize(self.engine))
+        self.ended = True
