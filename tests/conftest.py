@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from backrub.atlas import Atlas, default_atlas
 from backrub.method.routine import Routine, built_in_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
+from tests.webserver import Server, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -64,3 +65,11 @@ def make_step(step_id: str = "s", **fields: Any) -> Step:
     }
     values.update(fields)
     return Step(**values)
+
+
+@pytest.fixture(scope="module")
+def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One real server per test module, its clock 20 times fast, on a fresh database."""
+    server = start_server(tmp_path_factory.mktemp("web"), speed=20.0)
+    yield server
+    server.stop()

@@ -72,9 +72,15 @@ def make_plan(
         if limited is not None:
             limited_steps.append(limited)
     warm = warmed_areas(limited_steps, atlas)
-    steps = [shape_pressure(step, request.pressure, atlas, limits, warm) for step in limited_steps]
+    sore = frozenset(region.id for region in map(atlas.region, request.sore_spots))
+    steps = [
+        shape_pressure(step, request.pressure, atlas, limits, warm, sore) for step in limited_steps
+    ]
     spots = [spot for spot in spots if spot.id not in limits.excluded_regions]
     notes = plan_notes(request, focus, spots, routine)
+    if sore:
+        names = ", ".join(atlas.region(region_id).name for region_id in sorted(sore))
+        notes.append(f"One level lighter on {names}: sore the day after last time.")
     try:
         with_spots = add_trouble_spots(steps, spots, routine, request.pressure, atlas, limits, warm)
         timed, dropped = fit_budget(

@@ -29,6 +29,8 @@ class PlanRequest(BaseModel):
     minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES)] = 20
     activities: tuple[str, ...] = ()
     trouble_spots: tuple[str, ...] = ()
+    # Regions sore the day after the last session (the next-day check-in): worked lighter.
+    sore_spots: tuple[str, ...] = ()
     pressure: PressureLevel = PressureLevel.MODERATE
     order: Order = Order.TOP_DOWN
     screening: ScreeningAnswers = ScreeningAnswers()

@@ -122,14 +122,19 @@ def shape_pressure(
     atlas: Atlas,
     limits: Restrictions,
     warm_areas: frozenset[Area],
+    sore: frozenset[str] = frozenset(),
 ) -> Step:
-    """Move the step's pressure toward the receiver's preference, keeping every cap and range."""
+    """Move the step's pressure toward the receiver's preference, keeping every cap and range.
+
+    Regions in `sore` (sore the day after the last session) get one level less than that."""
     wanted = int(step.pressure)
     if step.phase in (PhaseKind.OPENING, PhaseKind.CLOSING):
         # Warm-up and closing stay easy; a receiver who wants it lighter gets it lighter.
         wanted = min(wanted, int(preference))
     elif step.technique in _PRESSING:
         wanted = wanted + int(preference) - int(PressureLevel.MODERATE)
+    if sore.intersection(step.regions):
+        wanted -= 1
     wanted = max(
         int(PressureLevel.FEATHER), min(wanted, int(pressure_cap(step, atlas, limits, warm_areas)))
     )

@@ -58,12 +58,14 @@ def render_back_map(
     labels: bool = True,
     title: str | None = None,
     width_px: int = 720,
+    markers: bool = True,
 ) -> str:
     """The back map as SVG text.
 
     `highlight` names regions to draw lit (the live page's current region). `heat` maps region
     ids to 0..1 and colours them on a ramp; muscles it leaves out count as 0, so a coverage
-    summary shows unworked muscles too. Unknown region ids raise `UnknownNameError`.
+    summary shows unworked muscles too. `markers=False` leaves out the numbered step discs (a
+    live page shows one step at a time). Unknown region ids raise `UnknownNameError`.
     """
     # A bare string is one region id, not an iterable of one-letter ids.
     wanted = [highlight] if isinstance(highlight, str) else list(highlight)
@@ -96,7 +98,8 @@ def render_back_map(
         )
     )
     parts.append(group({"class": "plan-strokes"}, step_strokes(atlas, steps, frame)))
-    parts.append(group({"class": "plan-markers"}, step_markers(atlas, steps, frame)))
+    if markers:
+        parts.append(group({"class": "plan-markers"}, step_markers(atlas, steps, frame)))
     parts += _side_markers(layout)
     parts.append(legend)
 

@@ -190,11 +190,13 @@ class Store:
             )
         return self.session(ids[0])
 
-    def sessions(self, limit: int = 50) -> list[SessionRecord]:
-        """The latest sessions, newest first."""
+    def sessions(self, limit: int = 50, *, profile_id: int | None = None) -> list[SessionRecord]:
+        """The latest sessions, newest first; only one receiver's when `profile_id` is given."""
         if limit < 1:
             raise StoreError(f"limit {limit} is out of range; expected at least 1")
         query = _sessions_query().order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+        if profile_id is not None:
+            query = query.where(SessionRow.profile_id == profile_id)
         with self._reading() as db:
             return [_session_record(row, count) for row, count in db.execute(query.limit(limit))]
 

@@ -1,0 +1,261 @@
+"""The JSON API the pages use (and anyone else may): described by the app's OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from backrub.atlas import default_atlas
+from backrub.errors import BackrubError
+from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
+from backrub.method.words import vocabulary
+from backrub.planner import Order
+from backrub.planner.activities import activities
+from backrub.safety.screening import LocalProblemKind, local_checks, screening_questions
+from backrub.session import Event, EventKind
+from backrub.session.summary import summarize, timeline
+from backrub.web.errors import problem
+from backrub.web.hub import Hub
+from backrub.web.intake import NAME_MAX, Intake
+from backrub.web.maps import session_map
+from backrub.web.people import (
+    find_profile,
+    find_session,
+    knots_over_time,
+    profile_json,
+    remember,
+    save_check_in,
+    session_json,
+)
+from backrub.web.starting import Refused, plan_for, screening_json, start_session
+
+STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
+KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
+# Events a device may send; `tick` is the server's own save point.
+SENT_KINDS = tuple(kind for kind in EventKind if kind is not EventKind.TICK)
+
+router = APIRouter(prefix="/api")
+
+
+def hub_of(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+class EventIn(BaseModel):
+    """Feedback from a device. The server stamps the time: devices' clocks are not trusted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EventKind
+    region: Annotated[str, Field(max_length=NAME_MAX)] | None = None
+    value: Annotated[int, Field(ge=0, le=10)] | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> EventIn:
+        if self.kind is EventKind.TICK:
+            raise ValueError("'tick' is the server's own save point; devices cannot send it")
+        try:
+            Event(at=0, kind=self.kind, region=self.region, value=self.value)
+        except ValidationError as error:
+            raise ValueError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        if self.region is not None and not default_atlas().has_region(self.region):
+            raise ValueError(f"unknown region {self.region!r}")
+        return self
+
+
+class ProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+
+
+class CheckInIn(BaseModel):
+    """The next-day check-in: sore where? An empty list means no soreness."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    regions: list[str] = []
+
+    @model_validator(mode="after")
+    def _muscles(self) -> CheckInIn:
+        Intake(sore_spots=self.regions)  # the same check as the start form's
+        return self
+
+
+@router.get("/options", summary="Everything the start form offers")
+def options() -> dict[str, Any]:
+    words = vocabulary()
+    return {
+        "activities": [{"id": key, "label": item.label} for key, item in activities().items()],
+        "questions": [
+            {
+                "id": q.id,
+                "label": q.label,
+                "text": q.text,
+                "category": q.category.value,
+                "outcome": q.outcome.value,
+            }
+            for q in screening_questions()
+        ],
+        "local_problems": [
+            {"kind": check.kind.value, "label": check.label, "text": check.text}
+            for check in local_checks()
+        ],
+        "local_kinds": [kind.value for kind in LocalProblemKind],
+        "orders": [order.value for order in Order],
+        "pressures": [
+            {"level": level, "word": words.pressure_word(level)} for level in range(1, 6)
+        ],
+        "routines": [
+            {"id": name, "title": built_in_routine(name).title} for name in BUILT_IN_ROUTINES
+        ],
+    }
+
+
+@router.get("/atlas", summary="The back's regions")
+def atlas() -> dict[str, Any]:
+    return {
+        "regions": [
+            {
+                "id": region.id,
+                "name": region.name,
+                "side": region.side.value,
+                "tissue": region.tissue.value,
+                "area": region.area.value,
+            }
+            for region in default_atlas().regions
+        ]
+    }
+
+
+@router.get("/profiles", summary="Saved receivers")
+def list_profiles(request: Request) -> list[dict[str, Any]]:
+    return [profile_json(record) for record in hub_of(request).store.profiles()]
+
+
+@router.post("/profiles", status_code=201, summary="Save a receiver")
+def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
+    store = hub_of(request).store
+    try:
+        store.profile(body.name)
+    except BackrubError:
+        return profile_json(remember(store, body.name, {}))
+    raise BackrubError(f"a profile named {body.name!r} already exists", where="name")
+
+
+@router.get("/profiles/{profile_id}", summary="A receiver, with knots over time")
+def get_profile(request: Request, profile_id: int) -> dict[str, Any]:
+    store = hub_of(request).store
+    record = find_profile(store, profile_id)
+    return {**profile_json(record), "knots_over_time": knots_over_time(store, profile_id)}
+
+
+@router.post("/profiles/{profile_id}/check-ins", status_code=201, summary="Next-day check-in")
+def check_in(request: Request, profile_id: int, body: CheckInIn) -> dict[str, Any]:
+    store = hub_of(request).store
+    record = save_check_in(store, find_profile(store, profile_id), body.regions)
+    return profile_json(record)
+
+
+@router.post("/plans", summary="Plan a session (nothing is saved)")
+def make_a_plan(request: Request, body: Intake) -> dict[str, Any]:
+    planned = plan_for(hub_of(request).store, body)
+    return {"screening": screening_json(planned.plan), "plan": planned.plan.to_json()}
+
+
+@router.post("/sessions", status_code=201, summary="Plan and start a session")
+def create_session(request: Request, body: Intake) -> Any:
+    hub = hub_of(request)
+    try:
+        session_id = start_session(hub, body)
+    except Refused as refused:
+        return problem(409, refused.message, field="yes", screening=screening_json(refused.plan))
+    _, state = hub.state(session_id)
+    return {"id": session_id, "url": f"/session/{session_id}", "state": state}
+
+
+@router.get("/sessions", summary="Past and running sessions, newest first")
+def list_sessions(
+    request: Request,
+    profile_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    store = hub_of(request).store
+    return [session_json(r) for r in store.sessions(limit, profile_id=profile_id)]
+
+
+@router.get("/sessions/{session_id}", summary="The live state of a session")
+def get_session(request: Request, session_id: str) -> dict[str, Any]:
+    _, state = hub_of(request).state(session_id)
+    return state
+
+
+@router.get(
+    "/sessions/{session_id}/map.svg",
+    summary="The back map with the current step drawn",
+    response_class=Response,
+)
+def get_session_map(request: Request, session_id: str) -> Response:
+    followed = hub_of(request).followed(session_id)
+    with followed.lock:
+        svg = session_map(followed.run.engine)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sessions/{session_id}/events", summary="Feedback: more, less, ouch, knot here...")
+def send_event(request: Request, session_id: str, body: EventIn) -> dict[str, Any]:
+    return hub_of(request).send(session_id, body.kind, region=body.region, value=body.value)
+
+
+@router.get(
+    "/sessions/{session_id}/stream",
+    summary="Server-sent events: the state each time it changes",
+    response_class=StreamingResponse,
+)
+async def stream(request: Request, session_id: str) -> StreamingResponse:
+    hub = hub_of(request)
+    await run_in_threadpool(hub.followed, session_id)  # 404 before the stream starts
+
+    async def states() -> AsyncIterator[str]:
+        last, quiet = -1, 0.0
+        while not await request.is_disconnected():
+            version, state = await run_in_threadpool(hub.state, session_id)
+            if version != last:
+                last, quiet = version, 0.0
+                yield f"event: state\ndata: {json.dumps(state)}\n\n"
+                if state["status"] in ("finished", "stopped"):
+                    return
+            elif quiet >= KEEP_ALIVE:
+                quiet = 0.0
+                yield ": still here\n\n"
+            await asyncio.sleep(STREAM_POLL)
+            quiet += STREAM_POLL
+
+    return StreamingResponse(
+        states(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/sessions/{session_id}/summary", summary="A session in retrospect")
+def get_summary(request: Request, session_id: str) -> JSONResponse:
+    hub = hub_of(request)
+    record = find_session(hub.store, session_id)
+    followed = hub.followed(session_id)
+    with followed.lock:
+        engine = followed.run.engine
+        body = {
+            "session": session_json(record),
+            "summary": record.summary or summarize(engine),
+            "timeline": timeline(engine),
+        }
+    return JSONResponse(body)

@@ -1,0 +1,59 @@
+"""How the API says no: a JSON body naming what is wrong (and the field, when one is to blame)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from backrub.errors import BackrubError
+from backrub.session import SessionOver
+from backrub.store import StoreError
+from backrub.web.hub import NotFound
+
+
+def problem(status: int, message: str, *, field: str | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    if field is not None:
+        body["field"] = field
+    body.update(extra)
+    return JSONResponse(body, status_code=status)
+
+
+def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "minutes") -> "minutes"; ("body", "yes", 2) -> "yes[2]"; ("path", "id") -> "id"
+    parts = [str(part) for part in location[1:]] or [str(part) for part in location]
+    name = parts[0] if parts else "request"
+    for part in parts[1:]:
+        name += f"[{part}]" if part.isdigit() else f".{part}"
+    return name
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details = [
+        {"field": _field_of(item["loc"]), "message": str(item["msg"]).removeprefix("Value error, ")}
+        for item in error.errors()
+    ]
+    first = details[0] if details else {"field": "request", "message": "invalid request"}
+    return problem(
+        422, f"{first['field']}: {first['message']}", field=first["field"], details=details
+    )
+
+
+async def _refused(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BackrubError)
+    if isinstance(error, NotFound):
+        return problem(404, error.one_line())
+    if isinstance(error, SessionOver):
+        return problem(409, error.one_line())
+    if isinstance(error, StoreError):
+        return problem(409, error.message)
+    return problem(400, error.one_line(), field=error.where)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(BackrubError, _refused)

@@ -1,0 +1,7 @@
+"""The live session page (filled in by a helper session)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

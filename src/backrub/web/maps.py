@@ -1,0 +1,57 @@
+"""The back maps the pages show, all drawn by the same code as the CLI's SVG (backrub.render)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+from backrub.atlas import default_atlas
+from backrub.planner import Plan
+from backrub.render import render_back_map
+from backrub.session import SessionEngine
+
+MAP_WIDTH = 480  # the SVG scales to its box; this sets the proportions of text and strokes
+
+
+@cache
+def tap_map() -> str:
+    """The bare map for picking regions by tapping them (start page, check-in)."""
+    return render_back_map(default_atlas(), labels=False, width_px=MAP_WIDTH, title=None)
+
+
+def session_map(engine: SessionEngine) -> str:
+    """The current step: its regions lit and its stroke drawn, for the live page to animate."""
+    step = engine.state.current
+    steps = [step] if step is not None else []
+    regions = step.regions if step is not None else ()
+    return render_back_map(
+        engine.atlas,
+        steps=steps,
+        highlight=regions,
+        labels=False,
+        width_px=MAP_WIDTH,
+        markers=False,
+    )
+
+
+def heat_map(heat: Mapping[str, float], *, title: str) -> str:
+    """Regions coloured 0..1 (coverage on the summary, knots over time on the profile)."""
+    atlas = default_atlas()
+    return render_back_map(atlas, heat=heat, labels=False, width_px=MAP_WIDTH, title=title)
+
+
+def coverage(summary: Mapping[str, object]) -> dict[str, float]:
+    """Seconds x mean pressure per region, scaled so the most worked region is 1."""
+    regions = summary.get("regions", {})
+    assert isinstance(regions, dict)
+    load = {
+        region_id: float(values["seconds"]) * max(1.0, float(values["mean_pressure"]))
+        for region_id, values in regions.items()
+    }
+    top = max(load.values(), default=0.0)
+    return {region_id: value / top for region_id, value in load.items()} if top else {}
+
+
+def plan_map(plan: Plan) -> str:
+    """A whole plan: numbered steps and stroke arrows (the printable plan and its preview)."""
+    return render_back_map(default_atlas(), steps=plan.steps, labels=True, width_px=720)

@@ -1,0 +1,113 @@
+"""Receivers as the web shows them: saved preferences, past sessions, knots over time, soreness.
+
+A profile's `data` keeps the start form's preferences (`Intake.remembered`) and a list of
+next-day check-ins under "check_ins"; the newest check-in's sore regions go into the next plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from backrub.store import ProfileRecord, SessionRecord, Store, StoreError
+from backrub.web.hub import NotFound
+
+KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
+
+
+def find_profile(store: Store, profile_id: int) -> ProfileRecord:
+    try:
+        return store.profile(profile_id)
+    except StoreError:
+        raise NotFound(f"no profile {profile_id}") from None
+
+
+def find_session(store: Store, session_id: str) -> SessionRecord:
+    try:
+        return store.session(session_id)
+    except StoreError:
+        raise NotFound(f"no session {session_id!r}") from None
+
+
+def profile_json(record: ProfileRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "created_at": record.created_at.isoformat(),
+        "preferences": {k: v for k, v in record.data.items() if k != "check_ins"},
+        "check_ins": list(record.data.get("check_ins", [])),
+        "sore_spots": sore_spots(record),
+    }
+
+
+def sore_spots(record: ProfileRecord) -> list[str]:
+    """The regions sore at the newest check-in made after the last session, if any."""
+    check_ins = record.data.get("check_ins", [])
+    if not check_ins:
+        return []
+    newest = check_ins[-1]
+    if newest.get("used_by"):
+        return []  # already taken into a plan
+    return list(newest.get("regions", []))
+
+
+def save_check_in(store: Store, record: ProfileRecord, regions: list[str]) -> ProfileRecord:
+    data = dict(record.data)
+    check_ins = list(data.get("check_ins", []))
+    check_ins.append({"at": datetime.now(UTC).isoformat(), "regions": regions, "used_by": None})
+    data["check_ins"] = check_ins[-50:]
+    store.update_profile(record.id, data)
+    return store.profile(record.id)
+
+
+def mark_check_in_used(store: Store, record: ProfileRecord, session_id: str) -> None:
+    check_ins = list(record.data.get("check_ins", []))
+    if check_ins and not check_ins[-1].get("used_by"):
+        check_ins[-1] = {**check_ins[-1], "used_by": session_id}
+        store.update_profile(record.id, {**record.data, "check_ins": check_ins})
+
+
+def remember(store: Store, name: str, preferences: dict[str, Any]) -> ProfileRecord:
+    """Create the profile, or update the one of that name, with today's preferences."""
+    try:
+        record = store.profile(name)
+    except StoreError:
+        return store.profile(store.create_profile(name, preferences))
+    store.update_profile(record.id, {**record.data, **preferences})
+    return store.profile(record.id)
+
+
+def knots_over_time(store: Store, profile_id: int) -> dict[str, Any]:
+    """Where knots were found in this receiver's recent sessions, and how often."""
+    sessions = store.sessions(KNOT_HISTORY, profile_id=profile_id)
+    counts: Counter[str] = Counter()
+    found: list[dict[str, Any]] = []
+    for record in sessions:
+        for knot in (record.summary or {}).get("knots", []):
+            counts[knot["region"]] += 1
+            found.append(
+                {
+                    "session": record.id,
+                    "date": record.created_at.date().isoformat(),
+                    "region": knot["region"],
+                    "outcome": knot["outcome"],
+                }
+            )
+    return {"sessions": len(sessions), "counts": dict(counts), "knots": found}
+
+
+def session_json(record: SessionRecord) -> dict[str, Any]:
+    plan = record.plan
+    request = plan.get("request", {})
+    return {
+        "id": record.id,
+        "profile_id": record.profile_id,
+        "created_at": record.created_at.isoformat(),
+        "ended_at": record.ended_at.isoformat() if record.ended_at else None,
+        "status": record.status,
+        "minutes": request.get("minutes"),
+        "receiver": request.get("receiver"),
+        "events": record.event_count,
+        "worked_seconds": (record.summary or {}).get("worked_seconds"),
+    }

@@ -1,0 +1,75 @@
+"""From a filled-in start form (or API body) to a plan, and from a plan to a running session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backrub.errors import BackrubError, PlanningError
+from backrub.planner import Plan, PlanStatus, make_plan
+from backrub.store import ProfileRecord, Store
+from backrub.web.hub import Hub
+from backrub.web.intake import Intake
+from backrub.web.people import find_profile, mark_check_in_used, remember
+
+
+class Refused(BackrubError):
+    """Screening says no massage today (or not before a professional has looked)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        super().__init__(plan.screening.summary(), where="yes")
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    profile: ProfileRecord | None
+
+
+def screening_json(plan: Plan) -> dict[str, Any]:
+    screening = plan.screening
+    return {
+        "outcome": screening.outcome.value,
+        "heading": screening.outcome.heading,
+        "summary": screening.summary(),
+        "emergency": screening.emergency,
+        "allows_session": screening.allows_session,
+        "findings": [
+            {
+                "label": finding.label,
+                "outcome": finding.outcome.value,
+                "reason": finding.reason,
+                "regions": list(finding.regions),
+            }
+            for finding in screening.findings
+        ],
+    }
+
+
+def plan_for(store: Store, intake: Intake, *, save_profile: bool = False) -> Planned:
+    """The plan for this intake. Raises BackrubError naming the field (minutes, profile_id...)."""
+    profile = find_profile(store, intake.profile_id) if intake.profile_id is not None else None
+    if profile is None and intake.profile_name and save_profile:
+        profile = remember(store, intake.profile_name, intake.remembered())
+    elif profile is not None and save_profile:
+        store.update_profile(profile.id, {**profile.data, **intake.remembered()})
+        profile = store.profile(profile.id)
+    receiver = profile.name if profile else intake.profile_name or None
+    try:
+        plan = make_plan(intake.plan_request(receiver=receiver))
+    except PlanningError as error:
+        raise BackrubError(error.message, where="minutes") from None
+    return Planned(plan, profile)
+
+
+def start_session(hub: Hub, intake: Intake) -> str:
+    """Plan, save the receiver's preferences, and start the session; returns its id."""
+    planned = plan_for(hub.store, intake, save_profile=True)
+    if planned.plan.status is PlanStatus.REFUSED:
+        raise Refused(planned.plan)
+    profile = planned.profile
+    session_id = hub.start(planned.plan, profile_id=profile.id if profile else None)
+    if profile is not None and intake.sore_spots:
+        mark_check_in_used(hub.store, profile, session_id)
+    return session_id

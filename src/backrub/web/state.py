@@ -1,0 +1,74 @@
+"""The live state every device shows, as JSON: the step, the clocks, what comes next, the cues.
+
+The shape is documented in docs/web-api.md. Clocks are in session seconds; a page counts them
+down itself between updates, so the server sends the state only when something changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backrub.live import LiveRun
+from backrub.method.vocabulary import Contact
+from backrub.method.words import contact_info
+from backrub.session.view import StepView, view_of
+
+RECENT_CUES = 6
+
+
+def contact_name(contact: str) -> str:
+    return contact_info(Contact(contact)).name
+
+
+def step_json(step: StepView | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {
+        "id": step.id,
+        "phase": step.phase,
+        "regions": list(step.regions),
+        "where": step.where,
+        "side": step.side,
+        "technique": step.technique,
+        "contact": step.contact,
+        "contact_name": contact_name(step.contact),
+        "pressure": step.pressure,
+        "pressure_word": step.pressure_word,
+        "direction": step.direction,
+        "cue": step.cue,
+        "how": step.how,
+        "seconds": round(step.seconds, 1),
+        "knot_rung": step.knot_rung,
+        "check_in": step.check_in,
+        "target_band": list(step.target_band),
+    }
+
+
+def session_state(run: LiveRun, version: int) -> dict[str, Any]:
+    engine = run.engine
+    view = view_of(engine, recent=RECENT_CUES)
+    cues = engine.state.cues
+    first = len(cues) - len(view.recent_cues)
+    return {
+        "session": run.id,
+        "version": version,
+        "status": view.status.value,
+        "speed": run.speed,
+        "clock": round(view.clock, 2),
+        "worked": round(view.worked, 2),
+        "budget": view.budget,
+        "progress": round(view.progress, 4),
+        "session_left": round(view.session_left, 1),
+        "step": step_json(view.step),
+        "step_elapsed": round(view.step_elapsed, 2),
+        "step_left": round(view.step_left, 1),
+        "next_step": step_json(view.next_step),
+        "knot_region": view.knot_region,
+        "asking_elbow": view.asking_elbow,
+        # Numbered, so a page speaks each cue once however many updates repeat it.
+        "cues": [
+            {"number": first + index, "key": cue.key, "text": cue.text, "at": round(cue.at, 1)}
+            for index, cue in enumerate(view.recent_cues)
+        ],
+        "cue_count": len(cues),
+    }

@@ -1,0 +1,85 @@
+"""A real `backrub serve` in a subprocess, on a free port, with its own database, for web tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    database: Path
+    log: Path
+
+    def client(self, **options: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10.0, **options)  # type: ignore[arg-type]
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(
+    folder: Path, *args: str, speed: float = 1.0, env: dict[str, str] | None = None
+) -> Server:
+    """Start `python -m backrub serve --port N ARGS` and wait until it answers."""
+    port = free_port()
+    database = folder / "backrub.db"
+    log = folder / "server.log"
+    environment = {
+        **os.environ,
+        "BACKRUB_DATABASE_URL": f"sqlite:///{database}",
+        "BACKRUB_GUIDE_SPEED": str(speed),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "backrub", "serve", "--port", str(port), *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=environment,
+            cwd=folder,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, database, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"backrub serve exited {process.returncode}:\n{server.output()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(
+        f"backrub serve did not answer within {START_TIMEOUT:g} s:\n{server.output()}"
+    )
