@@ -10,7 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from backrub.atlas import default_atlas
 from backrub.errors import BackrubError
@@ -19,11 +25,11 @@ from backrub.method.words import vocabulary
 from backrub.planner import Order
 from backrub.planner.activities import activities
 from backrub.safety.screening import LocalProblemKind, local_checks, screening_questions
-from backrub.session import Event, EventKind
+from backrub.session import EventKind
 from backrub.session.summary import summarize, timeline
 from backrub.web.errors import problem
-from backrub.web.hub import Hub
-from backrub.web.intake import NAME_MAX, Intake
+from backrub.web.hub import Conflict, Hub
+from backrub.web.intake import NAME_MAX, Intake, muscles
 from backrub.web.maps import session_map
 from backrub.web.people import (
     find_profile,
@@ -38,8 +44,6 @@ from backrub.web.starting import Refused, plan_for, screening_json, start_sessio
 
 STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
-# Events a device may send; `tick` is the server's own save point.
-SENT_KINDS = tuple(kind for kind in EventKind if kind is not EventKind.TICK)
 
 router = APIRouter(prefix="/api")
 
@@ -56,19 +60,36 @@ class EventIn(BaseModel):
 
     kind: EventKind
     region: Annotated[str, Field(max_length=NAME_MAX)] | None = None
-    value: Annotated[int, Field(ge=0, le=10)] | None = None
+    # validate_default: a 'felt' event without a value must be refused, not pass as None.
+    value: Annotated[int, Field(ge=0, le=10)] | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _fits(self) -> EventIn:
-        if self.kind is EventKind.TICK:
+    @field_validator("kind")
+    @classmethod
+    def _sent_by_devices(cls, kind: EventKind) -> EventKind:
+        if kind is EventKind.TICK:
             raise ValueError("'tick' is the server's own save point; devices cannot send it")
-        try:
-            Event(at=0, kind=self.kind, region=self.region, value=self.value)
-        except ValidationError as error:
-            raise ValueError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
-        if self.region is not None and not default_atlas().has_region(self.region):
-            raise ValueError(f"unknown region {self.region!r}")
-        return self
+        return kind
+
+    # Checked field by field (not on the whole body) so a reply names the field that is wrong.
+    @field_validator("region", mode="after")
+    @classmethod
+    def _region(cls, region: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if region is not None and kind is not EventKind.KNOT:
+            raise ValueError(f"only a 'knot' event takes a region, not {kind!s}")
+        if region is not None and not default_atlas().has_region(region):
+            raise ValueError(f"unknown region {region!r}")
+        return region
+
+    @field_validator("value", mode="after")
+    @classmethod
+    def _value(cls, value: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind is EventKind.FELT and value is None:
+            raise ValueError("a 'felt' event needs a value from 0 to 10")
+        if kind is not EventKind.FELT and value is not None:
+            raise ValueError(f"only a 'felt' event takes a value, not {kind!s}")
+        return value
 
 
 class ProfileIn(BaseModel):
@@ -84,10 +105,10 @@ class CheckInIn(BaseModel):
 
     regions: list[str] = []
 
-    @model_validator(mode="after")
-    def _muscles(self) -> CheckInIn:
-        Intake(sore_spots=self.regions)  # the same check as the start form's
-        return self
+    @field_validator("regions")
+    @classmethod
+    def _muscles(cls, regions: list[str]) -> list[str]:
+        return muscles(regions)  # the same check as the start form's
 
 
 @router.get("/options", summary="Everything the start form offers")
@@ -148,7 +169,7 @@ def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
         store.profile(body.name)
     except BackrubError:
         return profile_json(remember(store, body.name, {}))
-    raise BackrubError(f"a profile named {body.name!r} already exists", where="name")
+    raise Conflict(f"a profile named {body.name!r} already exists", where="name")
 
 
 @router.get("/profiles/{profile_id}", summary="A receiver, with knots over time")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
 from backrub.store import StoreError
-from backrub.web.hub import NotFound
+from backrub.web.hub import Conflict, NotFound
 
 
 def problem(status: int, message: str, *, field: str | None = None, **extra: Any) -> JSONResponse:
@@ -22,8 +23,11 @@ def problem(status: int, message: str, *, field: str | None = None, **extra: Any
     return JSONResponse(body, status_code=status)
 
 
-def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
+def _field_of(item: Mapping[str, Any]) -> str:
     # ("body", "minutes") -> "minutes"; ("body", "yes", 2) -> "yes[2]"; ("path", "id") -> "id"
+    location = item["loc"]
+    if item.get("type") == "json_invalid" or not location:
+        return "body"
     parts = [str(part) for part in location[1:]] or [str(part) for part in location]
     name = parts[0] if parts else "request"
     for part in parts[1:]:
@@ -34,7 +38,7 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
 async def _invalid(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     details = [
-        {"field": _field_of(item["loc"]), "message": str(item["msg"]).removeprefix("Value error, ")}
+        {"field": _field_of(item), "message": str(item["msg"]).removeprefix("Value error, ")}
         for item in error.errors()
     ]
     first = details[0] if details else {"field": "request", "message": "invalid request"}
@@ -46,9 +50,9 @@ async def _invalid(request: Request, error: Exception) -> JSONResponse:
 async def _refused(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, BackrubError)
     if isinstance(error, NotFound):
-        return problem(404, error.one_line())
-    if isinstance(error, SessionOver):
-        return problem(409, error.one_line())
+        return problem(404, error.message, field=error.where)
+    if isinstance(error, SessionOver | Conflict):
+        return problem(409, error.message, field=error.where)
     if isinstance(error, StoreError):
         return problem(409, error.message)
     return problem(400, error.one_line(), field=error.where)

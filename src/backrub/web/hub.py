@@ -23,6 +23,10 @@ class NotFound(BackrubError):
     """A session or profile id this server does not know."""
 
 
+class Conflict(BackrubError):
+    """A request that clashes with what is stored (a profile name already taken)."""
+
+
 @dataclass
 class Followed:
     """A LiveRun, its lock, and a counter the live streams watch."""

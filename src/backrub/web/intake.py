@@ -39,6 +39,17 @@ FIELDS = (
 )
 
 
+def muscles(names: list[str]) -> list[str]:
+    """Region ids that are muscles (the only places to name as trouble or sore), once each."""
+    atlas = default_atlas()
+    for name in names:
+        if not atlas.has_region(name):
+            raise ValueError(f"unknown region {name!r}")
+        if atlas.region(name).tissue is not Tissue.MUSCLE:
+            raise ValueError(f"{atlas.region(name).name} is never pressed; pick a muscle")
+    return list(dict.fromkeys(names))
+
+
 class Intake(BaseModel):
     """Everything needed to plan: who, what they do, where it hurts, how long and how firm."""
 
@@ -67,13 +78,7 @@ class Intake(BaseModel):
     @field_validator("trouble_spots", "sore_spots")
     @classmethod
     def _muscles(cls, names: list[str]) -> list[str]:
-        atlas = default_atlas()
-        for name in names:
-            if not atlas.has_region(name):
-                raise ValueError(f"unknown region {name!r}")
-            if atlas.region(name).tissue is not Tissue.MUSCLE:
-                raise ValueError(f"{atlas.region(name).name} is never pressed; pick a muscle")
-        return list(dict.fromkeys(names))
+        return muscles(names)
 
     @field_validator("yes")
     @classmethod

@@ -16,11 +16,11 @@ from backrub.web.hub import NotFound
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
 
 
-def find_profile(store: Store, profile_id: int) -> ProfileRecord:
+def find_profile(store: Store, profile_id: int, *, field: str | None = None) -> ProfileRecord:
     try:
         return store.profile(profile_id)
     except StoreError:
-        raise NotFound(f"no profile {profile_id}") from None
+        raise NotFound(f"no profile {profile_id}", where=field) from None
 
 
 def find_session(store: Store, session_id: str) -> SessionRecord:

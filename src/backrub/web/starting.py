@@ -49,7 +49,11 @@ def screening_json(plan: Plan) -> dict[str, Any]:
 
 def plan_for(store: Store, intake: Intake, *, save_profile: bool = False) -> Planned:
     """The plan for this intake. Raises BackrubError naming the field (minutes, profile_id...)."""
-    profile = find_profile(store, intake.profile_id) if intake.profile_id is not None else None
+    profile = (
+        find_profile(store, intake.profile_id, field="profile_id")
+        if intake.profile_id is not None
+        else None
+    )
     if profile is None and intake.profile_name and save_profile:
         profile = remember(store, intake.profile_name, intake.remembered())
     elif profile is not None and save_profile:
