@@ -298,3 +298,17 @@ def test_centimetre_positions_follow_the_receivers_size() -> None:
 def test_steps_are_plain_data_without_a_database() -> None:
     plan = plan_for(minutes=10)
     assert all(isinstance(step, Step) for step in plan.steps)
+
+
+def test_sore_spots_from_the_check_in_are_worked_one_level_lighter() -> None:
+    usual = plan_for(minutes=20)
+    sore = plan_for(minutes=20, sore_spots=["upper-trapezius-left"])
+    before = {step.id: step for step in usual.steps}
+    touched = [step for step in sore.steps if "upper-trapezius-left" in step.regions]
+    assert touched
+    for step in touched:
+        was = before[step.id].pressure
+        assert step.pressure == max(PressureLevel.FEATHER, was - 1), step.id
+    untouched = [step for step in sore.steps if "upper-trapezius-left" not in step.regions]
+    assert all(step.pressure == before[step.id].pressure for step in untouched)
+    assert any("One level lighter" in note and "(left)" in note for note in sore.notes)

@@ -42,6 +42,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         version=__version__,
         summary="A guided, seated, clothed back massage: plan, guide live, look back.",
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN; nothing here may.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hub = Hub(store, speed=settings.speed)
     app.state.pairing = settings.pairing
