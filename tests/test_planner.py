@@ -312,3 +312,21 @@ def test_sore_spots_from_the_check_in_are_worked_one_level_lighter() -> None:
     untouched = [step for step in sore.steps if "upper-trapezius-left" not in step.regions]
     assert all(step.pressure == before[step.id].pressure for step in untouched)
     assert any("One level lighter" in note and "(left)" in note for note in sore.notes)
+
+
+def test_a_closing_step_whose_regions_are_all_left_out_moves_to_the_other_closing_regions() -> None:
+    # Found by the property test: bruises on both upper paraspinals took away the only
+    # compression of the short routine, and the closing lost its first kind of stroke (C1).
+    bruises = [
+        LocalProblem(region=f"paraspinal-upper-{side}", kind=LocalProblemKind.BRUISE)
+        for side in ("left", "right")
+    ]
+    plan = plan_for(
+        minutes=5,
+        routine="neck-and-shoulders",
+        screening=ScreeningAnswers(local=tuple(bruises)),
+    )
+    closing = [step for step in plan.steps if step.phase is PhaseKind.CLOSING]
+    assert closing[0].technique is Technique.PALM_COMPRESSION
+    assert not {"paraspinal-upper-left", "paraspinal-upper-right"} & set(closing[0].regions)
+    assert judge_plan(plan) == []

@@ -66,8 +66,16 @@ def make_plan(
         for region, reason in limits.excluded_regions.items()
     ]
     limited_steps: list[Step] = []
+    closing_regions = tuple(
+        dict.fromkeys(r for s in routine.steps if s.phase is PhaseKind.CLOSING for r in s.regions)
+    )
     for step in routine.steps:
         limited, lost = apply_restrictions(step, limits)
+        if limited is None and not lost and step.phase is PhaseKind.CLOSING and not step.path:
+            # Every region of this closing step is left out; the closing still needs its kind of
+            # stroke (C1), so it goes on the closing's other regions that are still allowed.
+            elsewhere = step.model_copy(update={"regions": closing_regions})
+            limited, lost = apply_restrictions(elsewhere, limits)
         left_out.extend(item for item in lost if item not in left_out)
         if limited is not None:
             limited_steps.append(limited)
