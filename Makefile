@@ -5,10 +5,20 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 BUILD := build
+PORT ?= 8765
+# The browser tests drive Debian's chromium through Playwright; Playwright never downloads one.
+CHROMIUM ?= /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+# Debian packages are installed as root: with sudo only when make does not run as root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+# $(call apt_install,PACKAGE): install it; refresh the package lists only if that fails.
+apt_install = { $(APT_GET) install -y $(1) || { $(APT_GET) update && $(APT_GET) install -y $(1); }; }
 
-.PHONY: install run test lint format typecheck unit bench clean
+.PHONY: install browser run demo test lint format typecheck unit bench clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(call apt_install,python3-venv)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -16,13 +26,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The main job for now: plan a 20-minute session and draw it on the back map.
+# Debian's chromium for the browser tests (tests/web), when it is not there yet.
+browser:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; $(call apt_install,chromium); }
+
+# The web app on this machine only: open the address it prints. Ctrl-C stops it.
 run: install
+	$(BIN)/backrub serve --port $(PORT)
+
+# The command-line demo: plan a 20-minute session and draw it on the back map.
+demo: install
 	$(BIN)/backrub plan --minutes 20 --activity computer-work --svg $(BUILD)/demo-plan.svg
 	$(BIN)/backrub atlas --svg $(BUILD)/back-map.svg > /dev/null
 	@echo "Open $(BUILD)/demo-plan.svg and $(BUILD)/back-map.svg in a browser to see the plan and the map."
 
-test: install lint typecheck unit
+test: install browser lint typecheck unit
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -35,7 +53,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install browser
 	$(PY) -m pytest
 
 bench: install
@@ -43,4 +61,4 @@ bench: install
 	$(PY) bench/bench_session.py
 
 clean:
-	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache test-artifacts

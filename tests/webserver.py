@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 import httpx
 
 START_TIMEOUT = 30.0
+PAIRING_CODE = re.compile(r"^Pairing code: (\d{6})\b", re.MULTILINE)
+PAIR_LINK = re.compile(r"http://\S+/pair\?code=\d{6}")
 
 
 def free_port() -> int:
@@ -34,6 +37,28 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text()
+
+    def pairing_code(self) -> str:
+        """The code a `--lan` server printed, read as a person reads it off the terminal."""
+        found = PAIRING_CODE.search(self.output())
+        if found is None:
+            raise AssertionError(f"no pairing code in the server's output:\n{self.output()}")
+        return found.group(1)
+
+    def pair_link(self) -> str:
+        """The link a `--lan` server put in its QR code (and printed under it)."""
+        found = PAIR_LINK.search(self.output())
+        if found is None:
+            raise AssertionError(f"no pairing link in the server's output:\n{self.output()}")
+        return found.group(0)
+
+    def paired_client(self, **options: object) -> httpx.Client:
+        """A client that has typed the right code into /pair, so it holds the device cookie."""
+        with self.client() as pairing:
+            reply = pairing.post("/pair", data={"code": self.pairing_code()})
+            if reply.status_code != 303:
+                raise AssertionError(f"pairing failed: {reply.status_code} {reply.text[:300]}")
+            return self.client(cookies=pairing.cookies, **options)
 
     def stop(self) -> None:
         if self.process.poll() is None:

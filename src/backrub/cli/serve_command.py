@@ -1,7 +1,14 @@
-"""`backrub serve`: the web app on this machine (127.0.0.1), or on the local network with --lan."""
+"""`backrub serve`: the web app on this machine (127.0.0.1), or on the local network with --lan.
+
+With --lan every device (this computer's browser too) must pair first with a 6-digit code that
+is new at every start and printed in the terminal, as text and as a QR code holding the link.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 from typing import Annotated
 
 import typer
@@ -10,23 +17,134 @@ from backrub.errors import BackrubError
 from backrub.live import clock_speed
 
 DEFAULT_PORT = 8765
+LOCAL_HOST = "127.0.0.1"
+LAN_HOST = "0.0.0.0"
+# A private address to "connect" a UDP socket to: nothing is sent, but the system picks the
+# network interface (and so the address) it would use to reach the local network.
+PROBE_ADDRESS = ("10.255.255.255", 1)
+HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def check_host(host: str) -> str:
+    """An IP address or a plain host name; anything else (a URL, a port, spaces) is refused."""
+    text = host.strip()
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if HOST_NAME.match(text):
+        return text
+    raise BackrubError(
+        f"{host!r} is not an address to listen on; expected an IP address such as "
+        f"{LAN_HOST} or 192.168.1.20, or a host name",
+        where="--host",
+    )
+
+
+def is_this_machine_only(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def lan_address() -> str:
+    """This machine's address on the local network, or 127.0.0.1 when there is none."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(PROBE_ADDRESS)  # UDP: sets the route, sends nothing
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return LOCAL_HOST
+    if not address or address == LAN_HOST:
+        return LOCAL_HOST
+    return address
+
+
+def url(host: str, port: int, path: str = "/") -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{path}"
+
+
+def addresses(host: str) -> list[str]:
+    """Where devices can reach a server listening on `host`: the LAN address first."""
+    if host in (LAN_HOST, "::"):
+        found = lan_address()
+        return list(dict.fromkeys([found, LOCAL_HOST]))
+    return [host]
+
+
+def print_qr(link: str) -> None:
+    import segno
+
+    try:
+        segno.make(link).terminal(compact=True)
+    except UnicodeEncodeError:  # a terminal without block characters: the link is printed anyway
+        print("(this terminal cannot draw the QR code)")
+
+
+def announce_lan(host: str, port: int, code: str) -> None:
+    """Everything a person needs to connect a phone: the URLs, the code and the QR code."""
+    reachable = addresses(host)
+    pair_link = url(reachable[0], port, f"/pair?code={code}")
+    print(
+        f"backrub is serving on {url(reachable[0], port)} on the local network.\n"
+        "Only devices with the pairing code can connect; each device (this computer's "
+        "browser too) pairs once.",
+    )
+    for address in reachable:
+        print(f"  Open {url(address, port)}")
+    print(f"Pairing code: {code}  (new each time the server starts)")
+    print("Or scan this QR code with the phone's camera to open backrub and pair at once:")
+    print_qr(pair_link)
+    print(f"  {pair_link}")
+    print("Ctrl-C stops the server.", flush=True)
 
 
 def serve(
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on; only this machine by default.")
-    ] = "127.0.0.1",
+        str | None,
+        typer.Option(
+            "--host",
+            help=f"Address to listen on. Default: {LOCAL_HOST} (only this machine), "
+            f"or {LAN_HOST} (every network) with --lan.",
+            show_default=False,
+        ),
+    ] = None,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = DEFAULT_PORT,
+    lan: Annotated[
+        bool,
+        typer.Option(
+            "--lan",
+            help="Serve phones and tablets on the local network. Every device must first "
+            "type the pairing code printed here (or scan the QR code).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app: plan, guide a session on a phone, look back. Ctrl-C stops it."""
     if not 0 < port < 65536:
         raise BackrubError(f"{port} is not a port; expected 1 to 65535", where="--port")
+    bind = check_host(host) if host is not None else (LAN_HOST if lan else LOCAL_HOST)
+    if not lan and not is_this_machine_only(bind):
+        raise BackrubError(
+            f"{bind} opens backrub to other machines; add --lan so every device must pair "
+            "with a code first",
+            where="--host",
+        )
     speed = clock_speed()
     # Imported here: the web stack is heavy, and the other commands do not need it.
     import uvicorn
 
     from backrub.web.app import WebSettings, create_app
+    from backrub.web.pairing import COOKIE, Pairing
 
-    app = create_app(WebSettings(speed=speed))
-    print(f"backrub is serving on http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    # The port in the cookie's name: two servers on one machine do not unpair each other.
+    pairing = Pairing.new(cookie=f"{COOKIE}_{port}") if lan else None
+    app = create_app(WebSettings(speed=speed, pairing=pairing))
+    if pairing is None:
+        print(f"backrub is serving on {url(bind, port)}  (Ctrl-C stops it)", flush=True)
+    else:
+        announce_lan(bind, port, pairing.code)
+    uvicorn.run(app, host=bind, port=port, log_level="warning", timeout_graceful_shutdown=2)

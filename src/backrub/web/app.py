@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from backrub import __version__
 from backrub.store import Store
-from backrub.web import api, errors, live_page, pages, review_pages
+from backrub.web import api, errors, live_page, pages, pairing, review_pages
 from backrub.web.hub import Hub
 from backrub.web.pairing import Pairing, PairingGate
 from backrub.web.security import SecurityHeaders
@@ -53,6 +53,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(live_page.router)
     app.include_router(review_pages.router)
+    app.include_router(pairing.router)  # /pair: sends to / when there is nothing to pair
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.pairing is not None:
         app.add_middleware(PairingGate, pairing=settings.pairing)
