@@ -1,0 +1,655 @@
+// The live session page: follows the session's stream, counts the clocks down between updates,
+// speaks each cue once, animates the stroke on the map and sends the feedback buttons.
+// Every device on the session draws itself from every state it receives (stream or reply),
+// so a phone and a tablet on one session always show the same thing.
+
+const OVER = new Set(["finished", "stopped"]);
+const TICK_MS = 250;
+const SUMMARY_AFTER_MS = 4000;
+const VOICE_KEY = "backrub.voice";
+const KEYS = {
+  m: "more", l: "less", t: "ticklish", o: "pain", h: "headache", n: "nausea", c: "cough",
+  s: "still-tight", r: "released", y: "accept-elbow", d: "decline-elbow", j: "skip",
+};
+const SAID = {
+  more: "More pressure", less: "Less pressure", pain: "Ouch", ticklish: "Ticklish",
+  headache: "Headache", nausea: "Nausea", cough: "Cough", knot: "Knot", "still-tight": "Still tight",
+  released: "Released", "accept-elbow": "Elbow yes", "decline-elbow": "Elbow no", felt: "Felt",
+  skip: "Skip", pause: "Pause", resume: "Resume", stop: "Stop",
+};
+
+const root = document.getElementById("live");
+if (root) start(root);
+
+function start(root) {
+  const $ = (selector) => document.querySelector(selector);
+  const sessionId = root.dataset.session;
+  const api = `/api/sessions/${encodeURIComponent(sessionId)}`;
+  const summaryUrl = `/session/${encodeURIComponent(sessionId)}/summary`;
+  const words = JSON.parse(root.dataset.words || "{}");
+  const el = {
+    status: $("#status"), sessionLeft: $("#session-left"), progress: $("#progress"),
+    mute: $("#mute"), voiceHint: $("#voice-hint"), connection: $("#connection"), errors: $("#errors"),
+    phase: $("#phase"), where: $("#where"), side: $("#side"), cue: $("#cue"),
+    contact: $("#contact"), contactUse: $("#contact use"), contactName: $("#contact-name"),
+    pressure: $("#pressure"), pressureLevel: $("#pressure-level"), pressureWord: $("#pressure-word"),
+    stepLeft: $("#step-left"), stepProgress: $("#step-progress"), verb: $("#verb"),
+    direction: $("#direction"), howText: $("#how-text"), said: $("#said"), elbow: $("#elbow"),
+    map: $("#map"), pickPrompt: $("#pick-prompt"), pickRegion: $("#pick-region"),
+    pickSend: $("#pick-send"), pickCancel: $("#pick-cancel"), knotHere: $("#knot-here"),
+    knotState: $("#knot-state"), next: $("#next-step"), felt: $("#felt"), band: $("#band"),
+    pause: $("#pause"), resume: $("#resume"), stop: $("#stop"), stopDialog: $("#stop-dialog"),
+    stopCancel: $("#stop-cancel"), over: $("#over"), overTitle: $("#over-title"), ack: $("#ack"),
+  };
+  const regionNames = new Map([...el.pickRegion.options].map((o) => [o.value, o.textContent]));
+
+  let state = null;
+  let receivedAt = performance.now();
+  let mapKey = el.map.dataset.key || "";
+  let picking = false;
+  let over = false;
+  let source = null;
+  let leaving = null;
+
+  // ---------------------------------------------------------------- drawing a state
+
+  function setText(node, text) {
+    if (node && node.textContent !== text) node.textContent = text;
+  }
+
+  function clock(seconds) {
+    const total = Math.max(0, Math.round(seconds));
+    return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, "0")}`;
+  }
+
+  function stepLine(step) {
+    if (!step) return "Nothing after this: it is the last step.";
+    const verb = words.verbs?.[step.technique] ?? step.technique;
+    const side = words.sides?.[step.side] ?? step.side;
+    return `${verb} · ${step.where}, ${side} · ${step.contact_name.toLowerCase()} · ${clock(step.seconds)}`;
+  }
+
+  function newer(next) {
+    if (!state) return true;
+    if (next.session !== state.session) return false;
+    // Replies and stream messages may cross; a lower version is older, unless the server
+    // restarted (versions start again) and its clock has moved on.
+    return next.version >= state.version || next.clock > state.clock;
+  }
+
+  function show(next) {
+    if (!next || typeof next !== "object" || !("status" in next) || !newer(next)) return;
+    const before = state;
+    state = next;
+    receivedAt = performance.now();
+    root.dataset.status = next.status;
+    root.dataset.version = String(next.version);
+    root.dataset.live = "on"; // drawn from the server's state at least once
+
+    setText(el.status, next.status.charAt(0).toUpperCase() + next.status.slice(1));
+    el.status.dataset.status = next.status;
+    const paused = next.status === "paused";
+    const focused = document.activeElement;
+    el.pause.hidden = paused;
+    el.resume.hidden = !paused;
+    // The pause button turns into resume: the keyboard's focus goes with it.
+    if (paused && focused === el.pause) el.resume.focus();
+    if (!paused && focused === el.resume) el.pause.focus();
+
+    const step = next.step;
+    if (step) {
+      setText(el.phase, words.phases?.[step.phase] ?? step.phase);
+      setText(el.where, step.where);
+      setText(el.side, words.sides?.[step.side] ?? step.side);
+      setText(el.cue, step.cue);
+      setText(el.verb, words.verbs?.[step.technique] ?? step.technique);
+      setText(el.direction, words.directions?.[step.direction] ?? step.direction);
+      setText(el.howText, step.how);
+      if (el.contact.dataset.contact !== step.contact) {
+        el.contact.dataset.contact = step.contact;
+        el.contactUse.setAttribute("href", `#icon-${step.contact}`);
+        if (before) flash(el.contact);
+      }
+      setText(el.contactName, step.contact_name);
+      if (el.pressure.dataset.level !== String(step.pressure)) {
+        el.pressure.dataset.level = String(step.pressure);
+        if (before) flash(el.pressure);
+      }
+      setText(el.pressureLevel, String(step.pressure));
+      setText(el.pressureWord, step.pressure_word);
+      showBand(step.target_band);
+    } else {
+      setText(el.cue, OVER.has(next.status) ? "All done." : "Getting ready…");
+    }
+    setText(el.next, stepLine(next.next_step));
+    el.elbow.hidden = !next.asking_elbow;
+    showKnot(next);
+    showSaid(next);
+    const key = step ? `${step.id}|${step.regions.join(",")}` : "";
+    if (key !== mapKey) loadMap(key);
+    speakNew(next);
+    tick();
+    if (OVER.has(next.status)) finish(next);
+    else keepAwake();
+  }
+
+  function flash(node) {
+    node.classList.remove("changed");
+    void node.offsetWidth; // restart the animation
+    node.classList.add("changed");
+  }
+
+  function showBand([low, high]) {
+    if (el.felt.dataset.low === String(low) && el.felt.dataset.high === String(high)) return;
+    el.felt.dataset.low = String(low);
+    el.felt.dataset.high = String(high);
+    for (const button of el.felt.querySelectorAll("button[data-value]")) {
+      const value = Number(button.dataset.value);
+      const inside = value >= low && value <= high;
+      button.classList.toggle("in-band", inside);
+      const word = button.dataset.word ? `, ${button.dataset.word}` : "";
+      button.setAttribute("aria-label", `${value}${word}${inside ? ", in the target" : ""}`);
+    }
+    setText(el.band, `${low} to ${high}`);
+  }
+
+  function showKnot(next) {
+    const region = next.knot_region || "";
+    el.knotState.dataset.region = region;
+    el.knotState.classList.toggle("active", Boolean(region));
+    if (!region) {
+      setText(el.knotState, "No knot being worked.");
+      return;
+    }
+    const name = regionNames.get(region) || region;
+    const rung = next.step ? next.step.knot_rung : null;
+    setText(
+      el.knotState,
+      rung == null
+        ? `After the knot on ${name}: gentle now.`
+        : `Working a knot: ${name}, stage ${rung}. Still tight, or released?`,
+    );
+  }
+
+  function showSaid(next) {
+    const cues = next.cues || [];
+    const last = cues[cues.length - 1];
+    // The step's own cue is on show already; anything said after it goes here.
+    const said = last && last.key !== "step" ? last : null;
+    if (!said) {
+      delete el.said.dataset.number;
+      setText(el.said, "");
+    } else if (el.said.dataset.number !== String(said.number)) {
+      el.said.dataset.number = String(said.number);
+      setText(el.said, said.text);
+      el.said.classList.remove("fresh");
+      void el.said.offsetWidth;
+      el.said.classList.add("fresh");
+    }
+  }
+
+  // Between updates the page runs the clocks itself, at the session's speed.
+  function tick() {
+    if (!state) return;
+    const running = state.status === "running";
+    const passed = running ? ((performance.now() - receivedAt) / 1000) * (state.speed || 1) : 0;
+    const stepLeft = Math.max(0, state.step_left - passed);
+    setText(el.stepLeft, clock(stepLeft));
+    setText(el.sessionLeft, clock(Math.max(0, state.session_left - passed)));
+    const progress = state.budget
+      ? Math.min(1, (state.worked + passed) / state.budget)
+      : OVER.has(state.status) ? 1 : 0;
+    el.progress.value = progress;
+    setText(el.progress, `${Math.round(progress * 100)}%`);
+    const seconds = state.step ? state.step.seconds : 0;
+    const done = seconds ? Math.min(1, Math.max(0, 1 - stepLeft / seconds)) : 0;
+    el.stepProgress.style.width = `${(done * 100).toFixed(1)}%`;
+  }
+
+  // ---------------------------------------------------------------- the map
+
+  async function loadMap(key) {
+    mapKey = key;
+    if (!key) return;
+    try {
+      const response = await fetch(`${api}/map.svg`, { headers: { Accept: "image/svg+xml" } });
+      if (!response.ok) return;
+      const text = await response.text();
+      if (key !== mapKey) return; // the step moved on while this one loaded
+      el.map.innerHTML = text; // drawn by our own renderer, every text in it escaped there
+      el.map.dataset.key = key;
+      dressMap();
+    } catch {
+      // The stream will bring the next state; the old map stays until then.
+    }
+  }
+
+  function dressMap() {
+    const svg = el.map.querySelector("svg");
+    if (!svg) return;
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    cropMap(svg);
+    const where = state?.step?.where ?? el.map.dataset.where ?? "";
+    svg.setAttribute("aria-label", where ? `Back map, seen from behind: ${where} lit` : "Back map");
+    // A bright dash runs along each arrow, the way the hands travel.
+    for (const arrow of svg.querySelectorAll(".stroke-arrow")) {
+      for (const kind of ["stroke-flow", "stroke-flow-core"]) {
+        const flow = arrow.cloneNode(false);
+        flow.setAttribute("class", `stroke-flow ${kind}`);
+        for (const name of ["marker-end", "stroke", "stroke-width", "data-step", "data-direction"]) {
+          flow.removeAttribute(name);
+        }
+        flow.setAttribute("pathLength", "100");
+        flow.setAttribute("aria-hidden", "true");
+        svg.querySelector(".plan-strokes").append(flow);
+      }
+    }
+    if (picking) markPickable();
+  }
+
+  // The map is drawn with a caption and a legend; on a phone the body alone is worth the room.
+  function cropMap(svg) {
+    const parts = svg.querySelectorAll(".body, .regions, .side-marker, .plan-strokes");
+    let box = null;
+    for (const part of parts) {
+      let b;
+      try {
+        b = part.getBBox();
+      } catch {
+        continue;
+      }
+      if (!b.width || !b.height) continue;
+      box = box
+        ? {
+            x1: Math.min(box.x1, b.x), y1: Math.min(box.y1, b.y),
+            x2: Math.max(box.x2, b.x + b.width), y2: Math.max(box.y2, b.y + b.height),
+          }
+        : { x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height };
+    }
+    if (!box) return;
+    const pad = 8;
+    const view = [box.x1 - pad, box.y1 - pad, box.x2 - box.x1 + 2 * pad, box.y2 - box.y1 + 2 * pad];
+    svg.setAttribute("viewBox", view.map((n) => n.toFixed(1)).join(" "));
+  }
+
+  // ---------------------------------------------------------------- knot here: pick a spot
+
+  function markPickable() {
+    for (const shape of el.map.querySelectorAll(".tissue-muscle[data-region]")) {
+      shape.classList.toggle("picked", shape.dataset.region === el.pickRegion.value);
+    }
+  }
+
+  function startPicking() {
+    if (over || picking) return;
+    picking = true;
+    root.classList.add("picking");
+    el.pickPrompt.hidden = false;
+    el.knotHere.setAttribute("aria-expanded", "true");
+    const here = state?.step?.regions?.find((r) => regionNames.has(r));
+    if (here) el.pickRegion.value = here;
+    markPickable();
+    el.pickPrompt.closest("section").scrollIntoView({ block: "start" });
+    el.pickRegion.focus({ preventScroll: true });
+  }
+
+  function stopPicking({ focus = true } = {}) {
+    if (!picking) return;
+    picking = false;
+    root.classList.remove("picking");
+    el.pickPrompt.hidden = true;
+    el.knotHere.setAttribute("aria-expanded", "false");
+    for (const shape of el.map.querySelectorAll(".picked")) shape.classList.remove("picked");
+    if (focus) el.knotHere.focus({ preventScroll: true });
+  }
+
+  async function sendKnot(region) {
+    stopPicking();
+    const name = regionNames.get(region) || region;
+    if (await send("knot", { region })) say(`Knot sent: ${name}`);
+  }
+
+  el.knotHere.addEventListener("click", () => (picking ? stopPicking() : startPicking()));
+  el.pickCancel.addEventListener("click", () => stopPicking());
+  el.pickSend.addEventListener("click", () => sendKnot(el.pickRegion.value));
+  el.pickRegion.addEventListener("change", markPickable);
+  el.map.addEventListener("click", (event) => {
+    if (!picking) return;
+    const shape = event.target.closest("[data-region]");
+    if (!shape) return;
+    if (!shape.classList.contains("tissue-muscle")) {
+      showError("That spot is bone or a kidney zone: it is never pressed. Tap a muscle instead.");
+      return;
+    }
+    el.pickRegion.value = shape.dataset.region;
+    markPickable();
+    sendKnot(shape.dataset.region);
+  });
+
+  // ---------------------------------------------------------------- sending feedback
+
+  function showError(message) {
+    el.errors.textContent = message;
+    clearTimeout(showError.timer);
+    if (message) showError.timer = setTimeout(() => showError(""), 8000);
+  }
+  el.errors.addEventListener("click", () => showError(""));
+
+  function say(message) {
+    // A short note in the polite region, so a tap is answered even when nothing else changes.
+    setText(el.ack, message);
+    clearTimeout(say.timer);
+    say.timer = setTimeout(() => setText(el.ack, ""), 2500);
+  }
+
+  async function send(kind, extra = {}) {
+    if (over && kind !== "stop") {
+      showError("The session is over: nothing more to send.");
+      return false;
+    }
+    showError("");
+    navigator.vibrate?.(15);
+    try {
+      const response = await fetch(`${api}/events`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ kind, ...extra }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        showError(body.error ? `Not sent: ${body.error}` : `Not sent (the server said ${response.status}).`);
+        if (response.status === 409) refresh();
+        return false;
+      }
+      show(body);
+      return true;
+    } catch {
+      showError("Not sent: cannot reach backrub. Is the computer running it still on?");
+      return false;
+    }
+  }
+
+  function pressed(button) {
+    button.classList.add("sent");
+    setTimeout(() => button.classList.remove("sent"), 500);
+  }
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-event]");
+    if (!button || button.disabled) return;
+    const kind = button.dataset.event;
+    pressed(button);
+    if (kind === "stop" && el.stopDialog.open) closeDialog();
+    send(kind).then((ok) => ok && say(`Sent: ${SAID[kind] || kind}.`));
+  });
+  el.felt.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-value]");
+    if (!button) return;
+    pressed(button);
+    sendFelt(Number(button.dataset.value));
+  });
+
+  function sendFelt(value) {
+    send("felt", { value }).then((ok) => ok && say(`Sent: feels ${value} of 10.`));
+  }
+
+  // ---------------------------------------------------------------- stop, with a question first
+
+  function openStop() {
+    if (over) return;
+    stopPicking({ focus: false });
+    if (typeof el.stopDialog.showModal === "function") el.stopDialog.showModal();
+    else el.stopDialog.setAttribute("open", "");
+    el.stopCancel.focus();
+  }
+  function closeDialog() {
+    if (typeof el.stopDialog.close === "function") el.stopDialog.close();
+    else el.stopDialog.removeAttribute("open");
+  }
+  el.stop.addEventListener("click", openStop);
+  el.stopCancel.addEventListener("click", () => {
+    closeDialog();
+    el.stop.focus();
+  });
+
+  // ---------------------------------------------------------------- keyboard
+
+  document.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target instanceof Element ? event.target : document.body;
+    if (event.key === "Escape" && picking) {
+      event.preventDefault();
+      stopPicking();
+      return;
+    }
+    if (target.closest("input, select, textarea, [contenteditable], dialog")) return;
+    if (event.key === " " || event.key === "Spacebar") {
+      if (target.closest("button, a, summary")) return; // space presses what has focus
+      event.preventDefault();
+      if (!over && state) send(state.status === "paused" ? "resume" : "pause");
+      return;
+    }
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (/^[0-9]$/.test(key)) sendFelt(Number(key));
+    else if (key === "+") sendFelt(10);
+    else if (key === "k") startPicking();
+    else if (key === "q") openStop();
+    else if (key === "v") toggleVoice();
+    else if (key === "?") $("#shortcuts").open = !$("#shortcuts").open;
+    else if (KEYS[key]) {
+      const button = root.querySelector(`button[data-event="${KEYS[key]}"]`);
+      if (button) pressed(button);
+      send(KEYS[key]).then((ok) => ok && say(`Sent: ${SAID[KEYS[key]]}.`));
+    } else return;
+    event.preventDefault();
+  });
+
+  // ---------------------------------------------------------------- the voice
+
+  const synth = "speechSynthesis" in window && "SpeechSynthesisUtterance" in window
+    ? window.speechSynthesis
+    : null;
+  let voiceOn = readVoice();
+  let blocked = null; // a cue the browser would not say before the first tap
+  const spokenKey = `backrub.spoken.${sessionId}`;
+  let spokenUpTo = readSpoken();
+
+  function readVoice() {
+    try {
+      return localStorage.getItem(VOICE_KEY) !== "off";
+    } catch {
+      return true;
+    }
+  }
+  function readSpoken() {
+    try {
+      const value = sessionStorage.getItem(spokenKey);
+      return value === null ? null : Number(value);
+    } catch {
+      return null;
+    }
+  }
+
+  function showVoice() {
+    if (!synth) {
+      el.mute.disabled = true;
+      el.mute.dataset.voice = "none";
+      el.mute.title = "This browser cannot speak; read the cues on the screen.";
+      setText($("#mute-label"), "No voice");
+      return;
+    }
+    el.mute.dataset.voice = voiceOn ? "on" : "off";
+    el.mute.setAttribute("aria-pressed", voiceOn ? "false" : "true");
+    setText($("#mute-label"), voiceOn ? "Mute" : "Muted");
+  }
+
+  function toggleVoice() {
+    if (!synth) return;
+    voiceOn = !voiceOn;
+    try {
+      localStorage.setItem(VOICE_KEY, voiceOn ? "on" : "off");
+    } catch {
+      // private browsing: the choice lasts as long as the page
+    }
+    if (!voiceOn) {
+      synth.cancel();
+      blocked = null;
+      el.voiceHint.hidden = true;
+    }
+    showVoice();
+    say(voiceOn ? "Voice on." : "Voice off.");
+  }
+  el.mute.addEventListener("click", toggleVoice);
+
+  function speak(text) {
+    if (!synth || !voiceOn) return;
+    try {
+      const utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = document.documentElement.lang || "en";
+      utterance.addEventListener("error", (event) => {
+        if (event.error === "not-allowed") {
+          blocked = text;
+          el.voiceHint.hidden = false;
+        }
+      });
+      synth.speak(utterance);
+    } catch {
+      // no voice after all: the cues are on the screen
+    }
+  }
+
+  function speakNew(next) {
+    const cues = next.cues || [];
+    if (!cues.length) return;
+    let fresh;
+    if (spokenUpTo === null) {
+      // First look at this session from this tab: say what was said in the last few seconds.
+      const since = next.clock - 10 * (next.speed || 1);
+      fresh = cues.filter((cue) => cue.at >= since);
+    } else {
+      fresh = cues.filter((cue) => cue.number > spokenUpTo);
+    }
+    spokenUpTo = Math.max(spokenUpTo ?? -1, ...cues.map((cue) => cue.number));
+    try {
+      sessionStorage.setItem(spokenKey, String(spokenUpTo));
+    } catch {
+      // remembered for this page only
+    }
+    for (const cue of fresh.slice(-3)) speak(cue.text);
+  }
+
+  function unblock() {
+    if (blocked && voiceOn) {
+      const text = blocked;
+      blocked = null;
+      speak(text);
+    }
+    el.voiceHint.hidden = true;
+  }
+  document.addEventListener("pointerdown", unblock);
+  document.addEventListener("keydown", unblock);
+
+  // ---------------------------------------------------------------- the screen stays on
+
+  let lock = null;
+  let asking = false;
+  async function keepAwake() {
+    if (over || lock || asking || !("wakeLock" in navigator)) return;
+    if (document.visibilityState !== "visible") return;
+    asking = true;
+    try {
+      lock = await navigator.wakeLock.request("screen");
+      lock.addEventListener("release", () => {
+        lock = null;
+      });
+      if (over) letSleep();
+    } catch {
+      lock = null; // not allowed here (battery saver, no HTTPS on a LAN): the screen may dim
+    } finally {
+      asking = false;
+    }
+  }
+  function letSleep() {
+    if (lock) lock.release().catch(() => {});
+    lock = null;
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") {
+      keepAwake();
+      refresh();
+    }
+  });
+
+  // ---------------------------------------------------------------- the end
+
+  function finish(next) {
+    if (over) return;
+    over = true;
+    root.classList.add("over-now");
+    document.body.classList.add("over-now");
+    stopPicking({ focus: false });
+    if (el.stopDialog.open) closeDialog();
+    letSleep();
+    if (source) source.close();
+    for (const button of root.querySelectorAll("button[data-event], button[data-value], #knot-here, #stop")) {
+      button.disabled = true;
+    }
+    setText(el.overTitle, next.status === "finished" ? "Finished" : "Session stopped");
+    el.over.hidden = false;
+    el.over.scrollIntoView({ block: "center" });
+    leaving = setTimeout(() => window.location.assign(summaryUrl), SUMMARY_AFTER_MS);
+  }
+
+  // ---------------------------------------------------------------- following the session
+
+  async function refresh() {
+    try {
+      const response = await fetch(api, { headers: { Accept: "application/json" } });
+      if (response.ok) show(await response.json());
+      else if (response.status === 404) showError("This session is no longer on the server.");
+    } catch {
+      setText(el.connection, "Cannot reach backrub. Trying again…");
+    }
+  }
+
+  function follow() {
+    if (over) return;
+    if (!("EventSource" in window)) {
+      setInterval(() => over || refresh(), 2000);
+      return;
+    }
+    source = new EventSource(`${api}/stream`);
+    source.addEventListener("state", (event) => {
+      try {
+        show(JSON.parse(event.data));
+      } catch {
+        return;
+      }
+      if (el.connection.dataset.lost) {
+        delete el.connection.dataset.lost;
+        setText(el.connection, "");
+      }
+    });
+    source.addEventListener("error", () => {
+      if (over) {
+        source.close();
+        return;
+      }
+      el.connection.dataset.lost = "1";
+      setText(el.connection, "Connection lost. Trying again…");
+      if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000);
+    });
+  }
+
+  showVoice();
+  dressMap();
+  setInterval(tick, TICK_MS);
+  refresh();
+  follow();
+  keepAwake();
+  window.addEventListener("pagehide", () => {
+    if (source) source.close();
+    if (leaving) clearTimeout(leaving);
+  });
+}
