@@ -287,3 +287,19 @@ def test_the_live_map_lights_the_current_region(client: httpx.Client) -> None:
     for region in state["step"]["regions"]:
         assert f'id="region-{region}"' in reply.text
     assert "stroke-arrow" in reply.text or "stroke-hold" in reply.text
+
+
+def test_the_elbow_is_asked_before_it_is_used(client: httpx.Client) -> None:
+    session = start(client, minutes=20)["id"]
+    past_warm_up(client, session)
+    state = send(client, session, kind="knot", region=KNOT_REGION)
+    for _ in range(4):
+        if state["asking_elbow"]:
+            break
+        state = send(client, session, kind="still-tight")
+    assert state["asking_elbow"] is True
+    assert state["step"]["contact"] != "elbow"  # not before a yes (U6)
+    accepted = send(client, session, kind="accept-elbow")
+    assert accepted["asking_elbow"] is False
+    assert accepted["step"]["contact"] == "elbow"
+    assert accepted["step"]["pressure"] == 4  # about 45 degrees to start (U7)
