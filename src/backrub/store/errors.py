@@ -7,3 +7,7 @@ from backrub.errors import BackrubError
 
 class StoreError(BackrubError):
     """A database problem worth a one-line message: refused, unknown, damaged or unreachable."""
+
+
+class OutOfDate(StoreError):
+    """An append that lost a race: another process stored an event first. Catch up, retry."""

@@ -20,13 +20,13 @@ from typing import Any, Self
 
 from pydantic import ValidationError
 from sqlalchemy import URL, Engine, ScalarSelect, Select, func, make_url, select
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backrub.planner.plan import PLAN_SCHEMA
 from backrub.session.events import Event, EventKind
 from backrub.store.engine import SQLITE_BEGIN, sqlite_file, writer_engine
-from backrub.store.errors import StoreError
+from backrub.store.errors import OutOfDate, StoreError
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url
 from backrub.store.records import (
     END_STATUSES,
@@ -225,40 +225,58 @@ class Store:
 
     # Events
 
-    def append_event(self, session_id: str, event: Event) -> int:
+    def append_event(self, session_id: str, event: Event, *, after: int | None = None) -> int:
         """Store the next event of a running session; it is committed when this returns.
 
         Returns the event's sequence number, 1 for the first. Apply the event only afterwards.
+        With `after` (the sequence number the caller's engine has seen last), the event is stored
+        only if nothing was appended since: otherwise `OutOfDate` is raised and nothing changes,
+        so a server process that shares the session with others catches up and tries again.
         """
         if not isinstance(event, Event):
             raise TypeError(f"expected an Event, got {type(event).__name__}")
-        with self._writing() as db:
-            self._running_session(db, session_id)
-            last = db.scalar(
-                select(func.max(EventRow.seq)).where(EventRow.session_id == session_id)
-            )
-            seq = (last or 0) + 1
-            db.add(
-                EventRow(
-                    session_id=session_id,
-                    seq=seq,
-                    at=event.at,
-                    kind=event.kind.value,
-                    region=event.region,
-                    value=event.value,
+        try:
+            with self._writing() as db:
+                self._running_session(db, session_id)
+                last = db.scalar(
+                    select(func.max(EventRow.seq)).where(EventRow.session_id == session_id)
                 )
-            )
+                if after is not None and (last or 0) != after:
+                    raise OutOfDate(f"session {session_id} has events after {after}")
+                seq = (last or 0) + 1
+                db.add(
+                    EventRow(
+                        session_id=session_id,
+                        seq=seq,
+                        at=event.at,
+                        kind=event.kind.value,
+                        region=event.region,
+                        value=event.value,
+                    )
+                )
+        except StoreError as error:
+            # Two processes appending the same number at once: the unique (session, seq) says
+            # which one won; for the other it is the same as having read an old `after`.
+            if after is not None and _is_duplicate(error):
+                raise OutOfDate(f"session {session_id} has events after {after}") from None
+            raise
         return seq
 
-    def events(self, session_id: str) -> list[Event]:
-        """A session's events in the order they were appended."""
+    def events(self, session_id: str, *, after: int = 0) -> list[Event]:
+        """A session's events in the order they were appended (only those after seq `after`)."""
+        return [event for _, event in self.numbered_events(session_id, after=after)]
+
+    def numbered_events(self, session_id: str, *, after: int = 0) -> list[tuple[int, Event]]:
+        """(seq, event) pairs after seq `after`, in order: what another process has added."""
         with self._reading() as db:
             if db.get(SessionRow, session_id) is None:
                 raise StoreError(f"no session {session_id!r}", where=self.location)
             rows = db.scalars(
-                select(EventRow).where(EventRow.session_id == session_id).order_by(EventRow.seq)
+                select(EventRow)
+                .where(EventRow.session_id == session_id, EventRow.seq > after)
+                .order_by(EventRow.seq)
             ).all()
-            return [self._event(row) for row in rows]
+            return [(row.seq, self._event(row)) for row in rows]
 
     # Private helpers
 
@@ -309,6 +327,11 @@ class Store:
                 f"event {row.seq} of session {row.session_id} cannot be read: {first}",
                 where=self.location,
             ) from None
+
+
+def _is_duplicate(error: StoreError) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, IntegrityError)
 
 
 def _parse(url: str, source: str | None) -> tuple[URL, str]:
