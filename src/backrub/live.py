@@ -23,9 +23,13 @@ if TYPE_CHECKING:
     from backrub.store import Store
     from backrub.store.records import EndStatus, SessionRecord
 
+# The store (SQLAlchemy) is imported where it is needed, so commands that never run a session
+# start quickly.
+
 # Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
+RETRIES = 5  # tries to store an event while other processes store theirs
 
 
 def clock_speed() -> float:
@@ -76,21 +80,31 @@ class LiveRun:
         self.started = monotonic()
         self.last_save = self.offset
         self.ended = engine.status.is_over
+        self.seq = 0  # the sequence number of the last stored event the engine has applied
 
     @classmethod
     def start(
-        cls, store: Store, plan: Plan, *, profile_id: int | None = None, speed: float = 1.0
+        cls,
+        store: Store,
+        plan: Plan,
+        *,
+        profile_id: int | None = None,
+        speed: float = 1.0,
+        **owner: int,
     ) -> LiveRun:
+        """Store a new session for this plan (`owner`: account=ID in hosted mode) and run it."""
         # The engine runs the plan exactly as stored, so a resume replays the same plan.
         plan_json = plan.to_json()
-        session_id = store.start_session(plan_json, profile_id)
+        session_id = store.start_session(plan_json, profile_id, **owner)
         return cls(store, session_id, SessionEngine(Plan.from_json(plan_json)), speed=speed)
 
     @classmethod
     def resume(cls, store: Store, record: SessionRecord, *, speed: float = 1.0) -> LiveRun:
-        engine = SessionEngine.replay(plan_of(record), store.events(record.id))
+        numbered = store.numbered_events(record.id)
+        engine = SessionEngine.replay(plan_of(record), (event for _, event in numbered))
         run = cls(store, record.id, engine, resumed=True, speed=speed)
         run.ended = not record.running
+        run.seq = numbered[-1][0] if numbered else 0
         return run
 
     def now(self) -> float:
@@ -104,7 +118,8 @@ class LiveRun:
         Raises BackrubError (SessionOver for a finished session) and changes nothing when the
         engine would refuse the event."""
         self.engine.check(event)
-        self.store.append_event(self.id, event)
+        # `after`: if another process stored an event meanwhile, OutOfDate and nothing stored.
+        self.seq = self.store.append_event(self.id, event, after=self.seq)
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
@@ -116,6 +131,38 @@ class LiveRun:
     ) -> Event:
         """An event of this kind happening now (after letting the clock catch up)."""
         return Event(at=self.now(), kind=kind, region=region, value=value)
+
+    def catch_up(self) -> bool:
+        """Apply the events other processes stored since ours; True if there were any."""
+        if self.ended:
+            return False
+        new = self.store.numbered_events(self.id, after=self.seq)
+        for seq, event in new:
+            self.engine.apply(event)  # checked by the process that stored it
+            self.seq = seq
+            if event.kind is not EventKind.TICK:
+                self.last_save = event.at
+        if new and new[-1][1].at > self.now():
+            # Another process's clock is ahead of ours: follow it, so every device agrees.
+            self.offset, self.started = new[-1][1].at, self._monotonic()
+        if new:
+            self.end_if_over()
+        return bool(new)
+
+    def record_now(
+        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+    ) -> list[Cue]:
+        """Catch up, then store and apply an event happening now; retried if another process
+        stores one at the same moment (each try checks the event against the newer state)."""
+        from backrub.store import OutOfDate
+
+        for _ in range(RETRIES):
+            self.catch_up()
+            try:
+                return self.record(self.event(kind, region=region, value=value))
+            except OutOfDate:
+                continue
+        raise BackrubError("the session is busy with other devices; try again")
 
     def time_passes(self) -> list[Cue]:
         """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
@@ -132,7 +179,12 @@ class LiveRun:
         changed = (before.id if before else None) != (after.id if after else None)
         running = self.engine.status is SessionStatus.RUNNING
         if changed or (running and now - self.last_save >= SAVE_EVERY):
-            cues += self.record(Event(at=now, kind=EventKind.TICK))
+            from backrub.store import OutOfDate
+
+            try:
+                cues += self.record(Event(at=now, kind=EventKind.TICK))
+            except OutOfDate:
+                return cues  # another process saved first; its events are read on catch-up
             self.last_save = now
         return cues
 
@@ -143,5 +195,12 @@ class LiveRun:
         ending: EndStatus = (
             "finished" if self.engine.status is SessionStatus.FINISHED else "stopped"
         )
-        self.store.end_session(self.id, ending, summarize(self.engine))
+        from backrub.store import StoreError
+
+        try:
+            self.store.end_session(self.id, ending, summarize(self.engine))
+        except StoreError:
+            # Another process ended it first (both replayed the same events: same ending).
+            if self.store.session(self.id).running:
+                raise
         self.ended = True

@@ -122,10 +122,34 @@ def serve(
             "type the pairing code printed here (or scan the QR code).",
         ),
     ] = False,
+    hosted: Annotated[
+        bool,
+        typer.Option(
+            "--hosted",
+            help="Many households: accounts and log-in, settings from BACKRUB_* environment "
+            "variables (see docs/deploy.md). Put it behind an HTTPS reverse proxy.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="Server processes for --hosted (default: BACKRUB_WORKERS or 1); several "
+            "need PostgreSQL.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app: plan, guide a session on a phone, look back. Ctrl-C stops it."""
     if not 0 < port < 65536:
         raise BackrubError(f"{port} is not a port; expected 1 to 65535", where="--port")
+    if hosted:
+        if lan:
+            raise BackrubError("--hosted has accounts; --lan is for one household", where="--lan")
+        serve_hosted(check_host(host) if host is not None else LOCAL_HOST, port, workers)
+        return
+    if workers is not None:
+        raise BackrubError("several workers are for --hosted (with PostgreSQL)", where="--workers")
     bind = check_host(host) if host is not None else (LAN_HOST if lan else LOCAL_HOST)
     if not lan and not is_this_machine_only(bind):
         raise BackrubError(
@@ -148,3 +172,46 @@ def serve(
     else:
         announce_lan(bind, port, pairing.code)
     uvicorn.run(app, host=bind, port=port, log_level="warning", timeout_graceful_shutdown=2)
+
+
+def serve_hosted(bind: str, port: int, workers: int | None) -> None:
+    """Check the settings here, so a bad one stops the start with one line, then start the
+    workers: each builds its app from the same environment."""
+    import os
+
+    from sqlalchemy import make_url
+
+    from backrub.web.settings import MAX_WORKERS, hosted_settings
+
+    settings = hosted_settings()
+    count = workers if workers is not None else settings.workers
+    if not 1 <= count <= MAX_WORKERS:
+        raise BackrubError(f"{count} workers; expected 1 to {MAX_WORKERS}", where="--workers")
+    if count > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+        raise BackrubError(
+            "several workers share one database only on PostgreSQL; use --workers 1 with SQLite",
+            where="--workers",
+        )
+    clock_speed()  # a bad BACKRUB_GUIDE_SPEED is refused here too, not in each worker
+    import uvicorn
+
+    from backrub.store import Store
+
+    # Migrate once, before the workers start, so they do not race to upgrade the schema.
+    Store.open(settings.database_url).close()
+    os.environ["BACKRUB_WORKERS"] = str(count)
+    print(
+        f"backrub (hosted, {count} worker{'s' if count > 1 else ''}) is serving on "
+        f"{url(bind, port)}  (Ctrl-C stops it)",
+        flush=True,
+    )
+    uvicorn.run(
+        "backrub.web.app:create_hosted_app",
+        factory=True,
+        host=bind,
+        port=port,
+        workers=count,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        proxy_headers=True,
+    )

@@ -10,13 +10,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backrub import __version__
+from backrub.live import clock_speed
 from backrub.store import Store
 from backrub.web import api, errors, live_page, pages, pairing, review_pages
 from backrub.web.hub import Hub
+from backrub.web.notify import Notifier, libpq_url
 from backrub.web.pairing import Pairing, PairingGate
 from backrub.web.security import SecurityHeaders
+from backrub.web.settings import HostedSettings, hosted_settings
 
 STATIC = Path(str(resources.files("backrub.web").joinpath("static")))
 
@@ -26,16 +30,35 @@ class WebSettings:
     database_url: str | None = None  # None: BACKRUB_DATABASE_URL or the user's data folder
     speed: float = 1.0  # the session clock's speed-up (tests and demos)
     pairing: Pairing | None = None  # set with --lan: every device must pair first
+    hosted: HostedSettings | None = None  # set with --hosted: accounts, many households
+
+
+def create_hosted_app() -> FastAPI:
+    """The app for `backrub serve --hosted`, built in each worker process from the environment
+    (Uvicorn imports it by name when it runs several workers)."""
+    hosted = hosted_settings()
+    return create_app(WebSettings(speed=clock_speed(), hosted=hosted))
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
-    store = Store.open(settings.database_url)
+    hosted = settings.hosted
+    database_url = hosted.database_url if hosted is not None else settings.database_url
+    store = Store.open(database_url)
+    hub = Hub(store, speed=settings.speed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        store.close()
+        # Several processes on one PostgreSQL database tell each other about new events.
+        conninfo = libpq_url(database_url) if database_url else None
+        notifier = Notifier(conninfo, hub.changed_elsewhere) if conninfo else None
+        hub.notify = notifier.send if notifier is not None else None
+        try:
+            yield
+        finally:
+            if notifier is not None:
+                notifier.close()
+            store.close()
 
     app = FastAPI(
         title="backrub",
@@ -46,8 +69,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.hub = Hub(store, speed=settings.speed)
+    app.state.hub = hub
     app.state.pairing = settings.pairing
+    app.state.hosted = hosted
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -57,5 +81,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.pairing is not None:
         app.add_middleware(PairingGate, pairing=settings.pairing)
+    if hosted is not None:
+        # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))
     app.add_middleware(SecurityHeaders)
     return app

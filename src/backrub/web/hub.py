@@ -8,15 +8,19 @@ changed; the live stream sends the state again when it does.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from backrub.errors import BackrubError
 from backrub.live import LiveRun
 from backrub.planner import Plan
-from backrub.session import Event, EventKind
+from backrub.session import EventKind
 from backrub.store import Store, StoreError
 from backrub.web.state import session_state
+
+CATCH_UP_EVERY = 2.0  # seconds between looks for other processes' events, when not told
 
 
 class NotFound(BackrubError):
@@ -32,7 +36,9 @@ class Followed:
     """A LiveRun, its lock, and a counter the live streams watch."""
 
     run: LiveRun
+    owner: int | None = None  # the account it belongs to; None in local mode
     lock: threading.Lock = field(default_factory=threading.Lock)
+    looked: float = 0.0  # monotonic time of the last catch-up
     version: int = 0
     shown: tuple[object, ...] = ()
 
@@ -54,41 +60,76 @@ class Followed:
 
 
 class Hub:
+    """Every session this process serves. Other processes may serve the same ones: before each
+    change the hub reads what they stored (catch-up), and after it tells them (the notifier)."""
+
     def __init__(self, store: Store, *, speed: float = 1.0) -> None:
         self.store = store
         self.speed = speed
         self._lock = threading.Lock()
         self._runs: dict[str, Followed] = {}
+        self._changed: set[str] = set()
+        self.notify: Callable[[str], None] | None = None
 
-    def start(self, plan: Plan, *, profile_id: int | None = None) -> str:
-        run = LiveRun.start(self.store, plan, profile_id=profile_id, speed=self.speed)
-        followed = Followed(run)
+    def start(
+        self, plan: Plan, *, profile_id: int | None = None, account: int | None = None
+    ) -> str:
+        owner = {"account": account} if account is not None else {}
+        run = LiveRun.start(self.store, plan, profile_id=profile_id, speed=self.speed, **owner)
+        followed = Followed(run, owner=account)
         followed._touch()
         with self._lock:
             self._runs[run.id] = followed
         return run.id
 
-    def followed(self, session_id: str) -> Followed:
-        """The session's LiveRun, loaded (and replayed) from the store on first use."""
+    def followed(self, session_id: str, *, account: int | None = None) -> Followed:
+        """The session's LiveRun, loaded (and replayed) from the store on first use.
+
+        A session of another owner is NotFound, exactly like one that does not exist."""
         with self._lock:
             found = self._runs.get(session_id)
             if found is not None:
+                if found.owner != account:
+                    raise NotFound(f"no session {session_id!r}")
                 return found
+            owner = {"account": account} if account is not None else {}
             try:
-                record = self.store.session(session_id)
+                record = self.store.session(session_id, **owner)
             except StoreError:
                 raise NotFound(f"no session {session_id!r}") from None
-            followed = Followed(LiveRun.resume(self.store, record, speed=self.speed))
+            followed = Followed(LiveRun.resume(self.store, record, speed=self.speed), owner=account)
             followed._touch()
             self._runs[session_id] = followed
             return followed
 
-    def state(self, session_id: str) -> tuple[int, dict[str, Any]]:
-        """Let the clock run, then the state every device shows, with its version."""
-        followed = self.followed(session_id)
+    def changed_elsewhere(self, session_id: str) -> None:
+        """Another process stored events for this session (called by the notifier's thread)."""
+        with self._lock:
+            self._changed.add(session_id)
+
+    def _catch_up(self, followed: Followed, *, always: bool = False) -> None:
+        with self._lock:
+            told = followed.run.id in self._changed
+            self._changed.discard(followed.run.id)
+        now = time.monotonic()
+        # Without a notifier (or if a notification was lost) look anyway, now and then.
+        if always or told or now - followed.looked >= CATCH_UP_EVERY:
+            followed.looked = now
+            followed.run.catch_up()
+
+    def _stored(self, followed: Followed, before: int) -> None:
+        if self.notify is not None and followed.run.seq != before:
+            self.notify(followed.run.id)
+
+    def state(self, session_id: str, *, account: int | None = None) -> tuple[int, dict[str, Any]]:
+        """Catch up, let the clock run, then the state every device shows, with its version."""
+        followed = self.followed(session_id, account=account)
         with followed.lock:
+            before = followed.run.seq
+            self._catch_up(followed)
             followed.run.time_passes()
             followed._touch()
+            self._stored(followed, before)
             return followed.version, session_state(followed.run, followed.version)
 
     def send(
@@ -98,14 +139,19 @@ class Hub:
         *,
         region: str | None = None,
         value: int | None = None,
+        account: int | None = None,
     ) -> dict[str, Any]:
         """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing."""
-        followed = self.followed(session_id)
+        followed = self.followed(session_id, account=account)
         with followed.lock:
+            before = followed.run.seq
+            self._catch_up(followed, always=True)
             followed.run.time_passes()
-            event: Event = followed.run.event(kind, region=region, value=value)
-            followed.run.record(event)
-            followed._touch()
+            try:
+                followed.run.record_now(kind, region=region, value=value)
+            finally:
+                followed._touch()
+                self._stored(followed, before)
             return session_state(followed.run, followed.version)
 
     def forget(self, session_id: str) -> None:
