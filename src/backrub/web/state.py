@@ -71,4 +71,6 @@ def session_state(run: LiveRun, version: int) -> dict[str, Any]:
             for index, cue in enumerate(view.recent_cues)
         ],
         "cue_count": len(cues),
+        # The stored event count: the same on every server process, unlike `version`.
+        "seq": run.seq,
     }

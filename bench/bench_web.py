@@ -1,0 +1,163 @@
+"""Load on the web app: many guided sessions at once, each followed by two devices.
+
+For every session a giver's phone and a receiver's tablet follow the live stream (server-sent
+events) while the giver sends feedback. The figure that matters is the latency of a feedback
+event until EVERY device following the session has the new state; also the event throughput.
+
+    python bench/bench_web.py                               # SQLite, one process (local mode)
+    python bench/bench_web.py --postgres URL --workers 4    # PostgreSQL, hosted, 4 workers
+
+Run by `make bench` (PostgreSQL too when BACKRUB_TEST_POSTGRES_URL is set). Prints figures;
+asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.webserver import start_server
+
+FEEDBACK = ("more", "less", "felt", "cough", "ticklish")
+WAIT_SECONDS = 20.0
+
+
+@dataclass
+class Follower:
+    """One device following a session: the newest stored-event count it has been shown."""
+
+    seen: int = 0
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def follow(client: httpx.AsyncClient, session: str, device: Follower) -> None:
+    async with client.stream("GET", f"/api/sessions/{session}/stream") as reply:
+        async for line in reply.aiter_lines():
+            if line.startswith("data: "):
+                device.seen = max(device.seen, json.loads(line[6:])["seq"])
+                device.changed.set()
+
+
+async def until_seen(devices: list[Follower], seq: int) -> None:
+    for device in devices:
+        while device.seen < seq:
+            device.changed.clear()
+            await device.changed.wait()
+
+
+async def household(
+    url: str, hosted: bool, events: int, latencies: list[float], errors: list[str]
+) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=WAIT_SECONDS) as giver:
+        headers = await log_in(giver) if hosted else {}
+        started = await giver.post("/api/sessions", json={"minutes": 30}, headers=headers)
+        if started.status_code != 201:
+            raise RuntimeError(f"cannot start a session: {started.status_code} {started.text}")
+        session = started.json()["id"]
+        devices = [Follower(), Follower()]
+        async with httpx.AsyncClient(base_url=url, timeout=None, cookies=giver.cookies) as tablet:
+            streams = [
+                asyncio.create_task(follow(giver, session, devices[0])),
+                asyncio.create_task(follow(tablet, session, devices[1])),
+            ]
+            chooser = secrets.SystemRandom()
+            for number in range(events):
+                kind = FEEDBACK[number % len(FEEDBACK)]
+                body: dict[str, object] = {"kind": kind}
+                if kind == "felt":
+                    body["value"] = chooser.randint(3, 6)
+                begun = time.perf_counter()
+                reply = await giver.post(
+                    f"/api/sessions/{session}/events", json=body, headers=headers
+                )
+                if reply.status_code != 200:
+                    errors.append(f"{reply.status_code} {reply.text[:80]}")
+                    continue
+                await asyncio.wait_for(until_seen(devices, reply.json()["seq"]), WAIT_SECONDS)
+                latencies.append(time.perf_counter() - begun)
+                await asyncio.sleep(chooser.uniform(0.2, 0.6))  # a person, not a script
+            for stream in streams:
+                stream.cancel()
+            await asyncio.gather(*streams, return_exceptions=True)
+
+
+async def log_in(client: httpx.AsyncClient) -> dict[str, str]:
+    """A new account for this household; returns the headers its requests need (CSRF)."""
+    email = f"bench-{secrets.token_hex(6)}@example.org"
+    password = secrets.token_urlsafe(16)
+    reply = await client.post("/api/auth/signup", json={"email": email, "password": password})
+    reply.raise_for_status()
+    token = reply.json().get("csrf_token", "")
+    return {"X-CSRF-Token": token}
+
+
+async def drive(url: str, *, hosted: bool, sessions: int, events: int) -> None:
+    latencies: list[float] = []
+    errors: list[str] = []
+    begun = time.perf_counter()
+    await asyncio.gather(
+        *(household(url, hosted, events, latencies, errors) for _ in range(sessions))
+    )
+    took = time.perf_counter() - begun
+    if not latencies:
+        print(f"  no event went through; errors: {errors[:3]}")
+        return
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    print(f"  {sessions} sessions x 2 devices, {len(latencies)} feedback events in {took:.1f} s")
+    print(f"  throughput: {len(latencies) / took:.1f} events/s (people pause 0.2-0.6 s)")
+    print(
+        f"  latency until every device has the new state: "
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms"
+    )
+    if errors:
+        print(f"  refused: {len(errors)} (first: {errors[0]})")
+
+
+def run(label: str, args: list[str], env: dict[str, str], hosted: bool, options: object) -> None:
+    assert isinstance(options, argparse.Namespace)
+    print(label)
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_server(Path(folder), *args, env=env)
+        try:
+            asyncio.run(
+                drive(server.url, hosted=hosted, sessions=options.sessions, events=options.events)
+            )
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--events", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--postgres", default=os.environ.get("BACKRUB_TEST_POSTGRES_URL", ""))
+    options = parser.parse_args()
+    run("SQLite, one process (local mode):", [], {}, hosted=False, options=options)
+    if options.postgres:
+        env = {
+            "BACKRUB_DATABASE_URL": options.postgres,
+            "BACKRUB_SECRET_KEY": secrets.token_urlsafe(48),
+            "BACKRUB_SECURE_COOKIES": "false",  # plain http on loopback
+        }
+        workers = ["--hosted", "--workers", str(options.workers)]
+        run(f"PostgreSQL, hosted, {options.workers} workers:", workers, env, True, options)
+    else:
+        print("PostgreSQL: skipped (set BACKRUB_TEST_POSTGRES_URL or pass --postgres URL)")
+
+
+if __name__ == "__main__":
+    main()
