@@ -14,8 +14,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 # $(call apt_install,PACKAGE): install it; refresh the package lists only if that fails.
 apt_install = { $(APT_GET) install -y $(1) || { $(APT_GET) update && $(APT_GET) install -y $(1); }; }
+# The throwaway PostgreSQL server the store and web tests also run on (.ci/postgres starts it).
+export BACKRUB_POSTGRES_PORT ?= 55432
+export BACKRUB_TEST_POSTGRES_URL ?= postgresql+psycopg://backrub@127.0.0.1:$(BACKRUB_POSTGRES_PORT)/backrub_test
 
-.PHONY: install browser run demo test lint format typecheck unit bench clean
+.PHONY: install browser postgres postgres-stop run demo test lint format typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(call apt_install,python3-venv)
@@ -30,6 +33,14 @@ install: $(STAMP)
 browser:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; $(call apt_install,chromium); }
 
+# A PostgreSQL server on 127.0.0.1:$(BACKRUB_POSTGRES_PORT) for the tests: installed (apt-get),
+# created (in build/postgres) and started when needed; it keeps running. postgres-stop stops it.
+postgres:
+	@bash .ci/postgres start
+
+postgres-stop:
+	@bash .ci/postgres stop
+
 # The web app on this machine only: open the address it prints. Ctrl-C stops it.
 run: install
 	$(BIN)/backrub serve --port $(PORT)
@@ -40,7 +51,7 @@ demo: install
 	$(BIN)/backrub atlas --svg $(BUILD)/back-map.svg > /dev/null
 	@echo "Open $(BUILD)/demo-plan.svg and $(BUILD)/back-map.svg in a browser to see the plan and the map."
 
-test: install browser lint typecheck unit
+test: install browser postgres lint typecheck unit
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -53,12 +64,12 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install browser
+unit: install browser postgres
 	$(PY) -m pytest
 
 bench: install
 	$(PY) bench/bench_planner.py
 	$(PY) bench/bench_session.py
 
-clean:
+clean: postgres-stop
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,15 +1,28 @@
-"""Shared fixtures: the shipped atlas and routines, and a runner for the real `backrub` command."""
+"""Shared fixtures: the shipped atlas and routines, a runner for the real `backrub` command, and
+databases on both backends.
+
+`database_url` and `web_server` run each test on SQLite and on PostgreSQL. The PostgreSQL server
+is the one `make test` starts (.ci/postgres) and names in `BACKRUB_TEST_POSTGRES_URL`; each test
+(each module, for `web_server`) gets a database of its own, created from that URL and dropped
+afterwards. Without the variable the PostgreSQL runs are skipped, except under CI, where they fail.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import sql
+from sqlalchemy import make_url
 
 from backrub.atlas import Atlas, default_atlas
 from backrub.method.routine import Routine, built_in_routine
@@ -21,6 +34,12 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 RunBackrub = Callable[..., subprocess.CompletedProcess[str]]
+
+POSTGRES_URL_VARIABLE = "BACKRUB_TEST_POSTGRES_URL"
+BACKENDS = ("sqlite", "postgresql")
+# Databases made for tests are named backrub_t_<pid>_<random>: a later run drops those whose
+# process has gone (killed mid-test) and leaves alone those of runs still going.
+TEST_DATABASE = re.compile(r"^backrub_t_(\d+)_[0-9a-f]+$")
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +86,86 @@ def make_step(step_id: str = "s", **fields: Any) -> Step:
     return Step(**values)
 
 
-@pytest.fixture(scope="module")
-def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One real server per test module, its clock 20 times fast, on a fresh database."""
-    server = start_server(tmp_path_factory.mktemp("web"), speed=20.0)
-    yield server
-    server.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def web_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One real server per test module and backend, its clock 20 times fast, on a fresh database
+    (a SQLite file, then a PostgreSQL database): every test using it runs on both."""
+    folder = tmp_path_factory.mktemp("web")
+    if request.param == "sqlite":
+        server = start_server(folder, speed=20.0)
+        yield server
+        server.stop()
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        server = start_server(folder, speed=20.0, env={"BACKRUB_DATABASE_URL": url})
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _libpq(url: str) -> str:
+    """The plain libpq form of a SQLAlchemy PostgreSQL URL, for psycopg."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the test server (its URL), dropped afterwards."""
+    name = f"backrub_t_{os.getpid()}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq(server_url), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The test server's URL (`BACKRUB_TEST_POSTGRES_URL`), after dropping stale test databases.
+
+    Missing: skipped on a developer's machine, a failure under CI (so CI cannot skip silently).
+    """
+    url = os.environ.get(POSTGRES_URL_VARIABLE, "").strip()
+    if not url:
+        message = f"{POSTGRES_URL_VARIABLE} is not set; `make test` starts PostgreSQL and sets it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with psycopg.connect(_libpq(url), autocommit=True) as admin:
+        names = [row[0] for row in admin.execute("SELECT datname FROM pg_database")]
+    for name in names:
+        found = TEST_DATABASE.match(name)
+        if found and not _process_alive(int(found.group(1))):
+            _drop_database(url, name)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'backrub.sqlite3'}"
+        return
+    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url

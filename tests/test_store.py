@@ -1,4 +1,9 @@
-"""The store: schema at head, events committed before use, refusals that change nothing."""
+"""The store: schema at head, events committed before use, refusals that change nothing.
+
+Most tests run twice, on SQLite and on PostgreSQL (the `database_url` fixture, tests/conftest.py);
+those about SQLite's files (WAL, damaged or foreign files, folders) run on SQLite only, and a few
+check what only PostgreSQL has (several processes migrating or appending at once, its settings).
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,24 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy.pool import NullPool
 
+import backrub.store.store as store_module
 from backrub.planner import Plan, PlanRequest, make_plan
 from backrub.session.events import Event, EventKind
-from backrub.store import Store, StoreError, database_url, default_database_path
+from backrub.store import OutOfDate, Store, StoreError, database_url, default_database_path
 from backrub.store.engine import writer_engine
 from backrub.store.schema import head_revision
 from backrub.store.tables import Base
@@ -47,10 +57,46 @@ def url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# A test marked so runs on PostgreSQL only (its `database_url` is a fresh PostgreSQL database).
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
-def store(url: str) -> Iterator[Store]:
-    with Store.open(url) as opened:
+def store(database_url: str) -> Iterator[Store]:
+    with Store.open(database_url) as opened:
         yield opened
+
+
+def _is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A plain engine on the test's database, for looking at it (and meddling) from outside."""
+    plain = create_engine(database_url, poolclass=NullPool)
+    yield plain
+    plain.dispose()
+
+
+def _run_together(*actions: Callable[[], Any]) -> list[Any]:
+    """Run the actions in threads released at the same instant; each one's result or error."""
+    start = threading.Barrier(len(actions))
+    results: list[Any] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            results[index] = actions[index]()
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
 
 
 def _digest(path: Path) -> str:
@@ -76,42 +122,74 @@ def _assert_refused_unchanged(path: Path, *phrases: str) -> None:
 # Schema
 
 
-def test_a_new_database_gets_the_schema_at_head(url: str, path: Path) -> None:
+def test_a_new_database_gets_every_table_at_head(database_url: str, engine: Engine) -> None:
+    Store.open(database_url).close()
+    with engine.connect() as connection:
+        revision = MigrationContext.configure(connection).get_current_revision()
+        tables = set(inspect(connection).get_table_names())
+    assert revision == head_revision()
+    assert tables == {"alembic_version", *Base.metadata.tables}
+    assert {"profiles", "sessions", "events"} <= tables
+
+
+def test_a_closed_sqlite_database_is_one_file(url: str, path: Path) -> None:
     Store.open(url).close()
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            revision = MigrationContext.configure(connection).get_current_revision()
-            tables = {
-                name
-                for (name,) in connection.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'"
-                )
-            }
-    finally:
-        engine.dispose()
-    assert revision == head_revision() == "0001"
-    assert tables == {"alembic_version", "profiles", "sessions", "events"}
     assert _files(path.parent) == ["backrub.sqlite3"]  # WAL checkpointed and removed on close
 
 
-def test_the_tables_match_the_migration(store: Store, url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
+def test_the_tables_match_the_migration(store: Store, engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
-def test_reopening_a_database_at_head_keeps_its_data(url: str) -> None:
-    with Store.open(url) as first:
+def test_reopening_a_database_at_head_keeps_its_data(database_url: str) -> None:
+    with Store.open(database_url) as first:
         session_id = first.start_session(PLAN)
         first.append_event(session_id, EVENTS[0])
-    with Store.open(url) as second:
+    with Store.open(database_url) as second:
         assert second.events(session_id) == [EVENTS[0]]
+
+
+def test_opening_a_database_at_head_does_not_migrate_again(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Store.open(database_url).close()
+
+    def no_upgrade(*args: object) -> None:
+        raise AssertionError("the schema was upgraded again")
+
+    monkeypatch.setattr(store_module, "upgrade", no_upgrade)
+    with Store.open(database_url) as again:
+        again.create_profile("Ann", {})
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert versions == [(head_revision(),)]
+
+
+@postgresql_only  # SQLite: see the note in the docstring
+def test_stores_opening_a_new_database_at_once_migrate_it_once(
+    database_url: str, engine: Engine
+) -> None:
+    """Workers starting together on a new PostgreSQL database: the advisory lock lines up their
+    migrations and the later ones find the schema at head.
+
+    (On SQLite, `PRAGMA journal_mode=WAL` on a brand-new file can fail with "database is locked"
+    when other connections convert it at the same instant: SQLite does not wait there.)
+    """
+    opened = _run_together(*[lambda: Store.open(database_url) for _ in range(3)])
+    try:
+        assert all(isinstance(store, Store) for store in opened), opened
+        profile_id = opened[0].create_profile("Ann", {})
+        assert opened[2].profile(profile_id).name == "Ann"
+    finally:
+        for store in opened:
+            if isinstance(store, Store):
+                store.close()
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert versions == [(head_revision(),)]
 
 
 def test_sqlite_connections_are_durable_and_enforce_foreign_keys(url: str) -> None:
@@ -149,9 +227,11 @@ def test_each_session_numbers_its_own_events(store: Store) -> None:
     assert store.events(second) == [EVENTS[1]]
 
 
-def test_an_appended_event_is_committed_when_append_returns(store: Store, url: str) -> None:
+def test_an_appended_event_is_committed_when_append_returns(
+    store: Store, database_url: str
+) -> None:
     session_id = store.start_session(PLAN)
-    with Store.open(url) as other:
+    with Store.open(database_url) as other:
         for count, event in enumerate(EVENTS, 1):
             store.append_event(session_id, event)
             assert other.events(session_id) == EVENTS[:count]
@@ -159,8 +239,9 @@ def test_an_appended_event_is_committed_when_append_returns(store: Store, url: s
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_every_event_survives_a_process_killed_right_after_appending(
-    store: Store, url: str, path: Path
+    store: Store, database_url: str
 ) -> None:
+    url = database_url
     session_id = store.start_session(PLAN)
     count = 40
     child = textwrap.dedent(
@@ -176,14 +257,17 @@ def test_every_event_survives_a_process_killed_right_after_appending(
     )
     done = subprocess.run([sys.executable, "-c", child], capture_output=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
-    assert Path(f"{path}-wal").exists()  # the killed writer never checkpointed
+    if _is_sqlite(url):
+        wal = Path(f"{make_url(url).database}-wal")
+        assert wal.exists()  # the killed writer never checkpointed
     with Store.open(url) as reopened:
         events = reopened.events(session_id)
     assert events == [Event(at=number / 4, kind=EventKind.TICK) for number in range(count)]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_a_kill_at_any_instant_loses_no_acknowledged_event(store: Store, url: str) -> None:
+def test_a_kill_at_any_instant_loses_no_acknowledged_event(store: Store, database_url: str) -> None:
+    url = database_url
     session_id = store.start_session(PLAN)
     child = textwrap.dedent(
         f"""
@@ -244,6 +328,34 @@ def test_end_session_takes_only_finished_or_stopped(store: Store) -> None:
     assert store.session(session_id).status == "running"
 
 
+def test_an_append_after_an_old_seq_is_out_of_date_and_changes_nothing(store: Store) -> None:
+    session_id = store.start_session(PLAN)
+    assert store.append_event(session_id, EVENTS[0], after=0) == 1
+    assert store.append_event(session_id, EVENTS[1], after=1) == 2
+    with pytest.raises(OutOfDate):
+        store.append_event(session_id, EVENTS[2], after=1)
+    assert store.numbered_events(session_id, after=1) == [(2, EVENTS[1])]
+    assert store.session(session_id).event_count == 2
+
+
+def test_two_stores_appending_after_the_same_seq_have_one_winner(database_url: str) -> None:
+    """Two processes (two Stores: separate engines, no lock in common) race for each next seq."""
+    with Store.open(database_url) as first, Store.open(database_url) as second:
+        session_id = first.start_session(PLAN)
+        for seen in range(8):
+            event = Event(at=float(seen), kind=EventKind.TICK)
+            outcomes = _run_together(
+                partial(first.append_event, session_id, event, after=seen),
+                partial(second.append_event, session_id, event, after=seen),
+            )
+            won = [outcome for outcome in outcomes if isinstance(outcome, int)]
+            lost = [outcome for outcome in outcomes if isinstance(outcome, OutOfDate)]
+            assert won == [seen + 1] and len(lost) == 1, outcomes
+        numbered = second.numbered_events(session_id)
+    assert [seq for seq, _ in numbered] == list(range(1, 9))
+    assert [event.at for _, event in numbered] == [float(number) for number in range(8)]
+
+
 # Refusals that change nothing
 
 
@@ -289,6 +401,102 @@ def test_a_bad_url_is_refused_with_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("BACKRUB_DATABASE_URL", "not a url")
     with pytest.raises(StoreError, match=r"^BACKRUB_DATABASE_URL: 'not a url' is not a database"):
         Store.open()
+
+
+def _postgres_snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, sorted: what a refusal must leave exactly as it was."""
+    with engine.connect() as connection:
+        names = sorted(inspect(connection).get_table_names())
+        return {
+            name: sorted(
+                tuple(map(str, row)) for row in connection.execute(text(f'SELECT * FROM "{name}"'))
+            )
+            for name in names
+        }
+
+
+def _assert_postgres_refused_unchanged(url: str, engine: Engine, *phrases: str) -> None:
+    before = _postgres_snapshot(engine)
+    with pytest.raises(StoreError) as refused:
+        Store.open(url)
+    message = str(refused.value)
+    assert "\n" not in message
+    for phrase in (*phrases, "nothing was changed"):
+        assert phrase in message
+    assert _postgres_snapshot(engine) == before
+
+
+@postgresql_only
+def test_a_postgresql_database_from_a_newer_backrub_is_refused_unchanged(
+    database_url: str, engine: Engine
+) -> None:
+    with Store.open(database_url) as store:
+        store.create_profile("Ann", {"minutes": 10})
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    _assert_postgres_refused_unchanged(database_url, engine, "newer version of backrub", "9999")
+
+
+@postgresql_only
+def test_a_postgresql_database_with_other_tables_is_refused_unchanged(
+    database_url: str, engine: Engine
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE recipes (id serial PRIMARY KEY, name text)"))
+        connection.execute(text("INSERT INTO recipes (name) VALUES ('bread')"))
+    _assert_postgres_refused_unchanged(database_url, engine, "not a backrub database", "recipes")
+
+
+def test_an_unreachable_postgresql_server_is_one_line() -> None:
+    url = "postgresql+psycopg://backrub:hunter2@127.0.0.1:1/backrub"
+    with pytest.raises(StoreError) as refused:
+        Store.open(url)
+    message = str(refused.value)
+    assert message.startswith("postgresql+psycopg://backrub:***@127.0.0.1:1/backrub: ")
+    assert "cannot read the database" in message
+    assert "\n" not in message and "hunter2" not in message
+
+
+def test_a_missing_postgresql_database_is_one_line(postgres_server: str) -> None:
+    missing = make_url(postgres_server).set(database=f"backrub_absent_{uuid.uuid4().hex[:8]}")
+    with pytest.raises(StoreError, match="does not exist") as refused:
+        Store.open(missing.render_as_string(hide_password=False))
+    assert "\n" not in str(refused.value)
+
+
+@postgresql_only
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_a_postgresql_url_without_a_driver_uses_psycopg(database_url: str, scheme: str) -> None:
+    bare = make_url(database_url).set(drivername=scheme).render_as_string(hide_password=False)
+    with Store.open(bare) as store:
+        store.create_profile("Ann", {})
+    with Store.open(database_url) as store:
+        assert [profile.name for profile in store.profiles()] == ["Ann"]
+
+
+@postgresql_only
+def test_postgresql_connections_have_time_limits_and_the_survey_cannot_write(
+    database_url: str,
+) -> None:
+    from backrub.store.engine import read_only_engine
+
+    writer = writer_engine(make_url(database_url))
+    reader = read_only_engine(make_url(database_url))
+    try:
+        with writer.connect() as connection:
+
+            def setting(name: str) -> object:
+                return connection.exec_driver_sql(f"SHOW {name}").scalar()
+
+            assert setting("lock_timeout") == "10s"
+            assert setting("statement_timeout") == "1min"
+            assert setting("idle_in_transaction_session_timeout") == "1min"
+            assert setting("application_name") == "backrub"
+        with reader.connect() as connection:
+            assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+    finally:
+        writer.dispose()
+        reader.dispose()
 
 
 # Where the database lives
@@ -416,8 +624,8 @@ def test_profile_errors(store: Store) -> None:
     assert [profile.name for profile in store.profiles()] == ["Ann"]
 
 
-def test_a_closed_store_refuses_to_work(url: str) -> None:
-    store = Store.open(url)
+def test_a_closed_store_refuses_to_work(database_url: str) -> None:
+    store = Store.open(database_url)
     store.close()
     store.close()
     with pytest.raises(StoreError, match="closed"):

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from tests.webserver import Server
 
@@ -172,9 +173,13 @@ def test_errors_never_show_where_the_database_is(client: httpx.Client, web_serve
         client.get("/api/profiles/424242"),
         client.post("/api/sessions", json={"profile_id": 424242}),
     ]
+    url = make_url(web_server.database_url)
     for reply in replies:
         assert str(web_server.database) not in reply.text
         assert str(web_server.database.parent) not in reply.text
+        if url.get_backend_name() != "sqlite":
+            assert f":{url.port}" not in reply.text
+            assert str(url.database) not in reply.text
 
 
 def test_feedback_changes_the_session(client: httpx.Client) -> None:

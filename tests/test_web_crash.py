@@ -8,8 +8,11 @@ from pathlib import Path
 from tests.webserver import start_server
 
 
-def test_a_killed_server_resumes_the_session_at_the_same_step(tmp_path: Path) -> None:
-    server = start_server(tmp_path, speed=1.0)
+def test_a_killed_server_resumes_the_session_at_the_same_step(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {"BACKRUB_DATABASE_URL": database_url}
+    server = start_server(tmp_path, speed=1.0, env=env)
     try:
         with server.client() as client:
             session = client.post("/api/sessions", json={"minutes": 10}).json()["id"]
@@ -20,7 +23,7 @@ def test_a_killed_server_resumes_the_session_at_the_same_step(tmp_path: Path) ->
     finally:
         server.process.send_signal(signal.SIGKILL)
         server.process.wait()
-    again = start_server(tmp_path, speed=1.0)
+    again = start_server(tmp_path, speed=1.0, env=env)
     try:
         with again.client() as client:
             after = client.get(f"/api/sessions/{session}").json()

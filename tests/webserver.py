@@ -29,8 +29,9 @@ def free_port() -> int:
 class Server:
     url: str
     process: subprocess.Popen[str]
-    database: Path
+    database: Path  # the SQLite file a server gets unless `env` names another database
     log: Path
+    database_url: str = ""  # what the server was given as BACKRUB_DATABASE_URL
 
     def client(self, **options: object) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10.0, **options)  # type: ignore[arg-type]
@@ -94,7 +95,13 @@ def start_server(
             env=environment,
             cwd=folder,
         )
-    server = Server(f"http://127.0.0.1:{port}", process, database, log)
+    server = Server(
+        f"http://127.0.0.1:{port}",
+        process,
+        database,
+        log,
+        database_url=environment["BACKRUB_DATABASE_URL"],
+    )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

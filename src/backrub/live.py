@@ -68,8 +68,10 @@ class LiveRun:
         resumed: bool = False,
         speed: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        account: int | None = None,
     ) -> None:
         self.store = store
+        self.account = account  # the owner passed to every store call; None in local mode
         self.id = session_id
         self.engine = engine
         self.resumed = resumed
@@ -96,13 +98,21 @@ class LiveRun:
         # The engine runs the plan exactly as stored, so a resume replays the same plan.
         plan_json = plan.to_json()
         session_id = store.start_session(plan_json, profile_id, **owner)
-        return cls(store, session_id, SessionEngine(Plan.from_json(plan_json)), speed=speed)
+        engine = SessionEngine(Plan.from_json(plan_json))
+        return cls(store, session_id, engine, speed=speed, account=owner.get("account"))
 
     @classmethod
-    def resume(cls, store: Store, record: SessionRecord, *, speed: float = 1.0) -> LiveRun:
-        numbered = store.numbered_events(record.id)
+    def resume(
+        cls,
+        store: Store,
+        record: SessionRecord,
+        *,
+        speed: float = 1.0,
+        account: int | None = None,
+    ) -> LiveRun:
+        numbered = store.numbered_events(record.id, account=account)
         engine = SessionEngine.replay(plan_of(record), (event for _, event in numbered))
-        run = cls(store, record.id, engine, resumed=True, speed=speed)
+        run = cls(store, record.id, engine, resumed=True, speed=speed, account=account)
         run.ended = not record.running
         run.seq = numbered[-1][0] if numbered else 0
         return run
@@ -119,7 +129,7 @@ class LiveRun:
         engine would refuse the event."""
         self.engine.check(event)
         # `after`: if another process stored an event meanwhile, OutOfDate and nothing stored.
-        self.seq = self.store.append_event(self.id, event, after=self.seq)
+        self.seq = self.store.append_event(self.id, event, after=self.seq, account=self.account)
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
@@ -136,7 +146,7 @@ class LiveRun:
         """Apply the events other processes stored since ours; True if there were any."""
         if self.ended:
             return False
-        new = self.store.numbered_events(self.id, after=self.seq)
+        new = self.store.numbered_events(self.id, after=self.seq, account=self.account)
         for seq, event in new:
             self.engine.apply(event)  # checked by the process that stored it
             self.seq = seq
@@ -198,9 +208,9 @@ class LiveRun:
         from backrub.store import StoreError
 
         try:
-            self.store.end_session(self.id, ending, summarize(self.engine))
+            self.store.end_session(self.id, ending, summarize(self.engine), account=self.account)
         except StoreError:
             # Another process ended it first (both replayed the same events: same ending).
-            if self.store.session(self.id).running:
+            if self.store.session(self.id, account=self.account).running:
                 raise
         self.ended = True

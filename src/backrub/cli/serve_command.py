@@ -181,13 +181,14 @@ def serve_hosted(bind: str, port: int, workers: int | None) -> None:
 
     from sqlalchemy import make_url
 
+    from backrub.store.engine import is_postgresql
     from backrub.web.settings import MAX_WORKERS, hosted_settings
 
     settings = hosted_settings()
     count = workers if workers is not None else settings.workers
     if not 1 <= count <= MAX_WORKERS:
         raise BackrubError(f"{count} workers; expected 1 to {MAX_WORKERS}", where="--workers")
-    if count > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+    if count > 1 and not is_postgresql(make_url(settings.database_url)):
         raise BackrubError(
             "several workers share one database only on PostgreSQL; use --workers 1 with SQLite",
             where="--workers",

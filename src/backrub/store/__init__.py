@@ -1,13 +1,25 @@
-"""Persistence: profiles, sessions and their crash-safe event log (SQLAlchemy 2 + Alembic)."""
+"""Persistence: accounts, profiles, sessions and their crash-safe events (SQLAlchemy, Alembic)."""
 
-from backrub.store.errors import OutOfDate, StoreError
+from backrub.store.errors import EmailTaken, OutOfDate, StoreError
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url, default_database_path
-from backrub.store.records import EndStatus, ProfileRecord, SessionRecord, SessionStatus
+from backrub.store.records import (
+    AccountRecord,
+    Credentials,
+    EndStatus,
+    LoginRecord,
+    ProfileRecord,
+    SessionRecord,
+    SessionStatus,
+)
 from backrub.store.store import Store
 
 __all__ = [
     "DATABASE_URL_VARIABLE",
+    "AccountRecord",
+    "Credentials",
+    "EmailTaken",
     "EndStatus",
+    "LoginRecord",
     "OutOfDate",
     "ProfileRecord",
     "SessionRecord",

@@ -6,23 +6,73 @@ the disk when it returns, so a power cut after `append_event` loses nothing). Py
 driver begins transactions only before DML, which would autocommit each DDL statement of a
 migration; we switch that off and emit BEGIN ourselves (SQLAlchemy's documented recipe), so a
 migration is all or nothing and writers can ask for `BEGIN IMMEDIATE`.
+
+PostgreSQL goes through psycopg 3 (a URL naming no driver gets it), with a pre-ping so a pool
+outlives a server restart, and time limits set on each connection: a writer waiting for a row
+another process holds, or a statement, gives up after a while instead of hanging a request, and
+a connection left idle inside a transaction (a stuck process holding locks) is ended by the
+server. `-c` settings in the URL's own `options` come after ours, so a deployment can change them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
+WAL_TRIES = 10
+
 # The execution option that picks the kind of BEGIN on SQLite: "DEFERRED" or "IMMEDIATE".
 SQLITE_BEGIN = "backrub_sqlite_begin"
+
+# Session settings for every PostgreSQL connection (see the module's docstring).
+POSTGRES_SETTINGS = {
+    "lock_timeout": "10s",
+    "statement_timeout": "60s",
+    "idle_in_transaction_session_timeout": "60s",
+}
+POSTGRES_CONNECT_TIMEOUT = 10  # seconds to reach the server before giving up
+POSTGRES_DRIVER = "postgresql+psycopg"
 
 
 def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
+
+
+def is_postgresql(url: URL) -> bool:
+    return url.get_backend_name() in ("postgresql", "postgres")
+
+
+def with_driver(url: URL) -> URL:
+    """PostgreSQL through psycopg 3, the driver backrub depends on, when the URL names none.
+
+    `postgresql://` means psycopg2 on SQLAlchemy 2.0 and `postgres://` (Heroku's spelling) is
+    not known at all; both become `postgresql+psycopg://`. Other URLs are returned unchanged.
+    """
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername=POSTGRES_DRIVER)
+    return url
+
+
+def _postgres_connect_args(url: URL, *, read_only: bool = False) -> dict[str, Any]:
+    """psycopg's connect() arguments: our session settings, then whatever the URL asks for."""
+    settings = dict(POSTGRES_SETTINGS)
+    if read_only:
+        settings["default_transaction_read_only"] = "on"
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    given = url.query.get("options")
+    if isinstance(given, str) and given.strip():
+        options = f"{options} {given.strip()}"  # later -c settings win
+    arguments: dict[str, Any] = {"options": options}
+    if "connect_timeout" not in url.query:
+        arguments["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT
+    if "application_name" not in url.query:
+        arguments["application_name"] = "backrub"
+    return arguments
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -44,10 +94,24 @@ def _prepare_sqlite(dbapi_connection: Any, connection_record: ConnectionPoolEntr
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Switching a brand-new file to WAL needs a moment alone with it: when several connections
+    # open it at once (a server's first requests), the losers see "database is locked" at once,
+    # whatever the busy timeout. Waiting a little and trying again is all it takes.
+    for attempt in range(WAL_TRIES):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _begin_sqlite(connection: Connection) -> None:
@@ -57,6 +121,9 @@ def _begin_sqlite(connection: Connection) -> None:
 
 def writer_engine(url: URL) -> Engine:
     """The store's engine: pooled, and on SQLite durable and in charge of its transactions."""
+    url = with_driver(url)
+    if is_postgresql(url):
+        return create_engine(url, pool_pre_ping=True, connect_args=_postgres_connect_args(url))
     engine = create_engine(url)
     if is_sqlite(url):
         event.listen(engine, "connect", _prepare_sqlite)
@@ -68,8 +135,15 @@ def read_only_engine(url: URL) -> Engine:
     """An engine that cannot change the database, for looking before touching anything.
 
     A SQLite file is opened with `mode=ro`: no pragma runs, nothing is created or converted.
-    Other databases are only read from, and every transaction is rolled back.
+    Other databases are only read from, and every transaction is rolled back; on PostgreSQL
+    every transaction is also read-only (`default_transaction_read_only`), so the server itself
+    refuses a write.
     """
+    url = with_driver(url)
+    if is_postgresql(url):
+        return create_engine(
+            url, poolclass=NullPool, connect_args=_postgres_connect_args(url, read_only=True)
+        )
     path = sqlite_file(url)
     if path is None:
         return create_engine(url, poolclass=NullPool)

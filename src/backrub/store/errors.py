@@ -1,4 +1,4 @@
-"""The one error the store raises: a database that cannot be opened, read or written as asked."""
+"""The errors the store raises: a database that cannot be opened, read or written as asked."""
 
 from __future__ import annotations
 
@@ -11,3 +11,7 @@ class StoreError(BackrubError):
 
 class OutOfDate(StoreError):
     """An append that lost a race: another process stored an event first. Catch up, retry."""
+
+
+class EmailTaken(StoreError):
+    """Sign-up with an e-mail address that already has an account; nothing was changed."""

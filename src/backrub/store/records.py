@@ -39,3 +39,33 @@ class SessionRecord:
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """A hosted account as the web shows it: never its password hash."""
+
+    id: int
+    email: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a log-in checks: the account and its argon2 hash (kept out of AccountRecord)."""
+
+    account_id: int
+    email: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRecord:
+    """One logged-in browser, found by the sha256 of its cookie token."""
+
+    token_hash: str
+    account_id: int
+    email: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime

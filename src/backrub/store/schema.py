@@ -3,6 +3,11 @@
 `Store.open` calls `survey` first, with a read-only connection, and refuses a database that this
 version of backrub must not write to (a newer schema, a damaged file, someone else's tables)
 before anything, even a pragma, has changed it. Only then does `upgrade` run the migrations.
+
+On PostgreSQL the survey's connection is read-only (the server refuses any write), and the whole
+upgrade, DDL included, is one transaction that first takes an advisory lock: processes opening a
+new database at the same moment migrate it one after the other, and the later ones find it at head
+(Alembic reads the version inside the locked transaction) and change nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _NOTHING_CHANGED = "nothing was changed"
+# The PostgreSQL advisory lock held while migrating (any constant; this one spells "backrub").
+MIGRATION_LOCK = 0x6261636B727562
+# How long an upgrade waits for another process's migration (or its locks) on PostgreSQL.
+MIGRATION_LOCK_TIMEOUT = "5min"
 
 
 def migration_config(url: str | None = None) -> Config:
@@ -118,6 +127,13 @@ def upgrade(engine: Engine, where: str) -> None:
     try:
         writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         with writer.connect() as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                # A migration may wait for other processes and take longer than a request.
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except CommandError as error:
@@ -143,6 +159,10 @@ def _damaged(where: str, reason: str) -> StoreError:
 
 
 def _reason(error: SQLAlchemyError) -> str:
-    """The driver's own words (`file is not a database`), without SQLAlchemy's long appendix."""
+    """The driver's own words (`file is not a database`), without SQLAlchemy's long appendix.
+
+    On one line: PostgreSQL's messages run over several (`connection failed: ...`, `DETAIL: ...`).
+    """
     original = getattr(error, "orig", None)
-    return str(original) if original is not None else str(error).split("\n", 1)[0]
+    reason = str(original) if original is not None else str(error).split("\n", 1)[0]
+    return " ".join(reason.split())

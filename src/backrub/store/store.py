@@ -4,6 +4,11 @@ Writes are serialised (a lock in this process, `BEGIN IMMEDIATE` across processe
 each public method is one transaction that has committed when it returns. That is what makes the
 event log crash-safe: the caller applies an event only after `append_event` returns, so a kill at
 any instant leaves either the event stored or nothing to undo.
+
+Ownership: every method on profiles, sessions and events takes `account`. None (the default)
+means the local, unowned rows; an account id means that account's rows only. A row that belongs
+to someone else is treated exactly like a missing one, with the same error and message, so no
+reply can tell that it exists.
 """
 
 from __future__ import annotations
@@ -15,31 +20,63 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import URL, Engine, ScalarSelect, Select, func, make_url, select
+from sqlalchemy import (
+    URL,
+    ColumnElement,
+    Engine,
+    ScalarSelect,
+    Select,
+    delete,
+    func,
+    make_url,
+    select,
+)
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backrub.planner.plan import PLAN_SCHEMA
 from backrub.session.events import Event, EventKind
 from backrub.store.engine import SQLITE_BEGIN, sqlite_file, writer_engine
-from backrub.store.errors import OutOfDate, StoreError
+from backrub.store.errors import EmailTaken, OutOfDate, StoreError
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url
 from backrub.store.records import (
     END_STATUSES,
     SESSION_STATUSES,
+    AccountRecord,
+    Credentials,
     EndStatus,
+    LoginRecord,
     ProfileRecord,
     SessionRecord,
 )
 from backrub.store.schema import head_revision, survey, upgrade
-from backrub.store.tables import NAME_LENGTH, EventRow, ProfileRow, SessionRow, utc_now
+from backrub.store.tables import (
+    CSRF_TOKEN_LENGTH,
+    EMAIL_LENGTH,
+    FAILURE_KEY_LENGTH,
+    NAME_LENGTH,
+    PASSWORD_HASH_LENGTH,
+    TOKEN_HASH_LENGTH,
+    AccountRow,
+    EventRow,
+    LoginFailureRow,
+    LoginRow,
+    ProfileRow,
+    SessionRow,
+    utc_now,
+)
 
 MIN_PREFIX = 4
 _SESSION_ID = re.compile(r"[0-9a-f]{4,32}")
+_TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+EXPORT_FORMAT = "backrub.account-export"
+EXPORT_VERSION = 1
+EMAIL_TAKEN = "an account with this e-mail address already exists"
 
 
 class Store:
@@ -103,69 +140,103 @@ class Store:
 
     # Profiles
 
-    def create_profile(self, name: str, data: dict[str, Any]) -> int:
-        """Save a new receiver profile under a unique name; returns its id."""
+    def create_profile(self, name: str, data: dict[str, Any], *, account: int | None = None) -> int:
+        """Save a new receiver profile under a name unique to its owner; returns its id."""
         name = _profile_name(name)
         data = _json_object(data, "profile data")
         with self._writing() as db:
-            if db.scalar(select(ProfileRow.id).where(ProfileRow.name == name)) is not None:
+            taken = select(ProfileRow.id).where(
+                ProfileRow.name == name, _owned_by(ProfileRow.account_id, account)
+            )
+            if db.scalar(taken) is not None:
                 raise StoreError(f"a profile named {name!r} already exists", where=self.location)
-            row = ProfileRow(name=name, data=data)
+            if account is not None:
+                self._account_row(db, account)
+            row = ProfileRow(name=name, data=data, account_id=account)
             db.add(row)
             db.flush()
             return row.id
 
-    def profile(self, id_or_name: int | str) -> ProfileRecord:
-        """The profile with this id (an int) or this name (a str)."""
+    def profile(self, id_or_name: int | str, *, account: int | None = None) -> ProfileRecord:
+        """The owner's profile with this id (an int) or this name (a str)."""
         with self._reading() as db:
             if isinstance(id_or_name, int):
-                row = db.get(ProfileRow, id_or_name)
+                row = _owned_row(db.get(ProfileRow, id_or_name), account)
             else:
-                row = db.scalar(select(ProfileRow).where(ProfileRow.name == id_or_name))
+                row = db.scalar(
+                    select(ProfileRow).where(
+                        ProfileRow.name == id_or_name, _owned_by(ProfileRow.account_id, account)
+                    )
+                )
             if row is None:
                 raise StoreError(f"no profile {id_or_name!r}", where=self.location)
             return _profile_record(row)
 
-    def profiles(self) -> list[ProfileRecord]:
-        """Every profile, by name."""
+    def profiles(self, *, account: int | None = None) -> list[ProfileRecord]:
+        """Every profile of the owner, by name."""
         with self._reading() as db:
-            rows = db.scalars(select(ProfileRow).order_by(ProfileRow.name, ProfileRow.id))
+            rows = db.scalars(
+                select(ProfileRow)
+                .where(_owned_by(ProfileRow.account_id, account))
+                .order_by(ProfileRow.name, ProfileRow.id)
+            )
             return [_profile_record(row) for row in rows]
 
-    def update_profile(self, profile_id: int, data: dict[str, Any]) -> None:
+    def update_profile(
+        self, profile_id: int, data: dict[str, Any], *, account: int | None = None
+    ) -> None:
         """Replace a profile's saved fields."""
         data = _json_object(data, "profile data")
         with self._writing() as db:
-            row = db.get(ProfileRow, profile_id, with_for_update=True)
+            row = _owned_row(db.get(ProfileRow, profile_id, with_for_update=True), account)
             if row is None:
                 raise StoreError(f"no profile {profile_id!r}", where=self.location)
             row.data = data
 
     # Sessions
 
-    def start_session(self, plan_json: dict[str, Any], profile_id: int | None = None) -> str:
-        """Record a new running session for this plan (`Plan.to_json()`); returns its id."""
+    def start_session(
+        self,
+        plan_json: dict[str, Any],
+        profile_id: int | None = None,
+        *,
+        account: int | None = None,
+    ) -> str:
+        """Record a new running session for this plan (`Plan.to_json()`); returns its id.
+
+        The profile, when given, must belong to the same owner."""
         plan_json = _json_object(plan_json, "the plan")
         if plan_json.get("schema") != PLAN_SCHEMA:
             raise StoreError(f'not a backrub plan (expected "schema": "{PLAN_SCHEMA}")')
         session_id = uuid.uuid4().hex
         with self._writing() as db:
-            if profile_id is not None and db.get(ProfileRow, profile_id) is None:
+            if (
+                profile_id is not None
+                and _owned_row(db.get(ProfileRow, profile_id), account) is None
+            ):
                 raise StoreError(f"no profile {profile_id!r}", where=self.location)
+            if account is not None:
+                self._account_row(db, account)
             db.add(
-                SessionRow(id=session_id, profile_id=profile_id, status="running", plan=plan_json)
+                SessionRow(
+                    id=session_id,
+                    profile_id=profile_id,
+                    account_id=account,
+                    status="running",
+                    plan=plan_json,
+                )
             )
         return session_id
 
-    def session(self, session_id: str) -> SessionRecord:
+    def session(self, session_id: str, *, account: int | None = None) -> SessionRecord:
         with self._reading() as db:
-            found = db.execute(_sessions_query().where(SessionRow.id == session_id)).first()
+            found = db.execute(_sessions_query(account).where(SessionRow.id == session_id)).first()
             if found is None:
                 raise StoreError(f"no session {session_id!r}", where=self.location)
             return _session_record(found[0], found[1])
 
-    def find_session(self, prefix: str) -> SessionRecord:
-        """The one session whose id starts with `prefix` (at least 4 characters)."""
+    def find_session(self, prefix: str, *, account: int | None = None) -> SessionRecord:
+        """The owner's one session whose id starts with `prefix` (at least 4 characters)."""
         wanted = prefix.strip().lower()
         if len(wanted) < MIN_PREFIX:
             raise StoreError(
@@ -176,7 +247,10 @@ class Store:
         with self._reading() as db:
             ids = db.scalars(
                 select(SessionRow.id)
-                .where(SessionRow.id.startswith(wanted, autoescape=True))
+                .where(
+                    SessionRow.id.startswith(wanted, autoescape=True),
+                    _owned_by(SessionRow.account_id, account),
+                )
                 .order_by(SessionRow.id)
                 .limit(4)
             ).all()
@@ -188,22 +262,26 @@ class Store:
                 f"{wanted!r} matches more than one session ({shown}); give more of the id",
                 where=self.location,
             )
-        return self.session(ids[0])
+        return self.session(ids[0], account=account)
 
-    def sessions(self, limit: int = 50, *, profile_id: int | None = None) -> list[SessionRecord]:
-        """The latest sessions, newest first; only one receiver's when `profile_id` is given."""
+    def sessions(
+        self, limit: int = 50, *, profile_id: int | None = None, account: int | None = None
+    ) -> list[SessionRecord]:
+        """The owner's latest sessions, newest first; only one receiver's with `profile_id`."""
         if limit < 1:
             raise StoreError(f"limit {limit} is out of range; expected at least 1")
-        query = _sessions_query().order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+        query = _sessions_query(account).order_by(
+            SessionRow.created_at.desc(), SessionRow.id.desc()
+        )
         if profile_id is not None:
             query = query.where(SessionRow.profile_id == profile_id)
         with self._reading() as db:
             return [_session_record(row, count) for row, count in db.execute(query.limit(limit))]
 
-    def last_unfinished(self) -> SessionRecord | None:
-        """The newest session still running (to offer to resume it), or None."""
+    def last_unfinished(self, *, account: int | None = None) -> SessionRecord | None:
+        """The owner's newest session still running (to offer to resume it), or None."""
         query = (
-            _sessions_query()
+            _sessions_query(account)
             .where(SessionRow.status == "running")
             .order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
             .limit(1)
@@ -212,20 +290,34 @@ class Store:
             found = db.execute(query).first()
             return None if found is None else _session_record(found[0], found[1])
 
-    def end_session(self, session_id: str, status: EndStatus, summary: dict[str, Any]) -> None:
+    def end_session(
+        self,
+        session_id: str,
+        status: EndStatus,
+        summary: dict[str, Any],
+        *,
+        account: int | None = None,
+    ) -> None:
         """Mark a running session finished or stopped, with its summary; it takes no more events."""
         if status not in END_STATUSES:
             raise StoreError(f"{status!r} is not how a session ends; expected finished or stopped")
         summary = _json_object(summary, "the summary")
         with self._writing() as db:
-            row = self._running_session(db, session_id)
+            row = self._running_session(db, session_id, account)
             row.status = status
             row.ended_at = utc_now()
             row.summary = summary
 
     # Events
 
-    def append_event(self, session_id: str, event: Event, *, after: int | None = None) -> int:
+    def append_event(
+        self,
+        session_id: str,
+        event: Event,
+        *,
+        after: int | None = None,
+        account: int | None = None,
+    ) -> int:
         """Store the next event of a running session; it is committed when this returns.
 
         Returns the event's sequence number, 1 for the first. Apply the event only afterwards.
@@ -237,7 +329,7 @@ class Store:
             raise TypeError(f"expected an Event, got {type(event).__name__}")
         try:
             with self._writing() as db:
-                self._running_session(db, session_id)
+                self._running_session(db, session_id, account)
                 last = db.scalar(
                     select(func.max(EventRow.seq)).where(EventRow.session_id == session_id)
                 )
@@ -262,14 +354,18 @@ class Store:
             raise
         return seq
 
-    def events(self, session_id: str, *, after: int = 0) -> list[Event]:
+    def events(self, session_id: str, *, after: int = 0, account: int | None = None) -> list[Event]:
         """A session's events in the order they were appended (only those after seq `after`)."""
-        return [event for _, event in self.numbered_events(session_id, after=after)]
+        return [
+            event for _, event in self.numbered_events(session_id, after=after, account=account)
+        ]
 
-    def numbered_events(self, session_id: str, *, after: int = 0) -> list[tuple[int, Event]]:
+    def numbered_events(
+        self, session_id: str, *, after: int = 0, account: int | None = None
+    ) -> list[tuple[int, Event]]:
         """(seq, event) pairs after seq `after`, in order: what another process has added."""
         with self._reading() as db:
-            if db.get(SessionRow, session_id) is None:
+            if _owned_row(db.get(SessionRow, session_id), account) is None:
                 raise StoreError(f"no session {session_id!r}", where=self.location)
             rows = db.scalars(
                 select(EventRow)
@@ -277,6 +373,216 @@ class Store:
                 .order_by(EventRow.seq)
             ).all()
             return [(row.seq, self._event(row)) for row in rows]
+
+    # Accounts (hosted mode)
+
+    def create_account(self, email: str, password_hash: str) -> int:
+        """A new account; raises EmailTaken (and changes nothing) when the e-mail has one.
+
+        The e-mail is stored lower-cased; checking its form and the password is the caller's
+        job (`backrub.web.passwords`), the store only keeps the hash it is given."""
+        email = _email(email)
+        if not password_hash or len(password_hash) > PASSWORD_HASH_LENGTH:
+            raise StoreError("a password hash is required (at most 255 characters)")
+        try:
+            with self._writing() as db:
+                if db.scalar(select(AccountRow.id).where(AccountRow.email == email)) is not None:
+                    raise EmailTaken(EMAIL_TAKEN, where="email")
+                row = AccountRow(email=email, password_hash=password_hash)
+                db.add(row)
+                db.flush()
+                return row.id
+        except StoreError as error:
+            if _is_duplicate(error):  # another process signed up with it a moment ago
+                raise EmailTaken(EMAIL_TAKEN, where="email") from None
+            raise
+
+    def account(self, account_id: int) -> AccountRecord:
+        with self._reading() as db:
+            return _account_record(self._account_row(db, account_id))
+
+    def credentials(self, email: str) -> Credentials | None:
+        """The account and password hash for a log-in with this e-mail; None if there is none."""
+        try:
+            email = _email(email)
+        except StoreError:
+            return None
+        with self._reading() as db:
+            row = db.scalar(select(AccountRow).where(AccountRow.email == email))
+            if row is None:
+                return None
+            return Credentials(account_id=row.id, email=row.email, password_hash=row.password_hash)
+
+    def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        """Replace the hash (after a successful log-in when the parameters have changed)."""
+        if not password_hash or len(password_hash) > PASSWORD_HASH_LENGTH:
+            raise StoreError("a password hash is required (at most 255 characters)")
+        with self._writing() as db:
+            self._account_row(db, account_id).password_hash = password_hash
+
+    def create_login(
+        self, account_id: int, token_hash: str, csrf_token: str, expires_at: datetime
+    ) -> None:
+        """Remember a logged-in browser by the sha256 (hex) of its cookie's token."""
+        _check_token_hash(token_hash)
+        if not csrf_token or len(csrf_token) > CSRF_TOKEN_LENGTH:
+            raise StoreError(f"a CSRF token has 1 to {CSRF_TOKEN_LENGTH} characters")
+        with self._writing() as db:
+            self._account_row(db, account_id)
+            db.add(
+                LoginRow(
+                    token_hash=token_hash,
+                    account_id=account_id,
+                    csrf_token=csrf_token,
+                    expires_at=expires_at,
+                )
+            )
+
+    def login(self, token_hash: str) -> LoginRecord | None:
+        """The log-in with this token hash, expired or not (the caller decides); None if none."""
+        if not _TOKEN_HASH.fullmatch(token_hash):
+            return None
+        with self._reading() as db:
+            found = db.execute(
+                select(LoginRow, AccountRow.email)
+                .join(AccountRow, AccountRow.id == LoginRow.account_id)
+                .where(LoginRow.token_hash == token_hash)
+            ).first()
+            if found is None:
+                return None
+            row, email = found
+            return LoginRecord(
+                token_hash=row.token_hash,
+                account_id=row.account_id,
+                email=email,
+                csrf_token=row.csrf_token,
+                created_at=row.created_at,
+                expires_at=row.expires_at,
+            )
+
+    def delete_login(self, token_hash: str) -> None:
+        """Forget a log-in (log-out, or expired); nothing happens when there is none."""
+        with self._writing() as db:
+            db.execute(delete(LoginRow).where(LoginRow.token_hash == token_hash))
+
+    def delete_expired_logins(self, now: datetime | None = None) -> int:
+        """Forget every log-in that has expired; returns how many."""
+        moment = now or utc_now()
+        with self._writing() as db:
+            gone = db.scalars(
+                delete(LoginRow).where(LoginRow.expires_at <= moment).returning(LoginRow.token_hash)
+            ).all()
+            return len(gone)
+
+    def record_login_failure(
+        self, *keys: str, at: datetime | None = None, forget_before: datetime | None = None
+    ) -> None:
+        """Count a failed log-in under each key; rows older than `forget_before` are dropped."""
+        moment = at or utc_now()
+        for key in keys:
+            _failure_key(key)
+        with self._writing() as db:
+            if forget_before is not None:
+                db.execute(delete(LoginFailureRow).where(LoginFailureRow.at < forget_before))
+            db.add_all(LoginFailureRow(key=key, at=moment) for key in keys)
+
+    def login_failures(self, key: str, *, since: datetime) -> list[datetime]:
+        """When the failures under this key happened since `since`, oldest first."""
+        with self._reading() as db:
+            return list(
+                db.scalars(
+                    select(LoginFailureRow.at)
+                    .where(LoginFailureRow.key == _failure_key(key), LoginFailureRow.at >= since)
+                    .order_by(LoginFailureRow.at)
+                )
+            )
+
+    def clear_login_failures(self, key: str) -> None:
+        with self._writing() as db:
+            db.execute(delete(LoginFailureRow).where(LoginFailureRow.key == _failure_key(key)))
+
+    def export_account(self, account_id: int) -> dict[str, Any]:
+        """Everything the account owns, as JSON-able data: the account (without its password
+        hash), its profiles, and its sessions with their plans, summaries and events."""
+        with self._reading() as db:
+            account = self._account_row(db, account_id)
+            profiles = db.scalars(
+                select(ProfileRow)
+                .where(ProfileRow.account_id == account_id)
+                .order_by(ProfileRow.id)
+            ).all()
+            sessions = db.scalars(
+                select(SessionRow)
+                .where(SessionRow.account_id == account_id)
+                .order_by(SessionRow.created_at, SessionRow.id)
+            ).all()
+            events: dict[str, list[dict[str, Any]]] = {row.id: [] for row in sessions}
+            rows = db.scalars(
+                select(EventRow)
+                .join(SessionRow, SessionRow.id == EventRow.session_id)
+                .where(SessionRow.account_id == account_id)
+                .order_by(EventRow.session_id, EventRow.seq)
+            )
+            for event in rows:
+                events[event.session_id].append(
+                    {
+                        "seq": event.seq,
+                        "at": event.at,
+                        "kind": event.kind,
+                        "region": event.region,
+                        "value": event.value,
+                        "recorded_at": event.recorded_at.isoformat(),
+                    }
+                )
+            return {
+                "format": EXPORT_FORMAT,
+                "version": EXPORT_VERSION,
+                "exported_at": utc_now().isoformat(),
+                "account": {
+                    "id": account.id,
+                    "email": account.email,
+                    "created_at": account.created_at.isoformat(),
+                },
+                "profiles": [
+                    {
+                        "id": row.id,
+                        "name": row.name,
+                        "created_at": row.created_at.isoformat(),
+                        "data": row.data,
+                    }
+                    for row in profiles
+                ],
+                "sessions": [
+                    {
+                        "id": row.id,
+                        "profile_id": row.profile_id,
+                        "created_at": row.created_at.isoformat(),
+                        "status": row.status,
+                        "ended_at": row.ended_at.isoformat() if row.ended_at else None,
+                        "plan": row.plan,
+                        "summary": row.summary,
+                        "events": events[row.id],
+                    }
+                    for row in sessions
+                ],
+            }
+
+    def delete_account(self, account_id: int) -> None:
+        """Delete the account and everything it owns, in one transaction.
+
+        The foreign keys cascade, but every table is also emptied of its rows explicitly, so a
+        database whose foreign keys are not enforced (SQLite without the pragma) is left clean."""
+        with self._writing() as db:
+            account = self._account_row(db, account_id)
+            owned_sessions = select(SessionRow.id).where(SessionRow.account_id == account_id)
+            db.execute(delete(EventRow).where(EventRow.session_id.in_(owned_sessions)))
+            db.execute(delete(SessionRow).where(SessionRow.account_id == account_id))
+            db.execute(delete(ProfileRow).where(ProfileRow.account_id == account_id))
+            db.execute(delete(LoginRow).where(LoginRow.account_id == account_id))
+            db.execute(
+                delete(LoginFailureRow).where(LoginFailureRow.key == f"email:{account.email}")
+            )
+            db.execute(delete(AccountRow).where(AccountRow.id == account_id))
 
     # Private helpers
 
@@ -307,8 +613,14 @@ class Store:
         reason = getattr(error, "orig", None) or str(error).split("\n", 1)[0]
         return StoreError(f"database error: {reason}", where=self.location)
 
-    def _running_session(self, db: Session, session_id: str) -> SessionRow:
-        row = db.get(SessionRow, session_id, with_for_update=True)
+    def _account_row(self, db: Session, account_id: int) -> AccountRow:
+        row = db.get(AccountRow, account_id)
+        if row is None:
+            raise StoreError(f"no account {account_id!r}", where=self.location)
+        return row
+
+    def _running_session(self, db: Session, session_id: str, account: int | None) -> SessionRow:
+        row = _owned_row(db.get(SessionRow, session_id, with_for_update=True), account)
         if row is None:
             raise StoreError(f"no session {session_id!r}", where=self.location)
         if row.status != "running":
@@ -327,6 +639,41 @@ class Store:
                 f"event {row.seq} of session {row.session_id} cannot be read: {first}",
                 where=self.location,
             ) from None
+
+
+def _owned_by(
+    column: InstrumentedAttribute[int | None], account: int | None
+) -> ColumnElement[bool]:
+    """The SQL condition "owned by `account`": NULL for the local data, else that account."""
+    return column.is_(None) if account is None else column == account
+
+
+_Owned = TypeVar("_Owned", ProfileRow, SessionRow)
+
+
+def _owned_row(row: _Owned | None, account: int | None) -> _Owned | None:
+    """The row if it belongs to `account` (None: unowned), else None, as if it did not exist."""
+    if row is None or row.account_id != account:
+        return None
+    return row
+
+
+def _email(email: str) -> str:
+    cleaned = email.strip().lower()
+    if not cleaned or len(cleaned) > EMAIL_LENGTH:
+        raise StoreError(f"an e-mail address has 1 to {EMAIL_LENGTH} characters", where="email")
+    return cleaned
+
+
+def _check_token_hash(token_hash: str) -> None:
+    if not _TOKEN_HASH.fullmatch(token_hash):
+        raise StoreError(f"a token hash is {TOKEN_HASH_LENGTH} hexadecimal digits (sha256)")
+
+
+def _failure_key(key: str) -> str:
+    if not key or len(key) > FAILURE_KEY_LENGTH:
+        raise StoreError(f"a failure key has 1 to {FAILURE_KEY_LENGTH} characters")
+    return key
 
 
 def _is_duplicate(error: StoreError) -> bool:
@@ -373,8 +720,12 @@ def _event_count() -> ScalarSelect[int]:
     )
 
 
-def _sessions_query() -> Select[SessionRow, int]:
-    return select(SessionRow, _event_count())
+def _sessions_query(account: int | None) -> Select[SessionRow, int]:
+    return select(SessionRow, _event_count()).where(_owned_by(SessionRow.account_id, account))
+
+
+def _account_record(row: AccountRow) -> AccountRecord:
+    return AccountRecord(id=row.id, email=row.email, created_at=row.created_at)
 
 
 def _profile_record(row: ProfileRow) -> ProfileRecord:

@@ -1,4 +1,7 @@
-"""The ORM tables: profiles, sessions and their append-only events (migrations/ creates them).
+"""The ORM tables: accounts, profiles, sessions and their events (migrations/ creates them).
+
+Profiles and sessions belong to an account in hosted mode (`account_id`), and to nobody
+(`account_id` NULL) in local mode. Deleting an account cascades to everything it owns.
 
 Portable by design: only generic SQLAlchemy types (JSON through `sqlalchemy.JSON`), explicit
 constraint names from one naming convention, and datetimes that are always aware and in UTC.
@@ -35,6 +38,11 @@ NAMING_CONVENTION = {
 
 NAME_LENGTH = 100
 SESSION_ID_LENGTH = 32  # uuid4().hex
+EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+PASSWORD_HASH_LENGTH = 255
+TOKEN_HASH_LENGTH = 64  # sha256, hex
+CSRF_TOKEN_LENGTH = 64
+FAILURE_KEY_LENGTH = 300
 
 
 def utc_now() -> datetime:
@@ -68,11 +76,55 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ProfileRow(Base):
-    __tablename__ = "profiles"
+class AccountRow(Base):
+    """A person who logs in to a hosted server; the e-mail is stored lower-cased."""
+
+    __tablename__ = "accounts"
+    # Never reuse a deleted account's id (SQLite would, for the highest): nothing that still
+    # names the old id (a worker's cache, a stale row) can ever point at a new person.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(PASSWORD_HASH_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class LoginRow(Base):
+    """One logged-in browser: the sha256 of its cookie's token (never the token itself)."""
+
+    __tablename__ = "logins"
+
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_HASH_LENGTH), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(CSRF_TOKEN_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginFailureRow(Base):
+    """A failed log-in, by e-mail (`email:...`) and by client address (`ip:...`)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(FAILURE_KEY_LENGTH))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class ProfileRow(Base):
+    __tablename__ = "profiles"
+    # Names are unique per owner; the store checks it (NULL owners never clash in SQL).
+    __table_args__ = (UniqueConstraint("account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
@@ -82,6 +134,9 @@ class SessionRow(Base):
     __table_args__ = (CheckConstraint("status IN ('running', 'finished', 'stopped')", "status"),)
 
     id: Mapped[str] = mapped_column(String(SESSION_ID_LENGTH), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     status: Mapped[str] = mapped_column(String(16))

@@ -1,4 +1,9 @@
-"""The JSON API the pages use (and anyone else may): described by the app's OpenAPI document."""
+"""The JSON API the pages use (and anyone else may): described by the app's OpenAPI document.
+
+Every route on profiles and sessions takes the `Owner` dependency (None in local mode; the
+logged-in account in hosted mode) and passes it on as `account=`: another account's ids get the
+same 404 as ids that do not exist.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from backrub.planner.activities import activities
 from backrub.safety.screening import LocalProblemKind, local_checks, screening_questions
 from backrub.session import EventKind
 from backrub.session.summary import summarize, timeline
+from backrub.web.auth import Owner
 from backrub.web.errors import problem
 from backrub.web.hub import Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, muscles
@@ -158,64 +164,67 @@ def atlas() -> dict[str, Any]:
 
 
 @router.get("/profiles", summary="Saved receivers")
-def list_profiles(request: Request) -> list[dict[str, Any]]:
-    return [profile_json(record) for record in hub_of(request).store.profiles()]
+def list_profiles(request: Request, account: Owner) -> list[dict[str, Any]]:
+    return [profile_json(record) for record in hub_of(request).store.profiles(account=account)]
 
 
 @router.post("/profiles", status_code=201, summary="Save a receiver")
-def create_profile(request: Request, body: ProfileIn) -> dict[str, Any]:
+def create_profile(request: Request, body: ProfileIn, account: Owner) -> dict[str, Any]:
     store = hub_of(request).store
     try:
-        store.profile(body.name)
+        store.profile(body.name, account=account)
     except BackrubError:
-        return profile_json(remember(store, body.name, {}))
+        return profile_json(remember(store, body.name, {}, account=account))
     raise Conflict(f"a profile named {body.name!r} already exists", where="name")
 
 
 @router.get("/profiles/{profile_id}", summary="A receiver, with knots over time")
-def get_profile(request: Request, profile_id: int) -> dict[str, Any]:
+def get_profile(request: Request, profile_id: int, account: Owner) -> dict[str, Any]:
     store = hub_of(request).store
-    record = find_profile(store, profile_id)
-    return {**profile_json(record), "knots_over_time": knots_over_time(store, profile_id)}
+    record = find_profile(store, profile_id, account=account)
+    knots = knots_over_time(store, profile_id, account=account)
+    return {**profile_json(record), "knots_over_time": knots}
 
 
 @router.post("/profiles/{profile_id}/check-ins", status_code=201, summary="Next-day check-in")
-def check_in(request: Request, profile_id: int, body: CheckInIn) -> dict[str, Any]:
+def check_in(request: Request, profile_id: int, body: CheckInIn, account: Owner) -> dict[str, Any]:
     store = hub_of(request).store
-    record = save_check_in(store, find_profile(store, profile_id), body.regions)
-    return profile_json(record)
+    record = find_profile(store, profile_id, account=account)
+    return profile_json(save_check_in(store, record, body.regions, account=account))
 
 
 @router.post("/plans", summary="Plan a session (nothing is saved)")
-def make_a_plan(request: Request, body: Intake) -> dict[str, Any]:
-    planned = plan_for(hub_of(request).store, body)
+def make_a_plan(request: Request, body: Intake, account: Owner) -> dict[str, Any]:
+    planned = plan_for(hub_of(request).store, body, account=account)
     return {"screening": screening_json(planned.plan), "plan": planned.plan.to_json()}
 
 
 @router.post("/sessions", status_code=201, summary="Plan and start a session")
-def create_session(request: Request, body: Intake) -> Any:
+def create_session(request: Request, body: Intake, account: Owner) -> Any:
     hub = hub_of(request)
     try:
-        session_id = start_session(hub, body)
+        session_id = start_session(hub, body, account=account)
     except Refused as refused:
         return problem(409, refused.message, field="yes", screening=screening_json(refused.plan))
-    _, state = hub.state(session_id)
+    _, state = hub.state(session_id, account=account)
     return {"id": session_id, "url": f"/session/{session_id}", "state": state}
 
 
 @router.get("/sessions", summary="Past and running sessions, newest first")
 def list_sessions(
     request: Request,
+    account: Owner,
     profile_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     store = hub_of(request).store
-    return [session_json(r) for r in store.sessions(limit, profile_id=profile_id)]
+    records = store.sessions(limit, profile_id=profile_id, account=account)
+    return [session_json(record) for record in records]
 
 
 @router.get("/sessions/{session_id}", summary="The live state of a session")
-def get_session(request: Request, session_id: str) -> dict[str, Any]:
-    _, state = hub_of(request).state(session_id)
+def get_session(request: Request, session_id: str, account: Owner) -> dict[str, Any]:
+    _, state = hub_of(request).state(session_id, account=account)
     return state
 
 
@@ -224,16 +233,17 @@ def get_session(request: Request, session_id: str) -> dict[str, Any]:
     summary="The back map with the current step drawn",
     response_class=Response,
 )
-def get_session_map(request: Request, session_id: str) -> Response:
-    followed = hub_of(request).followed(session_id)
+def get_session_map(request: Request, session_id: str, account: Owner) -> Response:
+    followed = hub_of(request).followed(session_id, account=account)
     with followed.lock:
         svg = session_map(followed.run.engine)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/sessions/{session_id}/events", summary="Feedback: more, less, ouch, knot here...")
-def send_event(request: Request, session_id: str, body: EventIn) -> dict[str, Any]:
-    return hub_of(request).send(session_id, body.kind, region=body.region, value=body.value)
+def send_event(request: Request, session_id: str, body: EventIn, account: Owner) -> dict[str, Any]:
+    hub = hub_of(request)
+    return hub.send(session_id, body.kind, region=body.region, value=body.value, account=account)
 
 
 @router.get(
@@ -241,14 +251,15 @@ def send_event(request: Request, session_id: str, body: EventIn) -> dict[str, An
     summary="Server-sent events: the state each time it changes",
     response_class=StreamingResponse,
 )
-async def stream(request: Request, session_id: str) -> StreamingResponse:
+async def stream(request: Request, session_id: str, account: Owner) -> StreamingResponse:
     hub = hub_of(request)
-    await run_in_threadpool(hub.followed, session_id)  # 404 before the stream starts
+    # 404 before the stream starts (another account's session too).
+    await run_in_threadpool(lambda: hub.followed(session_id, account=account))
 
     async def states() -> AsyncIterator[str]:
         last, quiet = -1, 0.0
         while not await request.is_disconnected():
-            version, state = await run_in_threadpool(hub.state, session_id)
+            version, state = await run_in_threadpool(lambda: hub.state(session_id, account=account))
             if version != last:
                 last, quiet = version, 0.0
                 yield f"event: state\ndata: {json.dumps(state)}\n\n"
@@ -268,10 +279,10 @@ async def stream(request: Request, session_id: str) -> StreamingResponse:
 
 
 @router.get("/sessions/{session_id}/summary", summary="A session in retrospect")
-def get_summary(request: Request, session_id: str) -> JSONResponse:
+def get_summary(request: Request, session_id: str, account: Owner) -> JSONResponse:
     hub = hub_of(request)
-    record = find_session(hub.store, session_id)
-    followed = hub.followed(session_id)
+    record = find_session(hub.store, session_id, account=account)
+    followed = hub.followed(session_id, account=account)
     with followed.lock:
         engine = followed.run.engine
         body = {

@@ -15,7 +15,8 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from backrub import __version__
 from backrub.live import clock_speed
 from backrub.store import Store
-from backrub.web import api, errors, live_page, pages, pairing, review_pages
+from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
+from backrub.web.csrf import OriginCheck
 from backrub.web.hub import Hub
 from backrub.web.notify import Notifier, libpq_url
 from backrub.web.pairing import Pairing, PairingGate
@@ -81,6 +82,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if settings.pairing is not None:
         app.add_middleware(PairingGate, pairing=settings.pairing)
+    if hosted is not None:
+        # Accounts: sign-up, log-in, and the gate (log-in, CSRF) in front of everyone's data.
+        account_pages.install(
+            app,
+            secret_key=hosted.secret_key.get_secret_value(),
+            secure_cookies=hosted.secure_cookies,
+        )
+    app.add_middleware(OriginCheck)  # both modes: no state change sent by another site's page
     if hosted is not None:
         # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))

@@ -15,12 +15,39 @@ from backrub.store import StoreError
 from backrub.web.hub import Conflict, NotFound
 
 
-def problem(status: int, message: str, *, field: str | None = None, **extra: Any) -> JSONResponse:
+class NotLoggedIn(BackrubError):
+    """Hosted mode: a request for someone's data without a log-in (or with an expired one)."""
+
+
+class Forbidden(BackrubError):
+    """A request refused whoever makes it: wrong CSRF token, another site's origin, a wrong
+    password where one is asked again."""
+
+
+class TooManyAttempts(BackrubError):
+    """Too many failed log-ins for an e-mail address or from one address: wait, then retry."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def problem(
+    status: int,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {"error": message}
     if field is not None:
         body["field"] = field
     body.update(extra)
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _field_of(item: Mapping[str, Any]) -> str:
@@ -51,6 +78,12 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, BackrubError)
     if isinstance(error, NotFound):
         return problem(404, error.message, field=error.where)
+    if isinstance(error, NotLoggedIn):
+        return problem(401, error.message, field=error.where, headers=NO_STORE)
+    if isinstance(error, Forbidden):
+        return problem(403, error.message, field=error.where)
+    if isinstance(error, TooManyAttempts):
+        return problem(429, error.message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, SessionOver | Conflict):
         return problem(409, error.message, field=error.where)
     if isinstance(error, StoreError):

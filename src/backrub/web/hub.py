@@ -97,7 +97,8 @@ class Hub:
                 record = self.store.session(session_id, **owner)
             except StoreError:
                 raise NotFound(f"no session {session_id!r}") from None
-            followed = Followed(LiveRun.resume(self.store, record, speed=self.speed), owner=account)
+            run = LiveRun.resume(self.store, record, speed=self.speed, account=account)
+            followed = Followed(run, owner=account)
             followed._touch()
             self._runs[session_id] = followed
             return followed

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backrub.atlas import Tissue, default_atlas
 from backrub.method.words import vocabulary
 from backrub.web.api import hub_of
+from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
 from backrub.web.maps import session_map
 from backrub.web.templating import clock, templates
@@ -104,11 +105,11 @@ def _page(request: Request, context: dict[str, Any], *, status: int = 200) -> HT
 
 
 @router.get("/session/{session_id}", response_class=HTMLResponse)
-def live_session(request: Request, session_id: str) -> Response:
+def live_session(request: Request, session_id: str, account: Owner) -> Response:
     hub = hub_of(request)
     try:
-        _, state = hub.state(session_id)
-        followed = hub.followed(session_id)
+        _, state = hub.state(session_id, account=account)
+        followed = hub.followed(session_id, account=account)
     except NotFound:
         return _page(request, {"missing": True, "session_id": session_id}, status=404)
     if state["status"] in OVER:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from sqlalchemy import make_url
 
+from backrub.store.engine import is_postgresql
+
 CHANNEL = "backrub_session"
 WAIT = 1.0  # seconds a listener waits for a notification before checking whether to stop
 
@@ -20,7 +22,7 @@ WAIT = 1.0  # seconds a listener waits for a notification before checking whethe
 def libpq_url(url: str) -> str | None:
     """The plain libpq form of a SQLAlchemy PostgreSQL URL; None for any other database."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    if not is_postgresql(parsed):
         return None
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 

@@ -16,6 +16,7 @@ from backrub.planner import Order
 from backrub.planner.activities import activities
 from backrub.safety.screening import Category, local_checks, screening_questions
 from backrub.web.api import hub_of
+from backrub.web.auth import Owner
 from backrub.web.intake import Intake, field_errors, from_form
 from backrub.web.maps import plan_map, tap_map
 from backrub.web.people import find_profile, knots_over_time, sore_spots
@@ -56,6 +57,7 @@ def _start_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     *,
+    account: int | None,
     status: int = 200,
     notice: str | None = None,
 ) -> HTMLResponse:
@@ -64,22 +66,24 @@ def _start_page(
         **_choices(),
         "values": values,
         "errors": errors or {},
-        "profiles": store.profiles(),
+        "profiles": store.profiles(account=account),
         "notice": notice,
     }
     return templates.TemplateResponse(request, "start.html", context, status_code=status)
 
 
-def _defaults(request: Request, profile_id: int | None) -> tuple[dict[str, Any], str | None]:
+def _defaults(
+    request: Request, profile_id: int | None, *, account: int | None
+) -> tuple[dict[str, Any], str | None]:
     values: dict[str, Any] = Intake().model_dump(mode="json")
     if profile_id is None:
         return values, None
     store = hub_of(request).store
-    profile = find_profile(store, profile_id)
+    profile = find_profile(store, profile_id, account=account)
     values.update({k: v for k, v in profile.data.items() if k in values})
     values["profile_id"] = profile.id
     values["profile_name"] = profile.name
-    knots = knots_over_time(store, profile.id)["counts"]
+    knots = knots_over_time(store, profile.id, account=account)["counts"]
     recurring = list(knots)
     values["trouble_spots"] = list(dict.fromkeys([*values["trouble_spots"], *recurring]))[:6]
     values["sore_spots"] = sore_spots(profile)
@@ -92,8 +96,10 @@ def _defaults(request: Request, profile_id: int | None) -> tuple[dict[str, Any],
 
 
 @router.get("/", response_class=HTMLResponse)
-def start(request: Request, profile: int | None = None, swap: str | None = None) -> Response:
-    values, notice = _defaults(request, profile)
+def start(
+    request: Request, account: Owner, profile: int | None = None, swap: str | None = None
+) -> Response:
+    values, notice = _defaults(request, profile, account=account)
     if swap:
         # G4: the receiver gives back. A short, gentle routine, and screening asked afresh.
         values.update({"minutes": 10, "routine": "neck-and-shoulders", "pressure": 2})
@@ -101,7 +107,7 @@ def start(request: Request, profile: int | None = None, swap: str | None = None)
             "Swap roles: now the giver receives. Answer the questions for them, "
             "then follow the same guidance."
         )
-    return _start_page(request, values, notice=notice)
+    return _start_page(request, values, account=account, notice=notice)
 
 
 async def _intake(request: Request) -> tuple[dict[str, Any], Intake | dict[str, str]]:
@@ -118,14 +124,15 @@ async def _intake(request: Request) -> tuple[dict[str, Any], Intake | dict[str, 
 
 
 @router.post("/plan", response_class=HTMLResponse)
-async def preview(request: Request) -> Response:
+async def preview(request: Request, account: Owner) -> Response:
     data, intake = await _intake(request)
     if not isinstance(intake, Intake):
-        return _start_page(request, data, intake, status=422)
+        return _start_page(request, data, intake, account=account, status=422)
     try:
-        planned = plan_for(hub_of(request).store, intake)
+        planned = plan_for(hub_of(request).store, intake, account=account)
     except BackrubError as error:
-        return _start_page(request, data, {error.where or "form": error.message}, status=422)
+        errors = {error.where or "form": error.message}
+        return _start_page(request, data, errors, account=account, status=422)
     plan = planned.plan
     context = {
         "plan": plan,
@@ -138,14 +145,16 @@ async def preview(request: Request) -> Response:
 
 
 @router.post("/session", response_class=HTMLResponse)
-async def begin(request: Request) -> Response:
+async def begin(request: Request, account: Owner) -> Response:
     data, intake = await _intake(request)
     if not isinstance(intake, Intake):
-        return _start_page(request, data, intake, status=422)
+        return _start_page(request, data, intake, account=account, status=422)
     try:
-        session_id = start_session(hub_of(request), intake)
+        session_id = start_session(hub_of(request), intake, account=account)
     except Refused as refused:
-        return _start_page(request, data, {"yes": refused.message}, status=409)
+        errors = {"yes": refused.message}
+        return _start_page(request, data, errors, account=account, status=409)
     except BackrubError as error:
-        return _start_page(request, data, {error.where or "form": error.message}, status=422)
+        errors = {error.where or "form": error.message}
+        return _start_page(request, data, errors, account=account, status=422)
     return RedirectResponse(f"/session/{session_id}", status_code=303)

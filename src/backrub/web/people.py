@@ -2,6 +2,9 @@
 
 A profile's `data` keeps the start form's preferences (`Intake.remembered`) and a list of
 next-day check-ins under "check_ins"; the newest check-in's sore regions go into the next plan.
+
+Every function takes the owner, `account` (None in local mode), and passes it to the store: a
+profile or session of another account is "not found", like one that does not exist.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ from backrub.web.hub import NotFound
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
 
 
-def find_profile(store: Store, profile_id: int, *, field: str | None = None) -> ProfileRecord:
+def find_profile(
+    store: Store, profile_id: int, *, account: int | None, field: str | None = None
+) -> ProfileRecord:
     try:
-        return store.profile(profile_id)
+        return store.profile(profile_id, account=account)
     except StoreError:
         raise NotFound(f"no profile {profile_id}", where=field) from None
 
 
-def find_session(store: Store, session_id: str) -> SessionRecord:
+def find_session(store: Store, session_id: str, *, account: int | None) -> SessionRecord:
     try:
-        return store.session(session_id)
+        return store.session(session_id, account=account)
     except StoreError:
         raise NotFound(f"no session {session_id!r}") from None
 
@@ -52,35 +57,42 @@ def sore_spots(record: ProfileRecord) -> list[str]:
     return list(newest.get("regions", []))
 
 
-def save_check_in(store: Store, record: ProfileRecord, regions: list[str]) -> ProfileRecord:
+def save_check_in(
+    store: Store, record: ProfileRecord, regions: list[str], *, account: int | None
+) -> ProfileRecord:
     data = dict(record.data)
     check_ins = list(data.get("check_ins", []))
     check_ins.append({"at": datetime.now(UTC).isoformat(), "regions": regions, "used_by": None})
     data["check_ins"] = check_ins[-50:]
-    store.update_profile(record.id, data)
-    return store.profile(record.id)
+    store.update_profile(record.id, data, account=account)
+    return store.profile(record.id, account=account)
 
 
-def mark_check_in_used(store: Store, record: ProfileRecord, session_id: str) -> None:
+def mark_check_in_used(
+    store: Store, record: ProfileRecord, session_id: str, *, account: int | None
+) -> None:
     check_ins = list(record.data.get("check_ins", []))
     if check_ins and not check_ins[-1].get("used_by"):
         check_ins[-1] = {**check_ins[-1], "used_by": session_id}
-        store.update_profile(record.id, {**record.data, "check_ins": check_ins})
+        store.update_profile(record.id, {**record.data, "check_ins": check_ins}, account=account)
 
 
-def remember(store: Store, name: str, preferences: dict[str, Any]) -> ProfileRecord:
-    """Create the profile, or update the one of that name, with today's preferences."""
+def remember(
+    store: Store, name: str, preferences: dict[str, Any], *, account: int | None
+) -> ProfileRecord:
+    """Create the owner's profile, or update theirs of that name, with today's preferences."""
     try:
-        record = store.profile(name)
+        record = store.profile(name, account=account)
     except StoreError:
-        return store.profile(store.create_profile(name, preferences))
-    store.update_profile(record.id, {**record.data, **preferences})
-    return store.profile(record.id)
+        created = store.create_profile(name, preferences, account=account)
+        return store.profile(created, account=account)
+    store.update_profile(record.id, {**record.data, **preferences}, account=account)
+    return store.profile(record.id, account=account)
 
 
-def knots_over_time(store: Store, profile_id: int) -> dict[str, Any]:
+def knots_over_time(store: Store, profile_id: int, *, account: int | None) -> dict[str, Any]:
     """Where knots were found in this receiver's recent sessions, and how often."""
-    sessions = store.sessions(KNOT_HISTORY, profile_id=profile_id)
+    sessions = store.sessions(KNOT_HISTORY, profile_id=profile_id, account=account)
     counts: Counter[str] = Counter()
     found: list[dict[str, Any]] = []
     for record in sessions:

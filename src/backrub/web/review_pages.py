@@ -28,6 +28,7 @@ from backrub.session.cues import CueBook
 from backrub.session.summary import summarize
 from backrub.store import ProfileRecord, SessionRecord, Store
 from backrub.web.api import hub_of
+from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
 from backrub.web.intake import Intake, field_errors
 from backrub.web.maps import MAP_WIDTH, coverage, heat_map, plan_map, tap_map
@@ -144,8 +145,8 @@ def _profile_id(text: str) -> int | None:
     return int(text) if PROFILE_ID.fullmatch(text) else None
 
 
-def _profile_names(store: Store) -> dict[int, str]:
-    return {record.id: record.name for record in store.profiles()}
+def _profile_names(store: Store, account: int | None) -> dict[int, str]:
+    return {record.id: record.name for record in store.profiles(account=account)}
 
 
 def _session_row(record: SessionRecord, names: Mapping[int, str]) -> dict[str, Any]:
@@ -304,26 +305,27 @@ def _notes(
 
 
 @router.get("/session/{session_id}/summary", response_class=HTMLResponse)
-def session_summary(request: Request, session_id: str) -> Response:
+def session_summary(request: Request, session_id: str, account: Owner) -> Response:
     if not _valid_session_id(session_id):
         return _not_found(request, "session")
     hub = hub_of(request)
     try:
-        record = find_session(hub.store, session_id)
+        record = find_session(hub.store, session_id, account=account)
         if record.running:
-            hub.state(session_id)  # let the clock run: it may have ended since anyone looked
-            record = find_session(hub.store, session_id)
+            # Let the clock run: it may have ended since anyone looked.
+            hub.state(session_id, account=account)
+            record = find_session(hub.store, session_id, account=account)
         plan = plan_of(record)
         summary: dict[str, Any]
         if record.summary is not None:
             summary = record.summary
         else:
-            followed = hub.followed(session_id)
+            followed = hub.followed(session_id, account=account)
             with followed.lock:
                 summary = summarize(followed.run.engine)
     except NotFound:
         return _not_found(request, "session")
-    names = _profile_names(hub.store)
+    names = _profile_names(hub.store, account)
     profile_name = names.get(record.profile_id) if record.profile_id is not None else None
     receiver = profile_name or plan.request.receiver
     sides = _sides(summary)
@@ -360,17 +362,17 @@ def session_summary(request: Request, session_id: str) -> Response:
 
 
 @router.get("/session/{session_id}/plan", response_class=HTMLResponse)
-def printable_plan(request: Request, session_id: str) -> Response:
+def printable_plan(request: Request, session_id: str, account: Owner) -> Response:
     if not _valid_session_id(session_id):
         return _not_found(request, "session")
     store = hub_of(request).store
     try:
-        record = find_session(store, session_id)
+        record = find_session(store, session_id, account=account)
     except NotFound:
         return _not_found(request, "session")
     plan = plan_of(record)
     context = {
-        "session": _session_row(record, _profile_names(store)),
+        "session": _session_row(record, _profile_names(store, account)),
         "plan": plan,
         "steps": plan.to_json()["steps"],
         "screening": screening_json(plan),
@@ -383,11 +385,12 @@ def printable_plan(request: Request, session_id: str) -> Response:
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history(request: Request) -> Response:
+def history(request: Request, account: Owner) -> Response:
     store = hub_of(request).store
-    profiles = store.profiles()
+    profiles = store.profiles(account=account)
     names = {record.id: record.name for record in profiles}
-    sessions = [_session_row(record, names) for record in store.sessions(HISTORY_LIMIT)]
+    records = store.sessions(HISTORY_LIMIT, account=account)
+    sessions = [_session_row(record, names) for record in records]
     context = {"sessions": sessions, "profiles": profiles, "limit": HISTORY_LIMIT}
     return templates.TemplateResponse(request, "history.html", context)
 
@@ -446,13 +449,14 @@ def _profile_page(
     request: Request,
     record: ProfileRecord,
     *,
+    account: int | None,
     errors: dict[str, str] | None = None,
     ticked: Iterable[str] = (),
     notice: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     store = hub_of(request).store
-    over_time = knots_over_time(store, record.id)
+    over_time = knots_over_time(store, record.id, account=account)
     counts: dict[str, int] = over_time["counts"]
     top = max(counts.values(), default=0)
     trouble = _trouble_spots(record.data)
@@ -491,7 +495,7 @@ def _profile_page(
         "check_ins": _check_ins(store, record),
         "sessions": [
             _session_row(session, names)
-            for session in store.sessions(PROFILE_SESSIONS, profile_id=record.id)
+            for session in store.sessions(PROFILE_SESSIONS, profile_id=record.id, account=account)
         ],
         "muscles": _muscles(),
         "tap_map": tap_map(),
@@ -503,12 +507,14 @@ def _profile_page(
 
 
 @router.get("/profiles/{profile_id}", response_class=HTMLResponse)
-def profile(request: Request, profile_id: str, checked_in: int | None = None) -> Response:
+def profile(
+    request: Request, profile_id: str, account: Owner, checked_in: int | None = None
+) -> Response:
     number = _profile_id(profile_id)
     if number is None:
         return _not_found(request, "receiver")
     try:
-        record = find_profile(hub_of(request).store, number)
+        record = find_profile(hub_of(request).store, number, account=account)
     except NotFound:
         return _not_found(request, "receiver")
     notice = None
@@ -519,17 +525,17 @@ def profile(request: Request, profile_id: str, checked_in: int | None = None) ->
             if sore
             else "Check-in saved: no soreness. Good to hear."
         )
-    return _profile_page(request, record, notice=notice)
+    return _profile_page(request, record, account=account, notice=notice)
 
 
 @router.post("/profiles/{profile_id}/check-in", response_class=HTMLResponse)
-async def check_in(request: Request, profile_id: str) -> Response:
+async def check_in(request: Request, profile_id: str, account: Owner) -> Response:
     number = _profile_id(profile_id)
     if number is None:
         return _not_found(request, "receiver")
     store = hub_of(request).store
     try:
-        record = find_profile(store, number)
+        record = find_profile(store, number, account=account)
     except NotFound:
         return _not_found(request, "receiver")
     form = await request.form()
@@ -539,8 +545,9 @@ async def check_in(request: Request, profile_id: str) -> Response:
         checked = Intake(sore_spots=regions).sore_spots
     except ValidationError as error:
         message = field_errors(error).get("sore_spots", "Please pick places on the back.")
+        errors = {"regions": message}
         return _profile_page(
-            request, record, errors={"regions": message}, ticked=regions, status=422
+            request, record, account=account, errors=errors, ticked=regions, status=422
         )
-    save_check_in(store, record, checked)
+    save_check_in(store, record, checked, account=account)
     return RedirectResponse(f"/profiles/{record.id}?checked_in=1", status_code=303)

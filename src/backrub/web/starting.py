@@ -47,18 +47,23 @@ def screening_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_for(store: Store, intake: Intake, *, save_profile: bool = False) -> Planned:
-    """The plan for this intake. Raises BackrubError naming the field (minutes, profile_id...)."""
+def plan_for(
+    store: Store, intake: Intake, *, account: int | None, save_profile: bool = False
+) -> Planned:
+    """The plan for this intake. Raises BackrubError naming the field (minutes, profile_id...).
+
+    `account` owns the profile used or saved (None: local mode's unowned profiles)."""
     profile = (
-        find_profile(store, intake.profile_id, field="profile_id")
+        find_profile(store, intake.profile_id, account=account, field="profile_id")
         if intake.profile_id is not None
         else None
     )
     if profile is None and intake.profile_name and save_profile:
-        profile = remember(store, intake.profile_name, intake.remembered())
+        profile = remember(store, intake.profile_name, intake.remembered(), account=account)
     elif profile is not None and save_profile:
-        store.update_profile(profile.id, {**profile.data, **intake.remembered()})
-        profile = store.profile(profile.id)
+        data = {**profile.data, **intake.remembered()}
+        store.update_profile(profile.id, data, account=account)
+        profile = store.profile(profile.id, account=account)
     receiver = profile.name if profile else intake.profile_name or None
     try:
         plan = make_plan(intake.plan_request(receiver=receiver))
@@ -67,13 +72,15 @@ def plan_for(store: Store, intake: Intake, *, save_profile: bool = False) -> Pla
     return Planned(plan, profile)
 
 
-def start_session(hub: Hub, intake: Intake) -> str:
-    """Plan, save the receiver's preferences, and start the session; returns its id."""
-    planned = plan_for(hub.store, intake, save_profile=True)
+def start_session(hub: Hub, intake: Intake, *, account: int | None) -> str:
+    """Plan, save the receiver's preferences, and start the owner's session; returns its id."""
+    planned = plan_for(hub.store, intake, account=account, save_profile=True)
     if planned.plan.status is PlanStatus.REFUSED:
         raise Refused(planned.plan)
     profile = planned.profile
-    session_id = hub.start(planned.plan, profile_id=profile.id if profile else None)
+    session_id = hub.start(
+        planned.plan, profile_id=profile.id if profile else None, account=account
+    )
     if profile is not None and intake.sore_spots:
-        mark_check_in_used(hub.store, profile, session_id)
+        mark_check_in_used(hub.store, profile, session_id, account=account)
     return session_id

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 TEMPLATES = Path(str(resources.files("backrub.web").joinpath("templates")))
-templates = Jinja2Templates(directory=TEMPLATES)
+
+
+def who(request: Request) -> dict[str, Any]:
+    """What every page knows about the mode and the log-in: `hosted`, and `viewer` (the
+    logged-in account's e-mail and CSRF token, set by the log-in gate; None otherwise)."""
+    app = request.scope.get("app")
+    state = getattr(app, "state", None)
+    hosted = getattr(state, "accounts", None) is not None
+    return {"hosted": hosted, "viewer": request.scope.get("state", {}).get("viewer")}
+
+
+templates = Jinja2Templates(directory=TEMPLATES, context_processors=[who])
 
 
 def clock(seconds: float | int | None) -> str:

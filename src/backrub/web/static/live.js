@@ -21,6 +21,15 @@ const SAID = {
 const root = document.getElementById("live");
 if (root) start(root);
 
+// Headers for a request that changes something. Logged in to a hosted server, the page carries
+// the log-in's CSRF token in <meta name="csrf-token">; the local server has none and needs none.
+function changeHeaders() {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const token = document.querySelector('meta[name="csrf-token"]')?.content;
+  if (token) headers["X-CSRF-Token"] = token;
+  return headers;
+}
+
 function start(root) {
   const $ = (selector) => document.querySelector(selector);
   const sessionId = root.dataset.session;
@@ -353,7 +362,7 @@ function start(root) {
     try {
       const response = await fetch(`${api}/events`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: changeHeaders(),
         body: JSON.stringify({ kind, ...extra }),
       });
       const body = await response.json().catch(() => ({}));

@@ -1,0 +1,74 @@
+"""Hosted mode in a real browser: sign up with the form, plan, start, send feedback (live.js
+sends the log-in's CSRF token), see the account page, log out, and be sent to the log-in page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import AssertLocal, PageAt, Screenshot
+from tests.webserver import Server, start_server
+
+PHONE = 390
+HOSTED_ENV = {
+    "BACKRUB_SECRET_KEY": "k3Jx9vQ2pL7mN4rT8wY1zA6bC5dE0fGhUiOsWq",
+    "BACKRUB_SECURE_COOKIES": "false",
+    "BACKRUB_ALLOWED_HOSTS": "127.0.0.1",
+}
+
+
+@pytest.fixture(scope="module")
+def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder: Path = tmp_path_factory.mktemp("hosted-browser")
+    server = start_server(folder, "--hosted", speed=20.0, env=HOSTED_ENV)
+    yield server
+    server.stop()
+
+
+def test_sign_up_plan_and_give_feedback_in_hosted_mode(
+    hosted: Server, page_at: PageAt, screenshot: Screenshot, assert_local: AssertLocal
+) -> None:
+    page = page_at(PHONE, base_url=hosted.url)
+    page.goto("/history")
+    page.wait_for_url(re.compile(r".*/login\?next=/history$"))
+    page.click("text=Sign up")
+    page.wait_for_url("**/signup")
+    email = f"browser-{uuid.uuid4().hex[:8]}@example.org"
+    page.fill("#email", email)
+    page.fill("#password", "short")
+    page.fill("#password_again", "short")
+    page.click("#sign-up")
+    page.wait_for_selector("#password-error")
+    assert "at least 10 characters" in (page.text_content("#password-error") or "")
+    page.fill("#password", "a long enough pass phrase")
+    page.fill("#password_again", "a long enough pass phrase")
+    screenshot(page, "signup")
+    page.click("#sign-up")
+    page.wait_for_selector("#start-form")
+    assert page.get_attribute('meta[name="csrf-token"]', "content")
+
+    # Plan and start: the forms carry the CSRF token field.
+    page.fill("#profile_name", "Sam")
+    page.fill("#minutes", "10")
+    page.click("text=See the plan")
+    page.wait_for_selector("#outcome-heading")
+    page.click("#start-session")
+    page.wait_for_url(re.compile(r".*/session/[0-9a-f]{32}$"))
+    page.wait_for_selector("#live[data-live]", state="attached")
+
+    # live.js sends the feedback with the X-CSRF-Token header: the server takes it.
+    page.click('.dock [data-event="more"]')
+    page.wait_for_selector("#ack:has-text('Sent: More pressure')")
+
+    page.goto("/account")
+    assert email in (page.text_content("#account-email") or "")
+    screenshot(page, "account")
+    page.click("#log-out")
+    page.wait_for_url("**/login?out=1")
+    page.goto("/history")
+    page.wait_for_url(re.compile(r".*/login\?next=/history$"))
+    assert_local(page)
