@@ -26,6 +26,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
 import backrub.store.store as store_module
@@ -622,6 +623,30 @@ def test_profile_errors(store: Store) -> None:
     with pytest.raises(StoreError, match="cannot be stored as JSON"):
         store.create_profile("Cy", {"minutes": float("nan")})
     assert [profile.name for profile in store.profiles()] == ["Ann"]
+
+
+def test_the_database_itself_keeps_unowned_profile_names_unique(
+    store: Store, engine: Engine
+) -> None:
+    store.create_profile("Ann", {})
+    insert = text(
+        "INSERT INTO profiles (name, created_at, data) VALUES ('Ann', CURRENT_TIMESTAMP, '{}')"
+    )
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(insert)
+    assert [profile.name for profile in store.profiles()] == ["Ann"]
+
+
+def test_two_stores_saving_one_profile_name_at_once_have_one_winner(database_url: str) -> None:
+    with Store.open(database_url) as first, Store.open(database_url) as second:
+        results = _run_together(
+            partial(first.create_profile, "Ann", {}), partial(second.create_profile, "Ann", {})
+        )
+        errors = [result for result in results if isinstance(result, Exception)]
+        assert len(errors) == 1, results
+        assert isinstance(errors[0], StoreError)
+        assert "a profile named 'Ann' already exists" in str(errors[0])
+        assert [profile.name for profile in first.profiles()] == ["Ann"]
 
 
 def test_a_closed_store_refuses_to_work(database_url: str) -> None:

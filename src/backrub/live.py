@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
 RETRIES = 5  # tries to store an event while other processes store theirs
+CLOCK_SLACK = 1e-9  # session seconds: the engine's own tolerance for "before the last event"
 
 
 def clock_speed() -> float:
@@ -92,14 +93,22 @@ class LiveRun:
         *,
         profile_id: int | None = None,
         speed: float = 1.0,
-        **owner: int,
+        monotonic: Callable[[], float] = time.monotonic,
+        account: int | None = None,
     ) -> LiveRun:
-        """Store a new session for this plan (`owner`: account=ID in hosted mode) and run it."""
+        """Store a new session for this plan (owned by `account` in hosted mode) and run it."""
         # The engine runs the plan exactly as stored, so a resume replays the same plan.
         plan_json = plan.to_json()
-        session_id = store.start_session(plan_json, profile_id, **owner)
+        session_id = store.start_session(plan_json, profile_id, account=account)
         engine = SessionEngine(Plan.from_json(plan_json))
-        return cls(store, session_id, engine, speed=speed, account=owner.get("account"))
+        return cls(
+            store,
+            session_id,
+            engine,
+            speed=speed,
+            monotonic=monotonic,
+            account=account,
+        )
 
     @classmethod
     def resume(
@@ -108,11 +117,20 @@ class LiveRun:
         record: SessionRecord,
         *,
         speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
         account: int | None = None,
     ) -> LiveRun:
         numbered = store.numbered_events(record.id, account=account)
         engine = SessionEngine.replay(plan_of(record), (event for _, event in numbered))
-        run = cls(store, record.id, engine, resumed=True, speed=speed, account=account)
+        run = cls(
+            store,
+            record.id,
+            engine,
+            resumed=True,
+            speed=speed,
+            monotonic=monotonic,
+            account=account,
+        )
         run.ended = not record.running
         run.seq = numbered[-1][0] if numbered else 0
         return run
@@ -147,6 +165,11 @@ class LiveRun:
         if self.ended:
             return False
         new = self.store.numbered_events(self.id, after=self.seq, account=self.account)
+        if new and new[0][1].at < self.engine.state.clock - CLOCK_SLACK:
+            # Our clock ran ahead of the process that stored these (each process starts its
+            # clock when it first loads the session), and the engine has already moved to our
+            # time. The log is the truth: replay all of it, then go on with our clock.
+            return self._replay()
         for seq, event in new:
             self.engine.apply(event)  # checked by the process that stored it
             self.seq = seq
@@ -158,6 +181,16 @@ class LiveRun:
         if new:
             self.end_if_over()
         return bool(new)
+
+    def _replay(self) -> bool:
+        numbered = self.store.numbered_events(self.id, account=self.account)
+        self.engine = SessionEngine.replay(self.engine.plan, (event for _, event in numbered))
+        self.seq = numbered[-1][0] if numbered else 0
+        self.last_save = max(
+            (event.at for _, event in numbered if event.kind is not EventKind.TICK), default=0.0
+        )
+        self.end_if_over()
+        return True
 
     def record_now(
         self, kind: EventKind, *, region: str | None = None, value: int | None = None

@@ -144,18 +144,24 @@ class Store:
         """Save a new receiver profile under a name unique to its owner; returns its id."""
         name = _profile_name(name)
         data = _json_object(data, "profile data")
-        with self._writing() as db:
-            taken = select(ProfileRow.id).where(
-                ProfileRow.name == name, _owned_by(ProfileRow.account_id, account)
-            )
-            if db.scalar(taken) is not None:
-                raise StoreError(f"a profile named {name!r} already exists", where=self.location)
-            if account is not None:
-                self._account_row(db, account)
-            row = ProfileRow(name=name, data=data, account_id=account)
-            db.add(row)
-            db.flush()
-            return row.id
+        taken_message = f"a profile named {name!r} already exists"
+        try:
+            with self._writing() as db:
+                taken = select(ProfileRow.id).where(
+                    ProfileRow.name == name, _owned_by(ProfileRow.account_id, account)
+                )
+                if db.scalar(taken) is not None:
+                    raise StoreError(taken_message, where=self.location)
+                if account is not None:
+                    self._account_row(db, account)
+                row = ProfileRow(name=name, data=data, account_id=account)
+                db.add(row)
+                db.flush()
+                return row.id
+        except StoreError as error:
+            if _is_duplicate(error):  # another process saved the same name a moment ago
+                raise StoreError(taken_message, where=self.location) from None
+            raise
 
     def profile(self, id_or_name: int | str, *, account: int | None = None) -> ProfileRecord:
         """The owner's profile with this id (an int) or this name (a str)."""
@@ -610,7 +616,9 @@ class Store:
             raise StoreError("the store is closed", where=self.location)
 
     def _failed(self, error: SQLAlchemyError) -> StoreError:
-        reason = getattr(error, "orig", None) or str(error).split("\n", 1)[0]
+        # psycopg's messages run over several lines (DETAIL, HINT, a caret under the SQL): one
+        # line is enough to say what went wrong, and the rest may quote stored values.
+        reason = str(getattr(error, "orig", None) or error).strip().split("\n", 1)[0]
         return StoreError(f"database error: {reason}", where=self.location)
 
     def _account_row(self, db: Session, account_id: int) -> AccountRow:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,8 +118,18 @@ class LoginFailureRow(Base):
 
 class ProfileRow(Base):
     __tablename__ = "profiles"
-    # Names are unique per owner; the store checks it (NULL owners never clash in SQL).
-    __table_args__ = (UniqueConstraint("account_id", "name"),)
+    # Names are unique per owner. NULL owners never clash in a unique constraint, so the local,
+    # unowned profiles get a partial unique index of their own.
+    __table_args__ = (
+        UniqueConstraint("account_id", "name"),
+        Index(
+            "uq_profiles_name_unowned",
+            "name",
+            unique=True,
+            sqlite_where=text("account_id IS NULL"),
+            postgresql_where=text("account_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int | None] = mapped_column(

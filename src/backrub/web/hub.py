@@ -53,6 +53,7 @@ class Followed:
             len(state.cues),
             len(state.reactions),
             engine.budget,
+            self.run.seq,  # every stored event, so each device can tell it has seen it
         )
         if now != self.shown:
             self.shown = now
@@ -74,8 +75,9 @@ class Hub:
     def start(
         self, plan: Plan, *, profile_id: int | None = None, account: int | None = None
     ) -> str:
-        owner = {"account": account} if account is not None else {}
-        run = LiveRun.start(self.store, plan, profile_id=profile_id, speed=self.speed, **owner)
+        run = LiveRun.start(
+            self.store, plan, profile_id=profile_id, speed=self.speed, account=account
+        )
         followed = Followed(run, owner=account)
         followed._touch()
         with self._lock:

@@ -2,7 +2,7 @@
 
 `profiles.account_id` and `sessions.account_id` are NULL for the local, unowned data that every
 database from 0001 holds, so an upgrade keeps all of it as it was. Profile names become unique
-per owner instead of across the whole database.
+per owner instead of across the whole database (a partial index keeps the unowned ones unique).
 
 SQLite cannot add a foreign key or drop a unique constraint in place: Alembic's batch mode
 rebuilds the table (copy, drop, rename). The upgrade runs in one transaction, where
@@ -86,6 +86,13 @@ def upgrade() -> None:
         )
         batch.create_unique_constraint(op.f("uq_profiles_account_id_name"), ["account_id", "name"])
         batch.create_index(op.f("ix_profiles_account_id"), ["account_id"])
+        batch.create_index(
+            "uq_profiles_name_unowned",
+            ["name"],
+            unique=True,
+            sqlite_where=sa.text("account_id IS NULL"),
+            postgresql_where=sa.text("account_id IS NULL"),
+        )
     with op.batch_alter_table("sessions") as batch:
         batch.add_column(sa.Column("account_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -129,6 +136,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_sessions_account_id"), table_name="sessions")
     op.drop_constraint(op.f("fk_sessions_account_id_accounts"), "sessions", type_="foreignkey")
     op.drop_column("sessions", "account_id")
+    op.drop_index("uq_profiles_name_unowned", table_name="profiles")
     op.drop_index(op.f("ix_profiles_account_id"), table_name="profiles")
     op.drop_constraint(op.f("uq_profiles_account_id_name"), "profiles", type_="unique")
     op.drop_constraint(op.f("fk_profiles_account_id_accounts"), "profiles", type_="foreignkey")

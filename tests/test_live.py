@@ -1,0 +1,78 @@
+"""LiveRun shared by several processes: each catches up with what the others stored.
+
+Each process starts its session clock when it first loads the session, so two processes'
+clocks differ a little. The log in the store is the one truth every process converges on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from backrub.live import LiveRun
+from backrub.planner import PlanRequest, make_plan
+from backrub.session import EventKind
+from backrub.store import Store
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    with Store.open(database_url) as opened:
+        yield opened
+
+
+def _pair(store: Store) -> tuple[LiveRun, Clock, LiveRun, Clock]:
+    """The session started by one process and loaded a moment later by another."""
+    first_clock, second_clock = Clock(), Clock()
+    first = LiveRun.start(store, make_plan(PlanRequest(minutes=10)), monotonic=first_clock)
+    second = LiveRun.resume(store, store.session(first.id), monotonic=second_clock)
+    return first, first_clock, second, second_clock
+
+
+def test_events_stored_by_one_process_are_applied_by_the_other(store: Store) -> None:
+    first, first_clock, second, second_clock = _pair(store)
+    first_clock.now = second_clock.now = 2.0
+    first.time_passes()
+    first.record_now(EventKind.MORE)
+    assert second.catch_up()
+    assert second.seq == first.seq
+    assert second.engine.state.pressure_offset == first.engine.state.pressure_offset == 1
+    assert not second.catch_up()  # nothing new the second time
+
+
+def test_a_process_whose_clock_ran_ahead_replays_the_log_and_keeps_its_clock(
+    store: Store,
+) -> None:
+    first, first_clock, second, second_clock = _pair(store)
+    # The second process has let its clock (and its engine) run to 5 s without storing
+    # anything, while the first, a little behind, stores feedback at 1 s.
+    second_clock.now = 5.0
+    second.time_passes()
+    assert second.engine.state.clock == pytest.approx(5.0)
+    first_clock.now = 1.0
+    first.time_passes()
+    first.record_now(EventKind.MORE)
+    first.record_now(EventKind.COUGH)
+
+    assert second.catch_up()
+
+    assert second.seq == first.seq
+    assert second.engine.state.pressure_offset == first.engine.state.pressure_offset == 1
+    assert len(second.engine.state.reactions) == len(first.engine.state.reactions)
+    assert second.now() == pytest.approx(5.0)  # devices on it do not see the clock go back
+    # Its next event goes into the log after the others, and the first process follows it.
+    second.record_now(EventKind.LESS)
+    assert first.catch_up()
+    assert first.engine.state.pressure_offset == second.engine.state.pressure_offset == 0
+    assert first.now() >= 5.0
