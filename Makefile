@@ -67,9 +67,12 @@ typecheck: install
 unit: install browser postgres
 	$(PY) -m pytest
 
-bench: install
+# Figures, not pass/fail: planner, session engine, then the web app under load (SQLite, then
+# PostgreSQL with several workers on the throwaway server).
+bench: install postgres
 	$(PY) bench/bench_planner.py
 	$(PY) bench/bench_session.py
+	$(PY) bench/bench_web.py
 
 clean: postgres-stop
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -8,7 +8,9 @@ same 404 as ids that do not exist.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -34,7 +36,7 @@ from backrub.session import EventKind
 from backrub.session.summary import summarize, timeline
 from backrub.web.auth import Owner
 from backrub.web.errors import problem
-from backrub.web.hub import Conflict, Hub
+from backrub.web.hub import NO_VERSION, Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, muscles
 from backrub.web.maps import session_map
 from backrub.web.people import (
@@ -257,19 +259,25 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
     await run_in_threadpool(lambda: hub.followed(session_id, account=account))
 
     async def states() -> AsyncIterator[str]:
-        last, quiet = -1, 0.0
-        while not await request.is_disconnected():
-            version, state = await run_in_threadpool(lambda: hub.state(session_id, account=account))
-            if version != last:
-                last, quiet = version, 0.0
-                yield f"event: state\ndata: {json.dumps(state)}\n\n"
-                if state["status"] in ("finished", "stopped"):
-                    return
-            elif quiet >= KEEP_ALIVE:
-                quiet = 0.0
-                yield ": still here\n\n"
-            await asyncio.sleep(STREAM_POLL)
-            quiet += STREAM_POLL
+        last, said = NO_VERSION, time.monotonic()
+        with hub.watch(session_id) as changed:
+            while not await request.is_disconnected():
+                changed.clear()  # before reading: a change from now on wakes us at once
+                version, state = await run_in_threadpool(
+                    hub.newer_state, session_id, last, account=account
+                )
+                if state is not None:
+                    last, said = version, time.monotonic()
+                    yield f"event: state\ndata: {json.dumps(state)}\n\n"
+                    if state["status"] in ("finished", "stopped"):
+                        return
+                elif time.monotonic() - said >= KEEP_ALIVE:
+                    said = time.monotonic()
+                    yield ": still here\n\n"
+                # Woken by feedback (here or in another process); else look again soon, as
+                # the clock alone moves the session on.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), STREAM_POLL)
 
     return StreamingResponse(
         states(),

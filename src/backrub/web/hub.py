@@ -7,9 +7,11 @@ changed; the live stream sends the state again when it does.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from backrub.session import EventKind
 from backrub.store import Store, StoreError
 from backrub.web.state import session_state
 
+NO_VERSION = -1  # what a live stream "knows" before its first state
 CATCH_UP_EVERY = 2.0  # seconds between looks for other processes' events, when not told
 
 
@@ -70,6 +73,7 @@ class Hub:
         self._lock = threading.Lock()
         self._runs: dict[str, Followed] = {}
         self._changed: set[str] = set()
+        self._watchers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
         self.notify: Callable[[str], None] | None = None
 
     def start(
@@ -105,10 +109,41 @@ class Hub:
             self._runs[session_id] = followed
             return followed
 
-    def changed_elsewhere(self, session_id: str) -> None:
-        """Another process stored events for this session (called by the notifier's thread)."""
+    def changed_elsewhere(self, message: str) -> None:
+        """A process stored events for a session (called by the notifier's thread with
+        "SESSION_ID SEQ", from `_stored`)."""
+        session_id, _, seq = message.partition(" ")
         with self._lock:
+            followed = self._runs.get(session_id)
+            if followed is not None and seq.isdigit() and followed.run.seq >= int(seq):
+                return  # our own news, or already read: no need to look at the database
             self._changed.add(session_id)
+        self._wake(session_id)
+
+    @contextmanager
+    def watch(self, session_id: str) -> Iterator[asyncio.Event]:
+        """An event set whenever this session may have changed, for a live stream to wait on
+        (so feedback reaches every device at once, not at the stream's next look)."""
+        watcher = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._watchers.setdefault(session_id, set()).add(watcher)
+        try:
+            yield watcher[1]
+        finally:
+            with self._lock:
+                watchers = self._watchers.get(session_id, set())
+                watchers.discard(watcher)
+                if not watchers:
+                    self._watchers.pop(session_id, None)
+
+    def _wake(self, session_id: str) -> None:
+        # Called from worker threads and the notifier's thread: asyncio events are set on
+        # their own loop's thread.
+        with self._lock:
+            watchers = list(self._watchers.get(session_id, ()))
+        for loop, changed in watchers:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(changed.set)
 
     def _catch_up(self, followed: Followed, *, always: bool = False) -> None:
         with self._lock:
@@ -122,10 +157,19 @@ class Hub:
 
     def _stored(self, followed: Followed, before: int) -> None:
         if self.notify is not None and followed.run.seq != before:
-            self.notify(followed.run.id)
+            self.notify(f"{followed.run.id} {followed.run.seq}")
 
     def state(self, session_id: str, *, account: int | None = None) -> tuple[int, dict[str, Any]]:
         """Catch up, let the clock run, then the state every device shows, with its version."""
+        version, state = self.newer_state(session_id, NO_VERSION, account=account)
+        assert state is not None  # no session's version is NO_VERSION
+        return version, state
+
+    def newer_state(
+        self, session_id: str, known: int, *, account: int | None = None
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Like `state`, but None instead of the state when its version is still `known`:
+        a live stream looks often, and building the state each time is the expensive part."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             before = followed.run.seq
@@ -133,6 +177,8 @@ class Hub:
             followed.run.time_passes()
             followed._touch()
             self._stored(followed, before)
+            if followed.version == known:
+                return known, None
             return followed.version, session_state(followed.run, followed.version)
 
     def send(
@@ -155,7 +201,9 @@ class Hub:
             finally:
                 followed._touch()
                 self._stored(followed, before)
-            return session_state(followed.run, followed.version)
+            state = session_state(followed.run, followed.version)
+        self._wake(session_id)
+        return state
 
     def forget(self, session_id: str) -> None:
         with self._lock:

@@ -2,7 +2,7 @@
 
 Within one process the hub's version counter is enough. Several processes (Uvicorn workers) on
 one PostgreSQL database tell each other with NOTIFY: after an append, the writer sends the
-session id on one channel; each process LISTENs on its own connection and marks that session
+session id and its newest event number on one channel; each process LISTENs on its own connection and marks that session
 as changed, and its streams read the new events on their next look (a few hundred ms).
 """
 
@@ -43,9 +43,9 @@ class Notifier:
         self._thread.start()
         self._ready.wait(10)
 
-    def send(self, session_id: str) -> None:
+    def send(self, message: str) -> None:
         with self._send_lock:
-            self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, session_id))
+            self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, message))
 
     def _listen(self) -> None:
         import psycopg
