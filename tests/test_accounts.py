@@ -429,6 +429,8 @@ def test_email_addresses_are_trimmed_and_lower_cased(given: str, expected: str) 
         "a@b@c.org",
         "ann@.org",
         "a b@c.org",
+        "ann\x00@example.org",
+        "ann@exa\x1bmple.org",
         "ann@example..org",
         "a@" + "b" * 250 + ".org",
     ],

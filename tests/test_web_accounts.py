@@ -10,28 +10,28 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, create_engine, delete, select, update
+from sqlalchemy import delete, select, update
 
 from backrub.store.tables import AccountRow, Base, LoginFailureRow, LoginRow
-from tests.conftest import BACKENDS, fresh_postgres_database
+from tests.conftest import BACKENDS
+from tests.hosted_helpers import (
+    HOSTED_ENV,
+    PASSWORD,
+    database,
+    hosted_server,
+    new_address,
+    new_email,
+    sign_up,
+)
 from tests.webserver import Server, start_server
 
-SECRET = "k3Jx9vQ2pL7mN4rT8wY1zA6bC5dE0fGhUiOsWq"
-PASSWORD = "correct horse battery"
-HOSTED_ENV = {
-    "BACKRUB_SECRET_KEY": SECRET,
-    "BACKRUB_SECURE_COOKIES": "false",  # the tests talk plain HTTP to 127.0.0.1
-    "BACKRUB_ALLOWED_HOSTS": "127.0.0.1,localhost",
-}
 NOT_LOGGED_IN = {"error": "log in first (at /login), or sign up (at /signup)"}
 EXPIRED = {"error": "your log-in has expired; log in again"}
 WRONG_LOGIN = "wrong e-mail address or password"
@@ -47,54 +47,8 @@ def hosted(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One real hosted server per module and backend, its clock 20 times fast."""
-    folder = tmp_path_factory.mktemp("hosted")
-    if request.param == "sqlite":
-        server = start_server(folder, "--hosted", speed=20.0, env=HOSTED_ENV)
-        try:
-            yield server
-        finally:
-            server.stop()
-        return
-    with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
-        env = {**HOSTED_ENV, "BACKRUB_DATABASE_URL": url}
-        server = start_server(folder, "--hosted", speed=20.0, env=env)
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@contextmanager
-def database(server: Server) -> Iterator[Connection]:
-    """The server's database, to look at or to move its clock (expiry, failures) back."""
-    engine = create_engine(server.database_url)
-    try:
-        with engine.begin() as connection:
-            yield connection
-    finally:
-        engine.dispose()
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.org"
-
-
-def new_address() -> str:
-    """A client address of its own (the server trusts X-Forwarded-For from 127.0.0.1, as
-    behind a proxy), so one test's failed log-ins do not count against another's."""
-    part = uuid.uuid4().int
-    return f"10.{part % 250}.{part // 250 % 250}.{part // 62500 % 250 + 1}"
-
-
-def sign_up(server: Server, email: str | None = None, password: str = PASSWORD) -> httpx.Client:
-    """A client logged in to a new account, sending its CSRF token with every request."""
-    client = server.client(headers={"X-Forwarded-For": new_address()})
-    reply = client.post(
-        "/api/auth/signup", json={"email": email or new_email(), "password": password}
-    )
-    assert reply.status_code == 201, reply.text
-    client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
-    return client
+    with hosted_server(request, tmp_path_factory.mktemp("hosted")) as server:
+        yield server
 
 
 def start(client: httpx.Client, **body: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import fresh_postgres_database
-from tests.test_web_accounts import HOSTED_ENV, sign_up
+from tests.hosted_helpers import HOSTED_ENV, sign_up
 from tests.webserver import Server, start_server
 
 FEEDBACK = ("more", "less", "cough", "ticklish", "more", "less")

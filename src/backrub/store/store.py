@@ -77,6 +77,15 @@ _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
 EXPORT_FORMAT = "backrub.account-export"
 EXPORT_VERSION = 1
 EMAIL_TAKEN = "an account with this e-mail address already exists"
+# Ids are 32-bit integers in PostgreSQL (64-bit in SQLite, whose driver raises OverflowError
+# beyond): an id outside this range names no row, and is answered like a missing one on both.
+ID_MIN, ID_MAX = -(2**31), 2**31 - 1
+NUL = "\x00"
+
+
+class UnstorableText(StoreError):
+    """Text with a NUL character: PostgreSQL cannot keep it in a text column, so neither backend
+    takes it (SQLite could, but both must answer alike). `where` names the field it came in."""
 
 
 class Store:
@@ -167,7 +176,9 @@ class Store:
         """The owner's profile with this id (an int) or this name (a str)."""
         with self._reading() as db:
             if isinstance(id_or_name, int):
-                row = _owned_row(db.get(ProfileRow, id_or_name), account)
+                row = _owned_row(_get(db, ProfileRow, id_or_name), account)
+            elif NUL in id_or_name:
+                row = None  # no profile has such a name (and PostgreSQL refuses to look)
             else:
                 row = db.scalar(
                     select(ProfileRow).where(
@@ -194,7 +205,7 @@ class Store:
         """Replace a profile's saved fields."""
         data = _json_object(data, "profile data")
         with self._writing() as db:
-            row = _owned_row(db.get(ProfileRow, profile_id, with_for_update=True), account)
+            row = _owned_row(_get(db, ProfileRow, profile_id, for_update=True), account)
             if row is None:
                 raise StoreError(f"no profile {profile_id!r}", where=self.location)
             row.data = data
@@ -218,7 +229,7 @@ class Store:
         with self._writing() as db:
             if (
                 profile_id is not None
-                and _owned_row(db.get(ProfileRow, profile_id), account) is None
+                and _owned_row(_get(db, ProfileRow, profile_id), account) is None
             ):
                 raise StoreError(f"no profile {profile_id!r}", where=self.location)
             if account is not None:
@@ -280,6 +291,8 @@ class Store:
             SessionRow.created_at.desc(), SessionRow.id.desc()
         )
         if profile_id is not None:
+            if not ID_MIN <= profile_id <= ID_MAX:
+                return []  # no profile has this id
             query = query.where(SessionRow.profile_id == profile_id)
         with self._reading() as db:
             return [_session_record(row, count) for row, count in db.execute(query.limit(limit))]
@@ -622,7 +635,7 @@ class Store:
         return StoreError(f"database error: {reason}", where=self.location)
 
     def _account_row(self, db: Session, account_id: int) -> AccountRow:
-        row = db.get(AccountRow, account_id)
+        row = _get(db, AccountRow, account_id)
         if row is None:
             raise StoreError(f"no account {account_id!r}", where=self.location)
         return row
@@ -657,6 +670,14 @@ def _owned_by(
 
 
 _Owned = TypeVar("_Owned", ProfileRow, SessionRow)
+_Row = TypeVar("_Row", AccountRow, ProfileRow)
+
+
+def _get(db: Session, table: type[_Row], row_id: int, *, for_update: bool = False) -> _Row | None:
+    """The row with this integer id, or None; an id no column can hold is not looked up."""
+    if not ID_MIN <= row_id <= ID_MAX:
+        return None
+    return db.get(table, row_id, with_for_update=for_update)
 
 
 def _owned_row(row: _Owned | None, account: int | None) -> _Owned | None:
@@ -666,11 +687,17 @@ def _owned_row(row: _Owned | None, account: int | None) -> _Owned | None:
     return row
 
 
+def _storable(text: str, field: str) -> str:
+    if NUL in text:
+        raise UnstorableText("must not contain the NUL character (\\x00)", where=field)
+    return text
+
+
 def _email(email: str) -> str:
     cleaned = email.strip().lower()
     if not cleaned or len(cleaned) > EMAIL_LENGTH:
         raise StoreError(f"an e-mail address has 1 to {EMAIL_LENGTH} characters", where="email")
-    return cleaned
+    return _storable(cleaned, "email")
 
 
 def _check_token_hash(token_hash: str) -> None:
@@ -681,7 +708,8 @@ def _check_token_hash(token_hash: str) -> None:
 def _failure_key(key: str) -> str:
     if not key or len(key) > FAILURE_KEY_LENGTH:
         raise StoreError(f"a failure key has 1 to {FAILURE_KEY_LENGTH} characters")
-    return key
+    # "email:name@example.org": a NUL came in the e-mail field of a log-in.
+    return _storable(key, key.partition(":")[0] if ":" in key else "key")
 
 
 def _is_duplicate(error: StoreError) -> bool:
@@ -705,7 +733,7 @@ def _profile_name(name: str) -> str:
         raise StoreError("a profile needs a name")
     if len(cleaned) > NAME_LENGTH:
         raise StoreError(f"a profile name has at most {NAME_LENGTH} characters")
-    return cleaned
+    return _storable(cleaned, "name")
 
 
 def _json_object(value: dict[str, Any], what: str) -> dict[str, Any]:

@@ -107,6 +107,8 @@ def _log_in(store: Store, email: str, password: str, address: str) -> int:
     """The account these credentials open; raises TooManyAttempts, or NotLoggedIn with the
     same words whether the e-mail address has an account or not."""
     email = email.strip().lower()[:EMAIL_MAX]
+    if not email.isprintable():  # no account has such an address, and it cannot be stored
+        raise NotLoggedIn(WRONG_LOGIN, where="password")
     check_attempts(store, email, address)
     found = store.credentials(email)
     right = verify_password(found.password_hash if found else None, password)

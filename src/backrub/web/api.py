@@ -37,7 +37,7 @@ from backrub.session.summary import summarize, timeline
 from backrub.web.auth import Owner
 from backrub.web.errors import problem
 from backrub.web.hub import NO_VERSION, Conflict, Hub
-from backrub.web.intake import NAME_MAX, Intake, muscles
+from backrub.web.intake import NAME_MAX, Intake, ProfileName, muscles
 from backrub.web.maps import session_map
 from backrub.web.people import (
     find_profile,
@@ -103,7 +103,7 @@ class EventIn(BaseModel):
 class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+    name: Annotated[ProfileName, Field(min_length=1)]
 
 
 class CheckInIn(BaseModel):

@@ -18,6 +18,7 @@ from backrub.store import Store
 from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
 from backrub.web.csrf import OriginCheck
 from backrub.web.hub import Hub
+from backrub.web.limits import BodyLimit
 from backrub.web.notify import Notifier, libpq_url
 from backrub.web.pairing import Pairing, PairingGate
 from backrub.web.security import SecurityHeaders
@@ -89,6 +90,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             secret_key=hosted.secret_key.get_secret_value(),
             secure_cookies=hosted.secure_cookies,
         )
+    # Outside the gates, which may read a form's body: no one reads more than the cap.
+    app.add_middleware(BodyLimit)
     app.add_middleware(OriginCheck)  # both modes: no state change sent by another site's page
     if hosted is not None:
         # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
 from backrub.store import StoreError
+from backrub.store.store import UnstorableText
 from backrub.web.hub import Conflict, NotFound
 
 
@@ -33,6 +35,8 @@ class TooManyAttempts(BackrubError):
 
 
 NO_STORE = {"Cache-Control": "no-store"}
+# FastAPI's words for a body it could not parse (e.g. JSON nested deeper than Python recurses).
+UNPARSED_BODY = "There was an error parsing the body"
 
 
 def problem(
@@ -86,11 +90,30 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
         return problem(429, error.message, headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, SessionOver | Conflict):
         return problem(409, error.message, field=error.where)
+    if isinstance(error, UnstorableText):
+        # The store's second lock (the models refuse it first where they can): a 422 like theirs.
+        field = error.where or "body"
+        detail = {"field": field, "message": error.message}
+        return problem(422, f"{field}: {error.message}", field=field, details=[detail])
     if isinstance(error, StoreError):
         return problem(409, error.message)
     return problem(400, error.one_line(), field=error.where)
 
 
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette's and FastAPI's own refusals (unknown path, wrong method, a body too large or
+    # that cannot be parsed), in the same shape as every other error instead of {"detail": ...}.
+    assert isinstance(error, HTTPException)
+    about_body = error.status_code == 413 or error.detail == UNPARSED_BODY
+    message = error.detail
+    if error.detail == UNPARSED_BODY:
+        message = "the request body could not be parsed (not UTF-8, malformed, or too deep)"
+    return problem(
+        error.status_code, message, field="body" if about_body else None, headers=error.headers
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BackrubError, _refused)
+    app.add_exception_handler(HTTPException, _http_error)

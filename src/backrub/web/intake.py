@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from backrub.atlas import Tissue, default_atlas
 from backrub.errors import BackrubError
@@ -39,6 +39,18 @@ FIELDS = (
 )
 
 
+def no_nul(text: str) -> str:
+    """A name as typed, but never with a NUL character: PostgreSQL cannot store one, and the
+    SQLite store must answer the same."""
+    if "\x00" in text:
+        raise ValueError("must not contain the NUL character (\\x00)")
+    return text
+
+
+# A receiver's name, as the start form, the API's profiles and the store take it.
+ProfileName = Annotated[str, Field(max_length=NAME_MAX), AfterValidator(no_nul)]
+
+
 def muscles(names: list[str]) -> list[str]:
     """Region ids that are muscles (the only places to name as trouble or sore), once each."""
     atlas = default_atlas()
@@ -56,7 +68,7 @@ class Intake(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     profile_id: int | None = None
-    profile_name: Annotated[str, Field(max_length=NAME_MAX)] = ""
+    profile_name: ProfileName = ""
     minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES)] = 20
     activities: list[str] = []
     trouble_spots: list[str] = []

@@ -1,9 +1,10 @@
 """Telling every server process that a session changed, so each one's live streams catch up.
 
-Within one process the hub's version counter is enough. Several processes (Uvicorn workers) on
-one PostgreSQL database tell each other with NOTIFY: after an append, the writer sends the
-session id and its newest event number on one channel; each process LISTENs on its own connection and marks that session
-as changed, and its streams read the new events on their next look (a few hundred ms).
+Within one process the hub wakes its own streams. Several processes (Uvicorn workers) on one
+PostgreSQL database tell each other with NOTIFY: after an append, the writer sends the session
+id and its newest event number on one channel; each process LISTENs on its own connection, and
+unless it already has that event, marks the session as changed and wakes its streams, which
+read the new events at once.
 """
 
 from __future__ import annotations

@@ -87,6 +87,8 @@ def check_email(text: str) -> str:
         and not domain.endswith(".")
         and ".." not in domain
         and not any(character.isspace() for character in email)
+        # No control characters either (a NUL cannot even be stored on PostgreSQL).
+        and email.isprintable()
     )
     if not well_formed:
         raise AccountError(
