@@ -63,6 +63,18 @@ def test_the_openapi_document_describes_every_api_route(client: httpx.Client) ->
     assert "/" not in paths  # pages are not API
 
 
+def test_the_openapi_document_describes_every_refusal(client: httpx.Client) -> None:
+    document = client.get("/openapi.json").json()
+    error_body = document["components"]["schemas"]["ErrorBody"]
+    assert error_body["required"] == ["error"]
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status in ("400", "401", "403", "404", "409", "413", "422", "429"):
+                schema = responses[status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path)
+
+
 def test_options_list_what_the_start_form_offers(client: httpx.Client) -> None:
     options = client.get("/api/options").json()
     assert {a["id"] for a in options["activities"]} >= {"computer-work", "knitting"}

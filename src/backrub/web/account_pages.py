@@ -42,7 +42,14 @@ from backrub.web.auth import (
     token_hash,
     viewer_of,
 )
-from backrub.web.errors import NO_STORE, Forbidden, NotLoggedIn, TooManyAttempts, problem
+from backrub.web.errors import (
+    ERROR_RESPONSES,
+    NO_STORE,
+    Forbidden,
+    NotLoggedIn,
+    TooManyAttempts,
+    problem,
+)
 from backrub.web.passwords import (
     EMAIL_MAX,
     PASSWORD_MAX,
@@ -61,7 +68,7 @@ STALE_FORM = "this form has expired (or cookies are off); it was reloaded: pleas
 TAKEN = "an account with this e-mail address already exists; log in instead"
 ALL_SESSIONS = 1_000_000  # "every session" for the store's limit
 
-api = APIRouter(prefix="/api", tags=["account"])
+api = APIRouter(prefix="/api", tags=["account"], responses=ERROR_RESPONSES)
 pages = APIRouter(include_in_schema=False)
 
 

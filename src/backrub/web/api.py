@@ -35,7 +35,7 @@ from backrub.safety.screening import LocalProblemKind, local_checks, screening_q
 from backrub.session import EventKind
 from backrub.session.summary import summarize, timeline
 from backrub.web.auth import Owner
-from backrub.web.errors import problem
+from backrub.web.errors import ERROR_RESPONSES, problem
 from backrub.web.hub import NO_VERSION, Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, ProfileName, muscles
 from backrub.web.maps import session_map
@@ -53,7 +53,7 @@ from backrub.web.starting import Refused, plan_for, screening_json, start_sessio
 STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 
 
 def hub_of(request: Request) -> Hub:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from backrub.errors import BackrubError
@@ -33,6 +34,32 @@ class TooManyAttempts(BackrubError):
         self.retry_after = retry_after
         super().__init__(message)
 
+
+class ErrorBody(BaseModel):
+    """Every refusal's body, whatever its status."""
+
+    model_config = ConfigDict(extra="allow")  # e.g. `screening` when a session is refused
+
+    error: str = Field(description="what is wrong, in words for a person")
+    field: str | None = Field(None, description="the field to blame, when one is")
+    details: list[dict[str, Any]] | None = Field(None, description="every invalid field (422)")
+
+
+# The refusals every API route may answer with, for the OpenAPI document (docs/web-api.md says
+# when each one happens).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": words}
+    for status, words in (
+        (400, "The body cannot be read (not JSON, not UTF-8, nested too deeply)"),
+        (401, "Not paired (--lan) or not logged in (--hosted)"),
+        (403, "A missing or wrong CSRF token, another site's origin, a wrong password"),
+        (404, "No such id (or another account's)"),
+        (409, "Clashes with what is stored (a finished session, a name already taken)"),
+        (413, "The body is over 64 KiB"),
+        (422, "A value that is not valid; `details` lists every field"),
+        (429, "Too many failed log-ins; wait for Retry-After seconds"),
+    )
+}
 
 NO_STORE = {"Cache-Control": "no-store"}
 # FastAPI's words for a body it could not parse (e.g. JSON nested deeper than Python recurses).
