@@ -191,8 +191,9 @@ def test_history_lists_sessions_newest_first_and_receivers(
     assert f'<a href="/profiles/{sam.profile_id}">Sam</a>' in receivers
 
 
-def test_an_empty_history_points_to_the_start(tmp_path: Path) -> None:
-    server = start_server(tmp_path)  # a fresh database: nothing given yet
+def test_an_empty_history_points_to_the_start(tmp_path: Path, database_url: str) -> None:
+    # A fresh database, SQLite then PostgreSQL: nothing given yet.
+    server = start_server(tmp_path, env={"BACKRUB_DATABASE_URL": database_url})
     try:
         with server.client() as fresh:
             reply = fresh.get("/history")

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.hosted_helpers import HOSTED_ENV
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
 from tests.webserver import Server, start_server
 
 PHONE = 390
-HOSTED_ENV = {
-    "BACKRUB_SECRET_KEY": "k3Jx9vQ2pL7mN4rT8wY1zA6bC5dE0fGhUiOsWq",
-    "BACKRUB_SECURE_COOKIES": "false",
-    "BACKRUB_ALLOWED_HOSTS": "127.0.0.1",
-}
 
 
 @pytest.fixture(scope="module")
