@@ -7,13 +7,14 @@ clocks differ a little. The log in the store is the one truth every process conv
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from backrub.live import LiveRun
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import EventKind
-from backrub.store import Store
+from backrub.store import Store, StoreError
 
 
 class Clock:
@@ -76,3 +77,37 @@ def test_a_process_whose_clock_ran_ahead_replays_the_log_and_keeps_its_clock(
     assert first.catch_up()
     assert first.engine.state.pressure_offset == second.engine.state.pressure_offset == 0
     assert first.now() >= 5.0
+
+
+@pytest.mark.parametrize(
+    ("since", "paused", "expected"),
+    [
+        (4.0, False, 7.0),  # someone is running it: start where their clock is
+        (60.0, False, 3.0),  # nobody has for a minute (a server was down): as after a crash
+        (4.0, True, 3.0),  # a paused session's clock stands still
+    ],
+)
+def test_a_process_joining_a_running_session_starts_from_the_wall_clock(
+    store: Store, since: float, paused: bool, expected: float
+) -> None:
+    first, first_clock, _, _ = _pair(store)
+    first_clock.now = 3.0
+    first.time_passes()
+    first.record_now(EventKind.PAUSE if paused else EventKind.MORE)
+    recorded = store.last_recorded_at(first.id)
+    assert recorded is not None and recorded.tzinfo is not None
+
+    joining = LiveRun.resume(store, store.session(first.id), monotonic=Clock())
+    joining.join(recorded, recorded + timedelta(seconds=since))
+
+    assert joining.now() == pytest.approx(expected)
+    assert joining.engine.state.clock == pytest.approx(3.0)  # nothing applied yet: just time
+
+
+def test_the_newest_event_time_is_none_before_any_event_and_refused_for_others(
+    store: Store,
+) -> None:
+    run = LiveRun.start(store, make_plan(PlanRequest(minutes=5)))
+    assert store.last_recorded_at(run.id) is None
+    with pytest.raises(StoreError, match="no session"):
+        store.last_recorded_at("0" * 32)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from backrub.errors import BackrubError
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
 RETRIES = 5  # tries to store an event while other processes store theirs
+JOIN_WITHIN = 2 * SAVE_EVERY  # session seconds since the newest event: someone is running it
 CLOCK_SLACK = 1e-9  # session seconds: the engine's own tolerance for "before the last event"
 
 
@@ -134,6 +136,20 @@ class LiveRun:
         run.ended = not record.running
         run.seq = numbered[-1][0] if numbered else 0
         return run
+
+    def join(self, recorded_at: datetime | None, now: datetime) -> None:
+        """Another process may be running this session right now: if it stored an event a
+        moment ago (`recorded_at`, wall clock), count the time since then too, so this
+        process's clock starts where that one's is, not at its last save point.
+
+        A paused or ended session has no running clock, and a gap longer than a couple of save
+        points means nobody has been running it (a server was down): that time is not counted,
+        exactly as after a crash."""
+        if recorded_at is None or self.engine.status is not SessionStatus.RUNNING:
+            return
+        gap = (now - recorded_at).total_seconds() * self.speed
+        if 0 < gap <= JOIN_WITHIN:
+            self.offset = self.engine.state.clock + gap
 
     def now(self) -> float:
         """Session seconds: the time already gone, plus monotonic time since this run began."""

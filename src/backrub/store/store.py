@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -392,6 +392,15 @@ class Store:
                 .order_by(EventRow.seq)
             ).all()
             return [(row.seq, self._event(row)) for row in rows]
+
+    def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
+        """When the session's newest event was stored (wall clock, UTC); None without events."""
+        with self._reading() as db:
+            if _owned_row(db.get(SessionRow, session_id), account) is None:
+                raise StoreError(f"no session {session_id!r}", where=self.location)
+            newest = select(func.max(EventRow.recorded_at)).where(EventRow.session_id == session_id)
+            found: datetime | None = db.scalar(newest)
+            return found.replace(tzinfo=UTC) if found and found.tzinfo is None else found
 
     # Accounts (hosted mode)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from backrub.errors import BackrubError
@@ -104,6 +105,8 @@ class Hub:
             except StoreError:
                 raise NotFound(f"no session {session_id!r}") from None
             run = LiveRun.resume(self.store, record, speed=self.speed, account=account)
+            # Another worker may be running it this very moment: start from its clock.
+            run.join(self.store.last_recorded_at(session_id, account=account), datetime.now(UTC))
             followed = Followed(run, owner=account)
             followed._touch()
             self._runs[session_id] = followed
