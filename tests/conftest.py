@@ -161,6 +161,18 @@ def postgres_server() -> str:
     return url
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def hosted(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One real `backrub serve --hosted` per test module and backend, its clock 20 times fast,
+    on a fresh database: every test using it runs on SQLite and on PostgreSQL."""
+    from tests.hosted_helpers import hosted_server  # it imports this module
+
+    with hosted_server(request, tmp_path_factory.mktemp("hosted")) as server:
+        yield server
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database for this test: a SQLite file, then a PostgreSQL database."""

@@ -3,6 +3,7 @@ clients that send their CSRF token, and a look at the server's database."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Connection, create_engine
+from sqlalchemy import Connection, create_engine, select
 
+from backrub.store.tables import Base
 from tests.conftest import fresh_postgres_database
 from tests.webserver import Server, start_server
 
@@ -75,3 +77,18 @@ def sign_up(server: Server, email: str | None = None, password: str = PASSWORD) 
     assert reply.status_code == 201, reply.text
     client.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
     return client
+
+
+def rows_naming(connection: Connection, account: int, traces: list[str]) -> list[str]:
+    """Every row, in any table, that the account owns or that holds one of its traces (ids,
+    e-mail, names): what must be gone once the account is deleted."""
+    left = []
+    for table in Base.metadata.sorted_tables:
+        for row in connection.execute(select(table)).mappings():
+            text = json.dumps([str(value) for value in row.values()])
+            owned = row.get("account_id") == account or (
+                table.name == "accounts" and row["id"] == account
+            )
+            if owned or any(trace in text for trace in traces):
+                left.append(f"{table.name}: {text}")
+    return left

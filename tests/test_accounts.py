@@ -31,6 +31,7 @@ from backrub.web.passwords import (
     needs_rehash,
     verify_password,
 )
+from tests.hosted_helpers import rows_naming
 
 PLAN = {"schema": "backrub.plan", "version": 1}
 HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"  # shape only
@@ -267,17 +268,8 @@ def _every_row(engine: Engine) -> dict[str, list[str]]:
 
 def _owned_rows(engine: Engine, account: int, traces: list[str]) -> list[str]:
     """Rows that name the account (as owner) or hold any of its traces (ids, e-mail, data)."""
-    left = []
     with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            for row in connection.execute(select(table)).mappings():
-                as_text = json.dumps([str(value) for value in row.values()])
-                owned = row.get("account_id") == account or (
-                    table.name == "accounts" and row["id"] == account
-                )
-                if owned or any(trace in as_text for trace in traces):
-                    left.append(f"{table.name}: {dict(row)}")
-    return left
+        return rows_naming(connection, account, traces)
 
 
 @pytest.mark.parametrize("foreign_keys", [True, False], ids=["cascades", "no-foreign-keys"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,14 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
-from backrub.store.tables import AccountRow, Base, LoginFailureRow, LoginRow
-from tests.conftest import BACKENDS
+from backrub.store.tables import AccountRow, LoginFailureRow, LoginRow
 from tests.hosted_helpers import (
     HOSTED_ENV,
     PASSWORD,
     database,
-    hosted_server,
     new_address,
     new_email,
+    rows_naming,
     sign_up,
 )
 from tests.webserver import Server, start_server
@@ -40,15 +38,6 @@ META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 MISSING_SESSION = "0" * 32
 MISSING_PROFILE = 999_999
 KNOT_REGION = "middle-trapezius-right"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def hosted(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    """One real hosted server per module and backend, its clock 20 times fast."""
-    with hosted_server(request, tmp_path_factory.mktemp("hosted")) as server:
-        yield server
 
 
 def start(client: httpx.Client, **body: Any) -> dict[str, Any]:
@@ -659,17 +648,8 @@ def test_the_export_is_a_download_of_everything_the_account_holds(
 
 
 def _rows_naming(server: Server, account: int, traces: list[str]) -> list[str]:
-    left = []
     with database(server) as db:
-        for table in Base.metadata.sorted_tables:
-            for row in db.execute(select(table)).mappings():
-                text = json.dumps([str(value) for value in row.values()])
-                mine = row.get("account_id") == account or (
-                    table.name == "accounts" and row["id"] == account
-                )
-                if mine or any(trace in text for trace in traces):
-                    left.append(f"{table.name}: {text}")
-    return left
+        return rows_naming(db, account, traces)
 
 
 @pytest.mark.parametrize("how", ["api", "page"])

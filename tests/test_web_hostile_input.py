@@ -35,8 +35,7 @@ from backrub.store.store import UnstorableText
 from backrub.store.tables import Base
 from backrub.web.auth import CSRF_HEADER, LOGIN_COOKIE
 from backrub.web.limits import BODY_LIMIT
-from tests.conftest import BACKENDS
-from tests.hosted_helpers import PASSWORD, database, hosted_server, new_address, new_email, sign_up
+from tests.hosted_helpers import PASSWORD, database, new_address, new_email, sign_up
 from tests.webserver import Server
 
 # Fair names: each must come back exactly as sent.
@@ -576,14 +575,6 @@ def test_the_store_refuses_nul_in_text_naming_the_field(database_url: str) -> No
 
 
 # ------------------------------------------------------------------------------ hosted mode
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def hosted(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with hosted_server(request, tmp_path_factory.mktemp("hosted")) as server:
-        yield server
 
 
 @pytest.mark.parametrize(

@@ -20,12 +20,10 @@ in CI; the plain regressions for what they found are in test_web_hostile_input.p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,8 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from backrub.web.auth import CSRF_HEADER, LOGIN_COOKIE
-from tests.conftest import BACKENDS
-from tests.hosted_helpers import hosted_server, new_address, sign_up
+from tests.hosted_helpers import new_address, sign_up
 from tests.webserver import Server
 
 EXAMPLES = 20  # cases per operation and generation mode
@@ -190,14 +187,6 @@ def test_local_api_gives_no_server_error_for_any_generated_request(web_server: S
 
 
 # ------------------------------------------------------------------------------ hosted mode
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def hosted(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with hosted_server(request, tmp_path_factory.mktemp("hosted")) as server:
-        yield server
 
 
 def test_hosted_api_gives_no_server_error_to_a_logged_in_account(hosted: Server) -> None:
