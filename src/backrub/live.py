@@ -122,8 +122,7 @@ class LiveRun:
         monotonic: Callable[[], float] = time.monotonic,
         account: int | None = None,
     ) -> LiveRun:
-        numbered = store.numbered_events(record.id, account=account)
-        engine = SessionEngine.replay(plan_of(record), (event for _, event in numbered))
+        engine, seq = _replayed(store, record.id, plan_of(record), account)
         run = cls(
             store,
             record.id,
@@ -134,7 +133,7 @@ class LiveRun:
             account=account,
         )
         run.ended = not record.running
-        run.seq = numbered[-1][0] if numbered else 0
+        run.seq = seq
         return run
 
     def join(self, recorded_at: datetime | None, now: datetime) -> None:
@@ -199,12 +198,8 @@ class LiveRun:
         return bool(new)
 
     def _replay(self) -> bool:
-        numbered = self.store.numbered_events(self.id, account=self.account)
-        self.engine = SessionEngine.replay(self.engine.plan, (event for _, event in numbered))
-        self.seq = numbered[-1][0] if numbered else 0
-        self.last_save = max(
-            (event.at for _, event in numbered if event.kind is not EventKind.TICK), default=0.0
-        )
+        self.engine, self.seq = _replayed(self.store, self.id, self.engine.plan, self.account)
+        self.last_save = self.engine.state.clock  # as after a resume: the log is saved to here
         self.end_if_over()
         return True
 
@@ -263,3 +258,12 @@ class LiveRun:
             if self.store.session(self.id, account=self.account).running:
                 raise
         self.ended = True
+
+
+def _replayed(
+    store: Store, session_id: str, plan: Plan, account: int | None
+) -> tuple[SessionEngine, int]:
+    """The engine after every stored event of the session, and the last event's seq (0: none)."""
+    numbered = store.numbered_events(session_id, account=account)
+    engine = SessionEngine.replay(plan, (event for _, event in numbered))
+    return engine, numbered[-1][0] if numbered else 0

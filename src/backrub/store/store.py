@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -384,8 +384,7 @@ class Store:
     ) -> list[tuple[int, Event]]:
         """(seq, event) pairs after seq `after`, in order: what another process has added."""
         with self._reading() as db:
-            if _owned_row(db.get(SessionRow, session_id), account) is None:
-                raise StoreError(f"no session {session_id!r}", where=self.location)
+            self._session_row(db, session_id, account)
             rows = db.scalars(
                 select(EventRow)
                 .where(EventRow.session_id == session_id, EventRow.seq > after)
@@ -396,11 +395,10 @@ class Store:
     def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
         """When the session's newest event was stored (wall clock, UTC); None without events."""
         with self._reading() as db:
-            if _owned_row(db.get(SessionRow, session_id), account) is None:
-                raise StoreError(f"no session {session_id!r}", where=self.location)
+            self._session_row(db, session_id, account)
             newest = select(func.max(EventRow.recorded_at)).where(EventRow.session_id == session_id)
-            found: datetime | None = db.scalar(newest)
-            return found.replace(tzinfo=UTC) if found and found.tzinfo is None else found
+            found: datetime | None = db.scalar(newest)  # aware: max() keeps the column's type
+            return found
 
     # Accounts (hosted mode)
 
@@ -410,8 +408,7 @@ class Store:
         The e-mail is stored lower-cased; checking its form and the password is the caller's
         job (`backrub.web.passwords`), the store only keeps the hash it is given."""
         email = _email(email)
-        if not password_hash or len(password_hash) > PASSWORD_HASH_LENGTH:
-            raise StoreError("a password hash is required (at most 255 characters)")
+        _check_password_hash(password_hash)
         try:
             with self._writing() as db:
                 if db.scalar(select(AccountRow.id).where(AccountRow.email == email)) is not None:
@@ -443,8 +440,7 @@ class Store:
 
     def set_password_hash(self, account_id: int, password_hash: str) -> None:
         """Replace the hash (after a successful log-in when the parameters have changed)."""
-        if not password_hash or len(password_hash) > PASSWORD_HASH_LENGTH:
-            raise StoreError("a password hash is required (at most 255 characters)")
+        _check_password_hash(password_hash)
         with self._writing() as db:
             self._account_row(db, account_id).password_hash = password_hash
 
@@ -649,10 +645,17 @@ class Store:
             raise StoreError(f"no account {account_id!r}", where=self.location)
         return row
 
-    def _running_session(self, db: Session, session_id: str, account: int | None) -> SessionRow:
-        row = _owned_row(db.get(SessionRow, session_id, with_for_update=True), account)
+    def _session_row(
+        self, db: Session, session_id: str, account: int | None, *, for_update: bool = False
+    ) -> SessionRow:
+        """The owner's session, or "no session" (for someone else's too)."""
+        row = _owned_row(db.get(SessionRow, session_id, with_for_update=for_update), account)
         if row is None:
             raise StoreError(f"no session {session_id!r}", where=self.location)
+        return row
+
+    def _running_session(self, db: Session, session_id: str, account: int | None) -> SessionRow:
+        row = self._session_row(db, session_id, account, for_update=True)
         if row.status != "running":
             raise StoreError(
                 f"session {session_id} is {row.status}; it takes no more events or endings",
@@ -707,6 +710,11 @@ def _email(email: str) -> str:
     if not cleaned or len(cleaned) > EMAIL_LENGTH:
         raise StoreError(f"an e-mail address has 1 to {EMAIL_LENGTH} characters", where="email")
     return _storable(cleaned, "email")
+
+
+def _check_password_hash(password_hash: str) -> None:
+    if not password_hash or len(password_hash) > PASSWORD_HASH_LENGTH:
+        raise StoreError(f"a password hash is required (at most {PASSWORD_HASH_LENGTH} characters)")
 
 
 def _check_token_hash(token_hash: str) -> None:

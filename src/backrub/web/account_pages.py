@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from backrub.store import AccountRecord, EmailTaken, Store
 from backrub.web.api import hub_of
 from backrub.web.auth import (
+    EXPIRED,
     FORM_COOKIE,
     LOGIN_COOKIE,
+    NOT_LOGGED_IN,
     Accounts,
     LoginGate,
     Viewer,
@@ -92,7 +94,7 @@ def _store(request: Request) -> Store:
 def _viewer(request: Request) -> Viewer:
     viewer = viewer_of(request)
     if viewer is None:
-        raise NotLoggedIn("log in first (at /login), or sign up (at /signup)")
+        raise NotLoggedIn(NOT_LOGGED_IN)
     return viewer
 
 
@@ -135,7 +137,7 @@ def _delete(request: Request, viewer: Viewer, password: str) -> None:
     check_attempts(store, viewer.email, address)
     found = store.credentials(viewer.email)
     if found is None or found.account_id != viewer.account_id:
-        raise NotLoggedIn("your log-in has expired; log in again")
+        raise NotLoggedIn(EXPIRED)
     if not verify_password(found.password_hash, password):
         count_failure(store, viewer.email, address)
         raise Forbidden(WRONG_PASSWORD, where="password")

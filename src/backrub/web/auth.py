@@ -29,14 +29,15 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backrub.store import Store
 from backrub.store.tables import utc_now
-from backrub.web.errors import NO_STORE, NotLoggedIn, TooManyAttempts
+from backrub.web.csrf import UNSAFE_METHODS
+from backrub.web.errors import NO_STORE, NotLoggedIn, TooManyAttempts, problem
 
 LOGIN_COOKIE = "backrub_login"
 FORM_COOKIE = "backrub_form"  # the log-in and sign-up forms' double-submit token
@@ -68,7 +69,6 @@ OWN_DEFENCES = frozenset({LOGIN_PATH, SIGNUP_PATH, API_LOGIN, API_SIGNUP})
 ANYONE = OWN_DEFENCES | {LOGOUT_PATH, API_LOGOUT, "/openapi.json"}
 OPEN_PREFIXES = ("/static/",)
 DATA_PREFIXES = ("/api/", "/static/")
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -152,9 +152,7 @@ def _look_up(store: Store, token: str) -> tuple[Viewer | None, bool]:
 
 def _clear_cookie_header(accounts: Accounts) -> tuple[bytes, bytes]:
     cleared = Response()
-    cleared.delete_cookie(
-        LOGIN_COOKIE, path="/", secure=accounts.secure_cookies, httponly=True, samesite="lax"
-    )
+    clear_login_cookie(cleared, accounts)
     return b"set-cookie", cleared.headers["set-cookie"].encode("latin-1")
 
 
@@ -179,7 +177,7 @@ def _clearing_cookie(send: Send, accounts: Accounts) -> Send:
 
 def _refusal(path: str, message: str, *, status: int, login_query: str) -> Response:
     if is_data(path):
-        return JSONResponse({"error": message}, status_code=status, headers=NO_STORE)
+        return problem(status, message, headers=NO_STORE)
     return RedirectResponse(f"{LOGIN_PATH}?{login_query}", status_code=303, headers=NO_STORE)
 
 
@@ -285,7 +283,7 @@ class LoginGate:
                     given = await form_field(scope, body, CSRF_FIELD)
                     receive = _replaying(body, receive)
             if not same_token(given, viewer.csrf_token):
-                refused = JSONResponse({"error": BAD_CSRF}, status_code=403, headers=NO_STORE)
+                refused = problem(403, BAD_CSRF, headers=NO_STORE)
                 await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from backrub.web.errors import NO_STORE, problem
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -68,11 +69,7 @@ class OriginCheck:
             headers = Headers(scope=scope)
             if not same_origin(headers):
                 own = headers.get("host", "this server")
-                refused = JSONResponse(
-                    {"error": OTHER_SITE.format(own=own)},
-                    status_code=403,
-                    headers={"Cache-Control": "no-store"},
-                )
+                refused = problem(403, OTHER_SITE.format(own=own), headers=NO_STORE)
                 await refused(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -99,9 +99,8 @@ class Hub:
                 if found.owner != account:
                     raise NotFound(f"no session {session_id!r}")
                 return found
-            owner = {"account": account} if account is not None else {}
             try:
-                record = self.store.session(session_id, **owner)
+                record = self.store.session(session_id, account=account)
             except StoreError:
                 raise NotFound(f"no session {session_id!r}") from None
             run = LiveRun.resume(self.store, record, speed=self.speed, account=account)

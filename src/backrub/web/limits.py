@@ -18,9 +18,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backrub.web.errors import NO_STORE, problem
+
 BODY_LIMIT = 64 * 1024  # bytes
 TOO_LARGE = "the request body is larger than this server accepts ({limit} bytes at most)"
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class BodyTooLarge(HTTPException):
@@ -34,9 +35,7 @@ class BodyTooLarge(HTTPException):
 
 def too_large(limit: int) -> JSONResponse:
     """The reply to a body over the cap, in the API's error shape."""
-    return JSONResponse(
-        {"error": TOO_LARGE.format(limit=limit), "field": "body"}, status_code=413, headers=NO_STORE
-    )
+    return problem(413, TOO_LARGE.format(limit=limit), field="body", headers=NO_STORE)
 
 
 class BodyLimit:
