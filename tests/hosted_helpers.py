@@ -4,6 +4,7 @@ clients that send their CSRF token, and a look at the server's database."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,3 +93,15 @@ def rows_naming(connection: Connection, account: int, traces: list[str]) -> list
             if owned or any(trace in text for trace in traces):
                 left.append(f"{table.name}: {text}")
     return left
+
+
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(client: httpx.Client, path: str) -> str:
+    """The CSRF token of the form on this page (log-in, sign-up, or any page's when logged in)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = FORM_TOKEN.search(page.text)
+    assert found, page.text
+    return found.group(1)

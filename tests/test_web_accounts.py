@@ -23,36 +23,21 @@ from tests.hosted_helpers import (
     HOSTED_ENV,
     PASSWORD,
     database,
+    form_token,
     new_address,
     new_email,
     rows_naming,
     sign_up,
 )
-from tests.webserver import Server, start_server
+from tests.webserver import Server, start_server, start_session
 
 NOT_LOGGED_IN = {"error": "log in first (at /login), or sign up (at /signup)"}
 EXPIRED = {"error": "your log-in has expired; log in again"}
 WRONG_LOGIN = "wrong e-mail address or password"
-FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 MISSING_SESSION = "0" * 32
 MISSING_PROFILE = 999_999
 KNOT_REGION = "middle-trapezius-right"
-
-
-def start(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    reply = client.post("/api/sessions", json={"minutes": 10, **body})
-    assert reply.status_code == 201, reply.text
-    data: dict[str, Any] = reply.json()
-    return data
-
-
-def form_token(client: httpx.Client, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, page.text
-    found = FORM_TOKEN.search(page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def log_in_form(server: Server, email: str, password: str = PASSWORD) -> httpx.Client:
@@ -439,9 +424,9 @@ def ann(hosted: Server) -> dict[str, Any]:
     client = sign_up(hosted)
     profile = client.post("/api/profiles", json={"name": "Ann's secret receiver"}).json()
     client.post(f"/api/profiles/{profile['id']}/check-ins", json={"regions": [KNOT_REGION]})
-    running = start(client, profile_id=profile["id"], profile_name="Ann's secret receiver")
+    running = start_session(client, profile_id=profile["id"], profile_name="Ann's secret receiver")
     client.post(f"/api/sessions/{running['id']}/events", json={"kind": "more"})
-    finished = start(client, minutes=5)
+    finished = start_session(client, minutes=5)
     client.post(f"/api/sessions/{finished['id']}/events", json={"kind": "stop"})
     client.close()
     return {
@@ -598,7 +583,7 @@ def test_the_hub_does_not_hand_a_session_it_holds_to_another_account(
 def test_the_owner_uses_everything_as_in_local_mode(hosted: Server) -> None:
     client = sign_up(hosted)
     profile = client.post("/api/profiles", json={"name": "Mum"}).json()
-    session = start(client, profile_id=profile["id"], trouble_spots=[KNOT_REGION])
+    session = start_session(client, profile_id=profile["id"], trouble_spots=[KNOT_REGION])
     state = client.post(f"/api/sessions/{session['id']}/events", json={"kind": "more"})
     assert state.status_code == 200
     assert client.get(f"/session/{session['id']}").status_code == 200
@@ -629,7 +614,7 @@ def test_the_export_is_a_download_of_everything_the_account_holds(
     email = new_email()
     client = sign_up(hosted, email)
     profile = client.post("/api/profiles", json={"name": "Gran"}).json()
-    session = start(client, profile_id=profile["id"])
+    session = start_session(client, profile_id=profile["id"])
     client.post(f"/api/sessions/{session['id']}/events", json={"kind": "less"})
     reply = client.get("/api/account/export")
     assert reply.status_code == 200
@@ -660,7 +645,7 @@ def test_deleting_the_account_takes_everything_with_it(
     client = sign_up(hosted, email)
     account = client.get("/api/account").json()["id"]
     profile = client.post("/api/profiles", json={"name": "Grandad"}).json()
-    session = start(client, profile_id=profile["id"])
+    session = start_session(client, profile_id=profile["id"])
     client.post(f"/api/sessions/{session['id']}/events", json={"kind": "more"})
     client.post("/api/auth/login", json={"email": email, "password": "a wrong one!"})
     traces = [email, session["id"], "Grandad"]

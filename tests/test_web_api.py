@@ -10,16 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import make_url
 
-from tests.webserver import Server
+from tests.webserver import Server, start_session
 
 KNOT_REGION = "middle-trapezius-right"
-
-
-def start(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    reply = client.post("/api/sessions", json={"minutes": 10, **body})
-    assert reply.status_code == 201, reply.text
-    data: dict[str, Any] = reply.json()
-    return data
 
 
 def send(client: httpx.Client, session: str, **event: Any) -> dict[str, Any]:
@@ -164,7 +157,7 @@ def test_malformed_json_is_a_4xx_naming_the_body(client: httpx.Client) -> None:
 def test_a_bad_event_is_refused_and_changes_nothing(
     client: httpx.Client, event: dict[str, Any], field: str
 ) -> None:
-    session = start(client)["id"]
+    session = start_session(client)["id"]
     reply = client.post(f"/api/sessions/{session}/events", json=event)
     assert reply.status_code == 422
     assert reply.json()["field"] == field
@@ -195,7 +188,7 @@ def test_errors_never_show_where_the_database_is(client: httpx.Client, web_serve
 
 
 def test_feedback_changes_the_session(client: httpx.Client) -> None:
-    session = start(client, pressure=3)["id"]
+    session = start_session(client, pressure=3)["id"]
     state = past_warm_up(client, session)
     before = state["step"]["pressure"]
     after = send(client, session, kind="more")
@@ -208,7 +201,7 @@ def test_feedback_changes_the_session(client: httpx.Client) -> None:
 
 
 def test_the_knot_ladder_runs_to_release_and_the_summary_keeps_it(client: httpx.Client) -> None:
-    session = start(client)["id"]
+    session = start_session(client)["id"]
     past_warm_up(client, session)
     state = send(client, session, kind="knot", region=KNOT_REGION)
     assert state["knot_region"] == KNOT_REGION
@@ -228,7 +221,7 @@ def test_the_knot_ladder_runs_to_release_and_the_summary_keeps_it(client: httpx.
 
 
 def test_a_finished_session_refuses_events_and_nothing_changes(client: httpx.Client) -> None:
-    session = start(client)["id"]
+    session = start_session(client)["id"]
     send(client, session, kind="more")
     send(client, session, kind="stop")
     count = client.get(f"/api/sessions/{session}/summary").json()["session"]["events"]
@@ -241,7 +234,7 @@ def test_a_finished_session_refuses_events_and_nothing_changes(client: httpx.Cli
 def test_the_stream_carries_another_devices_feedback(
     client: httpx.Client, web_server: Server
 ) -> None:
-    session = start(client)["id"]
+    session = start_session(client)["id"]
     past_warm_up(client, session)
     seen: list[dict[str, Any]] = []
     ready = threading.Event()
@@ -289,7 +282,7 @@ def test_profiles_and_the_next_day_check_in(client: httpx.Client) -> None:
         "/api/plans", json={"profile_id": profile, "sore_spots": ["upper-trapezius-left"]}
     ).json()["plan"]
     assert any("One level lighter" in note for note in plan["notes"])
-    session = start(client, profile_id=profile, sore_spots=["upper-trapezius-left"])["id"]
+    session = start_session(client, profile_id=profile, sore_spots=["upper-trapezius-left"])["id"]
     # Used once: the check-in tuned this session and does not carry over to the next.
     assert client.get(f"/api/profiles/{profile}").json()["sore_spots"] == []
     sessions = client.get("/api/sessions", params={"profile_id": profile}).json()
@@ -298,7 +291,7 @@ def test_profiles_and_the_next_day_check_in(client: httpx.Client) -> None:
 
 
 def test_the_live_map_lights_the_current_region(client: httpx.Client) -> None:
-    state = start(client)["state"]
+    state = start_session(client)["state"]
     reply = client.get(f"/api/sessions/{state['session']}/map.svg")
     assert reply.headers["content-type"].startswith("image/svg+xml")
     for region in state["step"]["regions"]:
@@ -307,7 +300,7 @@ def test_the_live_map_lights_the_current_region(client: httpx.Client) -> None:
 
 
 def test_the_elbow_is_asked_before_it_is_used(client: httpx.Client) -> None:
-    session = start(client, minutes=20)["id"]
+    session = start_session(client, minutes=20)["id"]
     past_warm_up(client, session)
     state = send(client, session, kind="knot", region=KNOT_REGION)
     for _ in range(4):

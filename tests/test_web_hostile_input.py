@@ -15,7 +15,6 @@ as usual afterwards.
 from __future__ import annotations
 
 import contextlib
-import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -35,7 +34,14 @@ from backrub.store.store import UnstorableText
 from backrub.store.tables import Base
 from backrub.web.auth import CSRF_HEADER, LOGIN_COOKIE
 from backrub.web.limits import BODY_LIMIT
-from tests.hosted_helpers import PASSWORD, database, new_address, new_email, sign_up
+from tests.hosted_helpers import (
+    PASSWORD,
+    database,
+    form_token,
+    new_address,
+    new_email,
+    sign_up,
+)
 from tests.webserver import Server
 
 # Fair names: each must come back exactly as sent.
@@ -645,10 +651,8 @@ def test_sql_ish_log_ins_open_nothing(
 def test_a_nul_in_the_email_comes_back_on_the_form(hosted: Server, page: str) -> None:
     before = tables(hosted)
     with hosted.client(headers={"X-Forwarded-For": new_address()}) as client:
-        form = client.get(page)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token, form.text
-        fields = {"email": "a\x00b@example.org", "password": PASSWORD, "csrf_token": token[1]}
+        token = form_token(client, page)
+        fields = {"email": "a\x00b@example.org", "password": PASSWORD, "csrf_token": token}
         reply = client.post(page, data={**fields, "password_again": PASSWORD})
     assert reply.status_code in (401, 422)
     assert reply.headers["content-type"].startswith("text/html")

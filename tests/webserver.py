@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -115,3 +116,11 @@ def start_server(
     raise RuntimeError(
         f"backrub serve did not answer within {START_TIMEOUT:g} s:\n{server.output()}"
     )
+
+
+def start_session(client: httpx.Client, **body: object) -> dict[str, Any]:
+    """Start a session over the API (10 minutes unless `body` says otherwise); its JSON."""
+    reply = client.post("/api/sessions", json={"minutes": 10, **body})
+    assert reply.status_code == 201, reply.text
+    data: dict[str, Any] = reply.json()
+    return data
