@@ -35,7 +35,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backrub.store import Store
-from backrub.store.tables import utc_now
+from backrub.store.tables import EMAIL_LENGTH, utc_now
 from backrub.web.csrf import UNSAFE_METHODS
 from backrub.web.errors import NO_STORE, NotLoggedIn, TooManyAttempts, problem
 
@@ -363,7 +363,7 @@ def set_form_cookie(response: Response, accounts: Accounts, token: str) -> None:
 
 
 def failure_keys(email: str, address: str) -> tuple[str, str]:
-    return f"email:{email.strip().lower()[:254]}", f"ip:{address[:100]}"
+    return f"email:{email.strip().lower()[:EMAIL_LENGTH]}", f"ip:{address[:100]}"
 
 
 def check_attempts(store: Store, email: str, address: str) -> None:

@@ -15,8 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from backrub.errors import BackrubError
+from backrub.store.tables import EMAIL_LENGTH
 
-EMAIL_MAX = 254
+EMAIL_MAX = EMAIL_LENGTH  # what the accounts table holds (RFC 5321's limit)
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024  # longer is no safer, and hashing it is work an attacker could ask for
 # The passwords tried first, long enough to pass the length rule (lower-cased).
