@@ -9,6 +9,7 @@ session seconds, so a resumed clock loses at most that much.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -166,7 +167,11 @@ class LiveRun:
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
-        self.end_if_over()
+        from backrub.store import StoreUnavailable
+
+        # The event is stored: never an error for it; the ending is stored at the next look.
+        with contextlib.suppress(StoreUnavailable):
+            self.end_if_over()
         return cues
 
     def event(

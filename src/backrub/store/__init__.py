@@ -1,6 +1,6 @@
 """Persistence: accounts, profiles, sessions and their crash-safe events (SQLAlchemy, Alembic)."""
 
-from backrub.store.errors import EmailTaken, OutOfDate, StoreError
+from backrub.store.errors import EmailTaken, OutOfDate, StoreError, StoreUnavailable
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url, default_database_path
 from backrub.store.records import (
     AccountRecord,
@@ -26,6 +26,7 @@ __all__ = [
     "SessionStatus",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "database_url",
     "default_database_path",
 ]

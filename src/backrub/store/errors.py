@@ -15,3 +15,10 @@ class OutOfDate(StoreError):
 
 class EmailTaken(StoreError):
     """Sign-up with an e-mail address that already has an account; nothing was changed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or cannot write just now: it is restarting, a connection
+    was cut, its disk is full, or it is busy past the time limits. Worth trying again later; the
+    transaction was rolled back (unless the connection broke during the commit itself, when the
+    database alone knows whether it was kept)."""

@@ -5,6 +5,10 @@ each public method is one transaction that has committed when it returns. That i
 event log crash-safe: the caller applies an event only after `append_event` returns, so a kill at
 any instant leaves either the event stored or nothing to undo.
 
+On PostgreSQL `append_event` also NOTIFYs the other server processes (`EVENT_CHANNEL`), inside
+its transaction: the server delivers the notification when, and only if, the event is committed,
+so no process is told of an event that is not stored, and telling cannot fail after the commit.
+
 Ownership: every method on profiles, sessions and events takes `account`. None (the default)
 means the local, unowned rows; an account id means that account's rows only. A row that belongs
 to someone else is treated exactly like a missing one, with the same error and message, so no
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -36,13 +41,23 @@ from sqlalchemy import (
     make_url,
     select,
 )
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backrub.planner.plan import PLAN_SCHEMA
 from backrub.session.events import Event, EventKind
-from backrub.store.engine import SQLITE_BEGIN, sqlite_file, writer_engine
-from backrub.store.errors import EmailTaken, OutOfDate, StoreError
+from backrub.store.engine import SQLITE_BEGIN, is_postgresql, sqlite_file, writer_engine
+from backrub.store.errors import EmailTaken, OutOfDate, StoreError, StoreUnavailable
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url
 from backrub.store.records import (
     END_STATUSES,
@@ -81,6 +96,8 @@ EMAIL_TAKEN = "an account with this e-mail address already exists"
 # beyond): an id outside this range names no row, and is answered like a missing one on both.
 ID_MIN, ID_MAX = -(2**31), 2**31 - 1
 NUL = "\x00"
+# The PostgreSQL channel on which each stored event is announced as "SESSION_ID SEQ".
+EVENT_CHANNEL = "backrub_session"
 
 
 class UnstorableText(StoreError):
@@ -101,6 +118,7 @@ class Store:
         self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._write_lock = threading.Lock()
         self._closed = False
+        self._announce = is_postgresql(engine.url)  # NOTIFY each event (see the docstring)
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -365,6 +383,8 @@ class Store:
                         value=event.value,
                     )
                 )
+                if self._announce:
+                    db.execute(select(func.pg_notify(EVENT_CHANNEL, f"{session_id} {seq}")))
         except StoreError as error:
             # Two processes appending the same number at once: the unique (session, seq) says
             # which one won; for the other it is the same as having read an old `after`.
@@ -637,6 +657,8 @@ class Store:
         # psycopg's messages run over several lines (DETAIL, HINT, a caret under the SQL): one
         # line is enough to say what went wrong, and the rest may quote stored values.
         reason = str(getattr(error, "orig", None) or error).strip().split("\n", 1)[0]
+        if _unavailable(error):
+            return StoreUnavailable(f"the database is unavailable: {reason}", where=self.location)
         return StoreError(f"database error: {reason}", where=self.location)
 
     def _account_row(self, db: Session, account_id: int) -> AccountRow:
@@ -727,6 +749,28 @@ def _failure_key(key: str) -> str:
         raise StoreError(f"a failure key has 1 to {FAILURE_KEY_LENGTH} characters")
     # "email:name@example.org": a NUL came in the e-mail field of a log-in.
     return _storable(key, key.partition(":")[0] if ":" in key else "key")
+
+
+# SQLite's errors that pass: a full disk (or `max_page_count` reached), another writer holding
+# the file too long, a failed read or write, a file that cannot be opened just now.
+_SQLITE_PASSING = ("SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+
+
+def _unavailable(error: SQLAlchemyError) -> bool:
+    """Whether the database is away or full rather than the request wrong: worth a retry."""
+    if isinstance(error, DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    cause = error.orig
+    if isinstance(cause, sqlite3.Error):
+        name = getattr(cause, "sqlite_errorname", "")
+        return isinstance(name, str) and name.startswith(_SQLITE_PASSING)
+    # psycopg's OperationalError: no connection, a cut or restarting server, a full disk on
+    # the server, a lock or statement time limit; its InterfaceError: a closed connection.
+    return True
 
 
 def _is_duplicate(error: StoreError) -> bool:

@@ -53,8 +53,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Several processes on one PostgreSQL database tell each other about new events.
         conninfo = libpq_url(database_url) if database_url else None
-        notifier = Notifier(conninfo, hub.changed_elsewhere) if conninfo else None
-        hub.notify = notifier.send if notifier is not None else None
+        notifier = (
+            Notifier(conninfo, hub.changed_elsewhere, hub.changed_everywhere) if conninfo else None
+        )
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,9 +14,11 @@ from starlette.exceptions import HTTPException
 
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
-from backrub.store import StoreError
+from backrub.store import StoreError, StoreUnavailable
 from backrub.store.store import UnstorableText
 from backrub.web.hub import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 
 class NotLoggedIn(BackrubError):
@@ -58,10 +61,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (413, "The body is over 64 KiB"),
         (422, "A value that is not valid; `details` lists every field"),
         (429, "Too many failed log-ins; wait for Retry-After seconds"),
+        (503, "The database is away for a moment: nothing was saved; retry after Retry-After"),
     )
 }
 
 NO_STORE = {"Cache-Control": "no-store"}
+# Seconds a client waits before trying again while the database is away (a PostgreSQL restart
+# takes a few; a full disk needs a person, and the client keeps trying at this pace).
+RETRY_UNAVAILABLE = 3
+UNAVAILABLE = "not saved: the database is unavailable for a moment; try again"
 # FastAPI's words for a body it could not parse (e.g. JSON nested deeper than Python recurses).
 UNPARSED_BODY = "There was an error parsing the body"
 
@@ -122,6 +130,11 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
         field = error.where or "body"
         detail = {"field": field, "message": error.message}
         return problem(422, f"{field}: {error.message}", field=field, details=[detail])
+    if isinstance(error, StoreUnavailable):
+        # The reason (a server address, a file path) stays in the server's log, not the reply.
+        log.warning("database unavailable: %s", error.message)
+        headers = {"Retry-After": str(RETRY_UNAVAILABLE), **NO_STORE}
+        return problem(503, UNAVAILABLE, headers=headers, retry_after=RETRY_UNAVAILABLE)
     if isinstance(error, StoreError):
         return problem(409, error.message)
     return problem(400, error.one_line(), field=error.where)

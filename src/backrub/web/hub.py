@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +20,7 @@ from backrub.errors import BackrubError
 from backrub.live import LiveRun
 from backrub.planner import Plan
 from backrub.session import EventKind
-from backrub.store import Store, StoreError
+from backrub.store import Store, StoreError, StoreUnavailable
 from backrub.web.state import session_state
 
 NO_VERSION = -1  # what a live stream "knows" before its first state
@@ -66,7 +66,8 @@ class Followed:
 
 class Hub:
     """Every session this process serves. Other processes may serve the same ones: before each
-    change the hub reads what they stored (catch-up), and after it tells them (the notifier)."""
+    change the hub reads what they stored (catch-up); the store tells them of each event it
+    appends, and the notifier (web/notify.py) tells this hub of theirs."""
 
     def __init__(self, store: Store, *, speed: float = 1.0) -> None:
         self.store = store
@@ -75,7 +76,6 @@ class Hub:
         self._runs: dict[str, Followed] = {}
         self._changed: set[str] = set()
         self._watchers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
-        self.notify: Callable[[str], None] | None = None
 
     def start(
         self, plan: Plan, *, profile_id: int | None = None, account: int | None = None
@@ -101,6 +101,8 @@ class Hub:
                 return found
             try:
                 record = self.store.session(session_id, account=account)
+            except StoreUnavailable:
+                raise  # away for a moment, not missing: 503
             except StoreError:
                 raise NotFound(f"no session {session_id!r}") from None
             run = LiveRun.resume(self.store, record, speed=self.speed, account=account)
@@ -113,7 +115,7 @@ class Hub:
 
     def changed_elsewhere(self, message: str) -> None:
         """A process stored events for a session (called by the notifier's thread with
-        "SESSION_ID SEQ", from `_stored`)."""
+        "SESSION_ID SEQ", as the store announces each event)."""
         session_id, _, seq = message.partition(" ")
         with self._lock:
             followed = self._runs.get(session_id)
@@ -121,6 +123,14 @@ class Hub:
                 return  # our own news, or already read: no need to look at the database
             self._changed.add(session_id)
         self._wake(session_id)
+
+    def changed_everywhere(self) -> None:
+        """News may have been lost (the notifier reconnected): every session is read again."""
+        with self._lock:
+            followed = list(self._runs)
+            self._changed.update(followed)
+        for session_id in followed:
+            self._wake(session_id)
 
     @contextmanager
     def watch(self, session_id: str) -> Iterator[asyncio.Event]:
@@ -157,10 +167,6 @@ class Hub:
             followed.looked = now
             followed.run.catch_up()
 
-    def _stored(self, followed: Followed, before: int) -> None:
-        if self.notify is not None and followed.run.seq != before:
-            self.notify(f"{followed.run.id} {followed.run.seq}")
-
     def state(self, session_id: str, *, account: int | None = None) -> tuple[int, dict[str, Any]]:
         """Catch up, let the clock run, then the state every device shows, with its version."""
         version, state = self.newer_state(session_id, NO_VERSION, account=account)
@@ -174,11 +180,9 @@ class Hub:
         a live stream looks often, and building the state each time is the expensive part."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
-            before = followed.run.seq
             self._catch_up(followed)
             followed.run.time_passes()
             followed._touch()
-            self._stored(followed, before)
             if followed.version == known:
                 return known, None
             return followed.version, session_state(followed.run, followed.version)
@@ -195,14 +199,12 @@ class Hub:
         """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
-            before = followed.run.seq
             self._catch_up(followed, always=True)
             followed.run.time_passes()
             try:
                 followed.run.record_now(kind, region=region, value=value)
             finally:
                 followed._touch()
-                self._stored(followed, before)
             state = session_state(followed.run, followed.version)
         self._wake(session_id)
         return state

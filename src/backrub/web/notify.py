@@ -1,23 +1,41 @@
-"""Telling every server process that a session changed, so each one's live streams catch up.
+"""Hearing that another server process stored events, so each one's live streams catch up.
 
 Within one process the hub wakes its own streams. Several processes (Uvicorn workers) on one
-PostgreSQL database tell each other with NOTIFY: after an append, the writer sends the session
-id and its newest event number on one channel; each process LISTENs on its own connection, and
-unless it already has that event, marks the session as changed and wakes its streams, which
-read the new events at once.
+PostgreSQL database tell each other with NOTIFY: the store announces every event it appends,
+inside the append's own transaction (`EVENT_CHANNEL`, "SESSION_ID SEQ"), so the server delivers
+the news only once the event is committed and no process has a second connection that could
+fail after the commit. Each process LISTENs on a connection of its own and, unless it already
+has that event, marks the session as changed and wakes its streams, which read it at once.
+
+The listening connection is reopened whenever it breaks (the database restarted, a proxy or a
+network cut it). News sent while it was down is lost, so after each reconnection every session
+this process follows is marked as changed and read again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import make_url
 
-from backrub.store.engine import is_postgresql
+from backrub.store.engine import POSTGRES_CONNECT_TIMEOUT, is_postgresql
+from backrub.store.store import EVENT_CHANNEL
 
-CHANNEL = "backrub_session"
+CHANNEL = EVENT_CHANNEL
 WAIT = 1.0  # seconds a listener waits for a notification before checking whether to stop
+# TCP keepalives on the listening connection, which only ever waits: without them a connection
+# cut by the network (not closed by the server) would look alive for hours.
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
+
+log = logging.getLogger(__name__)
 
 
 def libpq_url(url: str) -> str | None:
@@ -29,43 +47,55 @@ def libpq_url(url: str) -> str | None:
 
 
 class Notifier:
-    """Send and receive "session X changed" between processes sharing a PostgreSQL database."""
+    """Receive "session X changed" from the processes sharing a PostgreSQL database."""
 
-    def __init__(self, conninfo: str, on_change: Callable[[str], None]) -> None:
-        import psycopg
-
+    def __init__(
+        self,
+        conninfo: str,
+        on_change: Callable[[str], None],
+        on_reconnect: Callable[[], None] | None = None,
+    ) -> None:
         self._conninfo = conninfo
         self._on_change = on_change
-        self._send_lock = threading.Lock()
-        self._sender = psycopg.connect(conninfo, autocommit=True)
+        self._on_reconnect = on_reconnect
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="backrub-listen", daemon=True)
         self._thread.start()
         self._ready.wait(10)
 
-    def send(self, message: str) -> None:
-        with self._send_lock:
-            self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, message))
-
     def _listen(self) -> None:
         import psycopg
 
+        listened = False  # whether a connection has listened before: news may have been lost
+        listening = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as listener:
+                with psycopg.connect(
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=POSTGRES_CONNECT_TIMEOUT,
+                    **KEEPALIVES,
+                ) as listener:
                     listener.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
+                    if listened:
+                        log.warning("listening for other processes' events again")
+                        if self._on_reconnect is not None:
+                            self._on_reconnect()
+                    listened = listening = True
                     while not self._stop.is_set():
                         for note in listener.notifies(timeout=WAIT):
                             self._on_change(note.payload)
-            except psycopg.Error:
+            except psycopg.Error as error:
                 # The database went away for a moment: streams fall back on their periodic
-                # catch-up until the listener is back.
+                # catch-up until the listener is back. Said once per outage, not every try.
+                if listening:
+                    log.warning("the connection that listens for events broke: %s", error)
+                listening = False
                 self._ready.set()
                 self._stop.wait(WAIT)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(WAIT * 3)
-        self._sender.close()

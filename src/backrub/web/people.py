@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from backrub.store import ProfileRecord, SessionRecord, Store, StoreError
+from backrub.store import ProfileRecord, SessionRecord, Store, StoreError, StoreUnavailable
 from backrub.web.hub import NotFound
 
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
@@ -24,6 +24,8 @@ def find_profile(
 ) -> ProfileRecord:
     try:
         return store.profile(profile_id, account=account)
+    except StoreUnavailable:
+        raise  # away for a moment, not missing: 503
     except StoreError:
         raise NotFound(f"no profile {profile_id}", where=field) from None
 
@@ -31,6 +33,8 @@ def find_profile(
 def find_session(store: Store, session_id: str, *, account: int | None) -> SessionRecord:
     try:
         return store.session(session_id, account=account)
+    except StoreUnavailable:
+        raise  # away for a moment, not missing: 503
     except StoreError:
         raise NotFound(f"no session {session_id!r}") from None
 
