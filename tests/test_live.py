@@ -52,7 +52,7 @@ def test_events_stored_by_one_process_are_applied_by_the_other(store: Store) -> 
     assert not second.catch_up()  # nothing new the second time
 
 
-def test_a_process_whose_clock_ran_ahead_replays_the_log_and_keeps_its_clock(
+def test_a_process_whose_clock_ran_ahead_replays_the_log_and_takes_its_clock(
     store: Store,
 ) -> None:
     first, first_clock, second, second_clock = _pair(store)
@@ -71,12 +71,54 @@ def test_a_process_whose_clock_ran_ahead_replays_the_log_and_keeps_its_clock(
     assert second.seq == first.seq
     assert second.engine.state.pressure_offset == first.engine.state.pressure_offset == 1
     assert len(second.engine.state.reactions) == len(first.engine.state.reactions)
-    assert second.now() == pytest.approx(5.0)  # devices on it do not see the clock go back
+    # Both show the clock of the process that stored the newest event (stored a moment ago).
+    assert second.now() == pytest.approx(first.now(), abs=0.5)
     # Its next event goes into the log after the others, and the first process follows it.
+    second_clock.now += 2.0
     second.record_now(EventKind.LESS)
     assert first.catch_up()
     assert first.engine.state.pressure_offset == second.engine.state.pressure_offset == 0
-    assert first.now() >= 5.0
+    assert first.now() == pytest.approx(second.now(), abs=0.5)
+
+
+@pytest.mark.parametrize(
+    ("watched", "joined_at"),
+    [
+        (True, 90.0),  # the first process saves points while paused: the pause goes on
+        (False, 30.0),  # nobody ran it for a minute: not counted, as after a crash
+    ],
+)
+def test_a_pause_is_never_work_when_another_process_resumes_the_session(
+    store: Store, watched: bool, joined_at: float
+) -> None:
+    first, first_clock, _, _ = _pair(store)
+    first_clock.now = 30.0
+    first.time_passes()
+    first.record_now(EventKind.PAUSE)
+    worked = first.engine.state.worked
+    if watched:  # a device on the first process follows the paused session for a minute
+        for moment in range(35, 95, 5):
+            first_clock.now = float(moment)
+            first.time_passes()
+    first_clock.now = 90.0
+    # A minute into the pause, a device on the second process loads the session.
+    _, last, recorded = store.timed_events(first.id)[-1]
+    second_clock = Clock()
+    second = LiveRun.resume(store, store.session(first.id), monotonic=second_clock)
+    second.join(recorded, recorded + timedelta(seconds=90.0 - last.at))
+    assert second.now() == pytest.approx(joined_at)
+
+    # Half a minute later it resumes there; both processes then run for half a minute.
+    first_clock.now, second_clock.now = 120.0, 30.0
+    second.record_now(EventKind.RESUME)
+    assert first.catch_up()
+    first_clock.now, second_clock.now = 150.0, 60.0
+    first.time_passes()
+    second.time_passes()
+
+    assert second.engine.state.worked == pytest.approx(worked + 30.0, abs=0.5)
+    assert first.engine.state.worked == pytest.approx(worked + 30.0, abs=0.5)
+    assert first.now() == pytest.approx(second.now(), abs=0.5)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +126,7 @@ def test_a_process_whose_clock_ran_ahead_replays_the_log_and_keeps_its_clock(
     [
         (4.0, False, 7.0),  # someone is running it: start where their clock is
         (60.0, False, 3.0),  # nobody has for a minute (a server was down): as after a crash
-        (4.0, True, 3.0),  # a paused session's clock stands still
+        (4.0, True, 7.0),  # paused: the pause goes on (and is counted as pause, not work)
     ],
 )
 def test_a_process_joining_a_running_session_starts_from_the_wall_clock(

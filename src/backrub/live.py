@@ -13,7 +13,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from backrub.errors import BackrubError
@@ -87,6 +87,8 @@ class LiveRun:
         self.last_save = self.offset
         self.ended = engine.status.is_over
         self.seq = 0  # the sequence number of the last stored event the engine has applied
+        # Wall clock (UTC), to compare with when other processes stored their events.
+        self.wall: Callable[[], datetime] = _wall_now
 
     @classmethod
     def start(
@@ -140,16 +142,18 @@ class LiveRun:
     def join(self, recorded_at: datetime | None, now: datetime) -> None:
         """Another process may be running this session right now: if it stored an event a
         moment ago (`recorded_at`, wall clock), count the time since then too, so this
-        process's clock starts where that one's is, not at its last save point.
+        process's clock starts where that one's is, not at its last save point. That holds
+        while paused as well (a process running a paused session saves points too): the pause
+        goes on, and a resume sent here is stamped when it happens.
 
-        A paused or ended session has no running clock, and a gap longer than a couple of save
-        points means nobody has been running it (a server was down): that time is not counted,
-        exactly as after a crash."""
-        if recorded_at is None or self.engine.status is not SessionStatus.RUNNING:
+        An ended session has no clock, and a gap longer than a couple of save points means
+        nobody has been running it (a server was down): that time is not counted, exactly as
+        after a crash."""
+        if recorded_at is None or self.engine.status.is_over:
             return
         gap = (now - recorded_at).total_seconds() * self.speed
         if 0 < gap <= JOIN_WITHIN:
-            self.offset = self.engine.state.clock + gap
+            self._follow(self.engine.state.clock, recorded_at, now)
 
     def now(self) -> float:
         """Session seconds: the time already gone, plus monotonic time since this run began."""
@@ -181,32 +185,38 @@ class LiveRun:
         return Event(at=self.now(), kind=kind, region=region, value=value)
 
     def catch_up(self) -> bool:
-        """Apply the events other processes stored since ours; True if there were any."""
+        """Apply the events other processes stored since ours; True if there were any.
+
+        Our clock then follows theirs: it is set to where the process that stored the newest
+        event has its clock now (that event's session time, plus the wall-clock time since it
+        was stored), so every process shows the same clock whatever the session's status."""
         if self.ended:
             return False
-        new = self.store.numbered_events(self.id, after=self.seq, account=self.account)
-        if new and new[0][1].at < self.engine.state.clock - CLOCK_SLACK:
-            # Our clock ran ahead of the process that stored these (each process starts its
-            # clock when it first loads the session), and the engine has already moved to our
-            # time. The log is the truth: replay all of it, then go on with our clock.
-            return self._replay()
-        for seq, event in new:
-            self.engine.apply(event)  # checked by the process that stored it
-            self.seq = seq
-            if event.kind is not EventKind.TICK:
-                self.last_save = event.at
-        if new and new[-1][1].at > self.now():
-            # Another process's clock is ahead of ours: follow it, so every device agrees.
-            self.offset, self.started = new[-1][1].at, self._monotonic()
-        if new:
-            self.end_if_over()
-        return bool(new)
-
-    def _replay(self) -> bool:
-        self.engine, self.seq = _replayed(self.store, self.id, self.engine.plan, self.account)
-        self.last_save = self.engine.state.clock  # as after a resume: the log is saved to here
+        new = self.store.timed_events(self.id, after=self.seq, account=self.account)
+        if not new:
+            return False
+        if new[0][1].at < self.engine.state.clock - CLOCK_SLACK:
+            # Our clock ran ahead of the process that stored these (it may have started its
+            # clock later, or not counted a pause nobody watched), and the engine has already
+            # moved to our time. The log is the truth: replay all of it, and take its clock.
+            new = self.store.timed_events(self.id, account=self.account)
+            self.engine = SessionEngine.replay(self.engine.plan, (event for _, event, _ in new))
+            self.last_save = self.engine.state.clock  # as after a resume: saved to here
+        else:
+            for _, event, _ in new:
+                self.engine.apply(event)  # checked by the process that stored it
+                if event.kind is not EventKind.TICK:
+                    self.last_save = event.at
+        seq, newest, recorded_at = new[-1]
+        self.seq = seq
+        self._follow(newest.at, recorded_at, self.wall())
         self.end_if_over()
         return True
+
+    def _follow(self, at: float, recorded_at: datetime, now: datetime) -> None:
+        """Run our clock from session time `at`, stored at wall time `recorded_at`, to `now`."""
+        gap = max(0.0, (now - recorded_at).total_seconds()) * self.speed
+        self.offset, self.started = at + gap, self._monotonic()
 
     def record_now(
         self, kind: EventKind, *, region: str | None = None, value: int | None = None
@@ -236,8 +246,9 @@ class LiveRun:
             return cues
         after = self.engine.state.current
         changed = (before.id if before else None) != (after.id if after else None)
-        running = self.engine.status is SessionStatus.RUNNING
-        if changed or (running and now - self.last_save >= SAVE_EVERY):
+        # Paused too: the save points tell a process loading the session that someone is
+        # running it, so it counts the pause so far as pause (see `join`).
+        if changed or now - self.last_save >= SAVE_EVERY:
             from backrub.store import OutOfDate
 
             try:
@@ -263,6 +274,10 @@ class LiveRun:
             if self.store.session(self.id, account=self.account).running:
                 raise
         self.ended = True
+
+
+def _wall_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _replayed(

@@ -403,6 +403,15 @@ class Store:
         self, session_id: str, *, after: int = 0, account: int | None = None
     ) -> list[tuple[int, Event]]:
         """(seq, event) pairs after seq `after`, in order: what another process has added."""
+        timed = self.timed_events(session_id, after=after, account=account)
+        return [(seq, event) for seq, event, _ in timed]
+
+    def timed_events(
+        self, session_id: str, *, after: int = 0, account: int | None = None
+    ) -> list[tuple[int, Event, datetime]]:
+        """(seq, event, recorded_at) after seq `after`, in order: with the wall-clock time
+        (UTC) each was stored, which ties the session clock of the process that stored it to
+        the wall clock every process shares."""
         with self._reading() as db:
             self._session_row(db, session_id, account)
             rows = db.scalars(
@@ -410,7 +419,7 @@ class Store:
                 .where(EventRow.session_id == session_id, EventRow.seq > after)
                 .order_by(EventRow.seq)
             ).all()
-            return [(row.seq, self._event(row)) for row in rows]
+            return [(row.seq, self._event(row), row.recorded_at) for row in rows]
 
     def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
         """When the session's newest event was stored (wall clock, UTC); None without events."""

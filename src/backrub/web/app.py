@@ -23,6 +23,7 @@ from backrub.web.notify import Notifier, libpq_url
 from backrub.web.pairing import Pairing, PairingGate
 from backrub.web.security import SecurityHeaders
 from backrub.web.settings import HostedSettings, hosted_settings
+from backrub.web.worker import WorkerHeader
 
 STATIC = Path(str(resources.files("backrub.web").joinpath("static")))
 
@@ -98,4 +99,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(WorkerHeader)  # which process answered (several workers)
     return app
