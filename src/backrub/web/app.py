@@ -99,5 +99,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))
     app.add_middleware(SecurityHeaders)
+    # A database that is away: 503, also when a gate in front of the routes meets it.
+    app.add_middleware(errors.UnavailableGuard)
     app.add_middleware(WorkerHeader)  # which process answered (several workers)
     return app

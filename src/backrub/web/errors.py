@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
@@ -131,13 +132,43 @@ async def _refused(request: Request, error: Exception) -> JSONResponse:
         detail = {"field": field, "message": error.message}
         return problem(422, f"{field}: {error.message}", field=field, details=[detail])
     if isinstance(error, StoreUnavailable):
-        # The reason (a server address, a file path) stays in the server's log, not the reply.
-        log.warning("database unavailable: %s", error.message)
-        headers = {"Retry-After": str(RETRY_UNAVAILABLE), **NO_STORE}
-        return problem(503, UNAVAILABLE, headers=headers, retry_after=RETRY_UNAVAILABLE)
+        return _unavailable(error)
     if isinstance(error, StoreError):
         return problem(409, error.message)
     return problem(400, error.one_line(), field=error.where)
+
+
+def _unavailable(error: StoreUnavailable) -> JSONResponse:
+    # The reason (a server address, a file path) stays in the server's log, not the reply.
+    log.warning("database unavailable: %s", error.message)
+    headers = {"Retry-After": str(RETRY_UNAVAILABLE), **NO_STORE}
+    return problem(503, UNAVAILABLE, headers=headers, retry_after=RETRY_UNAVAILABLE)
+
+
+class UnavailableGuard:
+    """503 for a database that is away wherever it shows up, also in the middleware in front
+    of the routes (the log-in and pairing gates read the database before any route runs)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except StoreUnavailable as error:
+            if started:
+                raise  # a stream already under way: it ends, and the page follows it again
+            await _unavailable(error)(scope, receive, send)
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

@@ -180,8 +180,13 @@ class Hub:
         a live stream looks often, and building the state each time is the expensive part."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
-            self._catch_up(followed)
-            followed.run.time_passes()
+            try:
+                self._catch_up(followed)
+                followed.run.time_passes()
+            except StoreUnavailable:
+                # The database is away: devices still see this process's state with its clock
+                # running; the save point is stored at a later look, and presses get 503.
+                pass
             followed._touch()
             if followed.version == known:
                 return known, None
