@@ -352,6 +352,12 @@ function start(root) {
     say.timer = setTimeout(() => setText(el.ack, ""), 2500);
   }
 
+  // Presses the server could not save (503: its database is away for a moment) wait here, in
+  // order, and go again after the Retry-After it gave; a press made meanwhile queues behind.
+  const waiting = [];
+  let retryAfter = 3;
+  let retrying = null;
+
   async function send(kind, extra = {}) {
     if (over && kind !== "stop") {
       showError("The session is over: nothing more to send.");
@@ -359,6 +365,16 @@ function start(root) {
     }
     showError("");
     navigator.vibrate?.(15);
+    const outcome = waiting.length ? "later" : await post(kind, extra);
+    if (outcome === "later") {
+      waiting.push([kind, extra]);
+      notSaved();
+    }
+    return outcome === "sent";
+  }
+
+  // One try: "sent", "later" (503, retryAfter set) or "failed" (the error is shown).
+  async function post(kind, extra) {
     try {
       const response = await fetch(`${api}/events`, {
         method: "POST",
@@ -366,17 +382,41 @@ function start(root) {
         body: JSON.stringify({ kind, ...extra }),
       });
       const body = await response.json().catch(() => ({}));
+      if (response.status === 503) {
+        retryAfter = Math.max(1, Number(response.headers.get("Retry-After")) || 3);
+        return "later";
+      }
       if (!response.ok) {
         showError(body.error ? `Not sent: ${body.error}` : `Not sent (the server said ${response.status}).`);
         if (response.status === 409) refresh();
-        return false;
+        return "failed";
       }
       show(body);
-      return true;
+      return "sent";
     } catch {
       showError("Not sent: cannot reach backrub. Is the computer running it still on?");
-      return false;
+      return "failed";
     }
+  }
+
+  function notSaved() {
+    const kept = waiting.length === 1 ? "It is kept" : `${waiting.length} presses are kept`;
+    showError(`Not saved, try again: the server cannot save just now. ${kept} and sent again in ${retryAfter} s.`);
+    clearTimeout(retrying);
+    retrying = setTimeout(sendWaiting, retryAfter * 1000);
+  }
+
+  async function sendWaiting() {
+    while (waiting.length && !over) {
+      const [kind, extra] = waiting[0];
+      const outcome = await post(kind, extra);
+      if (outcome === "later") return notSaved();
+      waiting.shift();
+      if (outcome !== "sent") continue;
+      showError("");
+      say(`Sent now: ${SAID[kind] || kind}.`);
+    }
+    waiting.length = 0; // the session ended meanwhile: nothing more to send
   }
 
   function pressed(button) {
