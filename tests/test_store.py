@@ -493,6 +493,10 @@ def test_postgresql_connections_have_time_limits_and_the_survey_cannot_write(
             assert setting("statement_timeout") == "1min"
             assert setting("idle_in_transaction_session_timeout") == "1min"
             assert setting("application_name") == "backrub"
+            # A connection the network cut is noticed, not waited on for many minutes.
+            parameters = connection.connection.dbapi_connection.info.get_parameters()  # type: ignore[union-attr]
+            assert parameters["keepalives"] == "1"
+            assert parameters["tcp_user_timeout"] == "20000"
         with reader.connect() as connection:
             assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
     finally:

@@ -11,7 +11,9 @@ PostgreSQL goes through psycopg 3 (a URL naming no driver gets it), with a pre-p
 outlives a server restart, and time limits set on each connection: a writer waiting for a row
 another process holds, or a statement, gives up after a while instead of hanging a request, and
 a connection left idle inside a transaction (a stuck process holding locks) is ended by the
-server. `-c` settings in the URL's own `options` come after ours, so a deployment can change them.
+server; TCP keepalives and a user timeout end a connection the network cut. `-c` settings
+in the URL's own `options` come after ours, and its own parameters win over ours, so a
+deployment can change them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ POSTGRES_SETTINGS = {
     "idle_in_transaction_session_timeout": "60s",
 }
 POSTGRES_CONNECT_TIMEOUT = 10  # seconds to reach the server before giving up
+# A connection cut by the network (not closed by the server) is noticed instead of hanging a
+# request until the kernel gives up (many minutes): keepalives probe an idle connection, and
+# data the server has not acknowledged within TCP_USER_TIMEOUT milliseconds ends it.
+POSTGRES_KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
 POSTGRES_DRIVER = "postgresql+psycopg"
 
 
@@ -72,6 +84,9 @@ def _postgres_connect_args(url: URL, *, read_only: bool = False) -> dict[str, An
         arguments["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT
     if "application_name" not in url.query:
         arguments["application_name"] = "backrub"
+    for name, value in POSTGRES_KEEPALIVES.items():
+        if name not in url.query:
+            arguments[name] = value
     return arguments
 
 

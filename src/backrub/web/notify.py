@@ -17,24 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import make_url
 
-from backrub.store.engine import POSTGRES_CONNECT_TIMEOUT, is_postgresql
+from backrub.store.engine import POSTGRES_CONNECT_TIMEOUT, POSTGRES_KEEPALIVES, is_postgresql
 from backrub.store.store import EVENT_CHANNEL
 
 CHANNEL = EVENT_CHANNEL
 WAIT = 1.0  # seconds a listener waits for a notification before checking whether to stop
-# TCP keepalives on the listening connection, which only ever waits: without them a connection
-# cut by the network (not closed by the server) would look alive for hours.
-KEEPALIVES: dict[str, Any] = {
-    "keepalives": 1,
-    "keepalives_idle": 10,
-    "keepalives_interval": 5,
-    "keepalives_count": 3,
-}
-
 log = logging.getLogger(__name__)
 
 
@@ -75,7 +65,7 @@ class Notifier:
                     self._conninfo,
                     autocommit=True,
                     connect_timeout=POSTGRES_CONNECT_TIMEOUT,
-                    **KEEPALIVES,
+                    **POSTGRES_KEEPALIVES,  # it only waits: a cut must not look alive
                 ) as listener:
                     listener.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
