@@ -57,16 +57,16 @@ class Notifier:
     def _listen(self) -> None:
         import psycopg
 
+        # Our defaults, as the store's connections have them (it only waits: a cut must not
+        # look alive); what the database URL says wins.
+        given = psycopg.conninfo.conninfo_to_dict(self._conninfo)
+        defaults = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT, **POSTGRES_KEEPALIVES}
+        settings = {name: value for name, value in defaults.items() if name not in given}
         listened = False  # whether a connection has listened before: news may have been lost
         listening = False
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    self._conninfo,
-                    autocommit=True,
-                    connect_timeout=POSTGRES_CONNECT_TIMEOUT,
-                    **POSTGRES_KEEPALIVES,  # it only waits: a cut must not look alive
-                ) as listener:
+                with psycopg.connect(self._conninfo, autocommit=True, **settings) as listener:
                     listener.execute(f"LISTEN {CHANNEL}")
                     self._ready.set()
                     if listened:
