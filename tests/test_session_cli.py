@@ -73,7 +73,25 @@ def test_simulate_gives_the_same_timeline_as_the_engine(
         [Event(at=100, kind=EventKind.TICKLISH), Event(at=101, kind=EventKind.TICKLISH)],
     )
     engine.advance(engine.state.clock + engine.budget * 3)
-    assert len(data["timeline"]) == len(engine.state.timeline)
+    # The same stretches of work, one by one: where, how, how firmly and when.
+    assert [
+        (row["step"], row["start"], row["end"], row["regions"], row["technique"], row["pressure"])
+        for row in data["timeline"]
+    ] == [
+        (
+            segment.step.id,
+            round(segment.start, 1),
+            round(segment.end, 1),
+            list(segment.step.regions),
+            segment.step.technique.value,
+            int(segment.step.pressure),
+        )
+        for segment in engine.state.timeline
+    ]
+    assert [(r["at"], r["event"], r["what"]) for r in data["reactions"]] == [
+        (r.at, r.event, r.what) for r in engine.state.reactions
+    ]
+    assert [c["key"] for c in data["cues"]] == [c.key for c in engine.state.cues]
     assert data["worked_seconds"] == round(engine.state.worked, 1)
 
 
@@ -195,3 +213,32 @@ def test_history_on_a_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "damaged" in result.stderr or "not a backrub database" in result.stderr
     assert database.read_bytes() == b"not a database at all" * 100
+
+
+@pytest.mark.parametrize(
+    ("lines", "paused"),
+    [
+        ((), 0.0),
+        (('{"at": 300, "kind": "pause"}', '{"at": 360, "kind": "resume"}'), 60.0),
+    ],
+)
+def test_simulate_wall_seconds_is_the_time_the_session_took(
+    run_backrub: RunBackrub,
+    tmp_path: Path,
+    plan_file: Path,
+    lines: tuple[str, ...],
+    paused: float,
+) -> None:
+    """Hands-on time plus the pauses: not the engine's look three budgets ahead."""
+    events = write_events(tmp_path, *lines)
+    data = json.loads(
+        run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json").stdout
+    )
+    summary = data["summary"]
+    assert data["status"] == "finished"
+    assert summary["wall_seconds"] == pytest.approx(summary["worked_seconds"] + paused, abs=0.2)
+    assert summary["worked_seconds"] == pytest.approx(20 * 60, rel=0.05)
+    # The budget is a whole number of seconds in plans and in simulations alike.
+    plan_budget = json.loads(plan_file.read_text())["budget_seconds"]
+    assert data["budget_seconds"] == summary["budget_seconds"] == plan_budget == 1200
+    assert type(data["budget_seconds"]) is type(summary["budget_seconds"]) is int

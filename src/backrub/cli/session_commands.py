@@ -14,7 +14,7 @@ from backrub.cli.output import print_json
 from backrub.cli.plan_file import read_plan
 from backrub.errors import BackrubError, DataFileError
 from backrub.planner import Plan, PlanStatus
-from backrub.session import Event, SessionEngine, SessionOver
+from backrub.session import Event, SessionEngine, SessionOver, SessionStatus
 from backrub.session.script import read_events
 from backrub.session.summary import reactions, summarize, timeline
 
@@ -57,7 +57,9 @@ def replay(
         except BackrubError as error:
             raise BackrubError(error.message, where=f"{source}: event {number}") from None
         engine.apply(event)
-    if to_the_end:
+    if to_the_end and engine.status is SessionStatus.RUNNING:
+        # Run on to the natural end (the clock stops there); a script that pauses and never
+        # resumes ends at its last event rather than in a pause of made-up length.
         engine.advance(engine.state.clock + engine.budget * 3)
     return engine, refused
 
@@ -85,7 +87,7 @@ def simulate(
         "schema": SIMULATION_SCHEMA,
         "version": SIMULATION_VERSION,
         "routine": plan.routine_id,
-        "budget_seconds": engine.budget,
+        "budget_seconds": plan.budget_seconds,
         "status": engine.status.value,
         "worked_seconds": round(engine.state.worked, 1),
         "events": len(events),

@@ -49,7 +49,7 @@ def summarize(engine: SessionEngine) -> dict[str, Any]:
     return {
         "version": SUMMARY_VERSION,
         "status": state.status.value,
-        "budget_seconds": engine.budget,
+        "budget_seconds": engine.plan.budget_seconds,
         "worked_seconds": round(state.worked, 1),
         "wall_seconds": round(state.clock, 1),
         "per_side_seconds": {side: round(value, 1) for side, value in per_side.items()},
