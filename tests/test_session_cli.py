@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from backrub.atlas import default_atlas
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import Event, EventKind, SessionEngine
 from backrub.session.summary import summarize
+from backrub.session.verdicts import sides_in_words
 from backrub.store import Store
 from tests.conftest import RunBackrub
 
@@ -242,3 +244,48 @@ def test_simulate_wall_seconds_is_the_time_the_session_took(
     plan_budget = json.loads(plan_file.read_text())["budget_seconds"]
     assert data["budget_seconds"] == summary["budget_seconds"] == plan_budget == 1200
     assert type(data["budget_seconds"]) is type(summary["budget_seconds"]) is int
+
+
+def test_show_and_history_count_feedback_apart_from_save_points(tmp_path: Path) -> None:
+    database = tmp_path / "e.sqlite3"
+    plan = make_plan(PlanRequest(minutes=10))
+    events = [
+        Event(at=10, kind=EventKind.TICK),
+        Event(at=20, kind=EventKind.MORE),
+        Event(at=30, kind=EventKind.TICK),
+        Event(at=35, kind=EventKind.KNOT, region="teres-left"),
+        Event(at=40, kind=EventKind.FELT, value=5),
+        Event(at=124, kind=EventKind.STOP),
+    ]
+    with Store.open(f"sqlite:///{database}") as store:
+        session_id = store.start_session(plan.to_json())
+        engine = SessionEngine(plan)
+        for item in events:
+            store.append_event(session_id, item)
+            engine.apply(item)
+        summary = summarize(engine)
+        store.end_session(session_id, "stopped", summary)
+
+    listing = json.loads(run_with_database(database, "history", "--json").stdout)
+    assert (listing["sessions"][0]["events"], listing["sessions"][0]["save_points"]) == (4, 2)
+    assert "4 (2 save points)" in run_with_database(database, "history").stdout
+
+    shown = json.loads(run_with_database(database, "show", session_id, "--events", "--json").stdout)
+    assert shown["event_list"] == [
+        {"at": 20.0, "kind": "more"},
+        {"at": 35.0, "kind": "knot", "region": "teres-left"},
+        {"at": 40.0, "kind": "felt", "value": 5},
+        {"at": 124.0, "kind": "stop"},
+    ]
+    assert "event_list" not in json.loads(
+        run_with_database(database, "show", session_id, "--json").stdout
+    )
+
+    text = run_with_database(database, "show", session_id, "--events").stdout
+    assert "4 events, 2 save points" in text
+    listed = text[text.rindex("Events") :]
+    assert "teres-left" in listed and "0:35" in listed and "tick" not in listed
+    # The same statements as the summary page, from the same figures.
+    verdict, _ = sides_in_words(summary["sides"], default_atlas())
+    assert verdict in " ".join(text.split())
+    assert "Stopped before it reached" in text and "not done:" in text
