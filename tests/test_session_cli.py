@@ -100,7 +100,7 @@ def test_simulate_gives_the_same_timeline_as_the_engine(
 @pytest.mark.parametrize(
     ("line", "fragments"),
     [
-        ('{"at": 5, "kind": "wiggle"}', ["line 2", "kind", "more"]),
+        ('{"at": 5, "kind": "wiggle"}', ["line 2", "kind", "unknown value 'wiggle'", "more"]),
         ('{"at": 5, "kind": "more"', ["line 2", "bad JSON"]),
         ('{"at": -1, "kind": "more"}', ["line 2", "at"]),
         ('{"at": 5, "kind": "felt"}', ["line 2", "0 to 10"]),
