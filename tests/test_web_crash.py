@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from backrub.live import SAVE_EVERY
 from tests.webserver import start_server
 
 
@@ -32,5 +37,29 @@ def test_a_killed_server_resumes_the_session_at_the_same_step(
             assert after["worked"] == before["worked"]
             resumed = client.post(f"/api/sessions/{session}/events", json={"kind": "resume"})
             assert resumed.json()["status"] == "running"
+            # The resumed clock runs: hands-on time goes on from where it stood.
+            running = ran_past(client, session, after["worked"])
     finally:
-        again.stop()
+        again.process.send_signal(signal.SIGKILL)
+        again.process.wait()
+    # Killed while running: back at the last save point, still running, and running on.
+    third = start_server(tmp_path, speed=1.0, env=env)
+    try:
+        with third.client() as client:
+            back = client.get(f"/api/sessions/{session}").json()
+            assert back["status"] == "running"
+            assert back["worked"] >= running["worked"] - SAVE_EVERY
+            ran_past(client, session, back["worked"])
+    finally:
+        third.stop()
+
+
+def ran_past(client: httpx.Client, session: str, worked: float) -> dict[str, Any]:
+    """The session's state once its hands-on time has gone past `worked` (it must, soon)."""
+    deadline = time.monotonic() + 20
+    while True:
+        state: dict[str, Any] = client.get(f"/api/sessions/{session}").json()
+        if state["worked"] > worked:
+            return state
+        assert time.monotonic() < deadline, f"the clock stands still at {state['worked']} s"
+        time.sleep(0.2)
