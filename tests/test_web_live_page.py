@@ -222,7 +222,9 @@ def test_the_step_shows_with_its_region_lit(web_server: Server, phones: Any) -> 
         box = page.locator(f'.dock [data-event="{kind}"]').bounding_box()
         assert box is not None and box["width"] >= 48 and box["height"] >= 48, kind
         assert box["y"] + box["height"] <= PHONE["height"] and box["y"] > PHONE["height"] - 100
-    for button in page.locator(".feedback button, .controls button").all():
+    buttons = page.locator(".feedback button, .controls button").all()
+    assert len(buttons) >= 10, "the feedback and control buttons are on the page"
+    for button in buttons:
         box = button.bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 48
 
