@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -63,3 +64,35 @@ def ran_past(client: httpx.Client, session: str, worked: float) -> dict[str, Any
             return state
         assert time.monotonic() < deadline, f"the clock stands still at {state['worked']} s"
         time.sleep(0.2)
+
+
+def test_a_session_that_finished_on_its_own_is_finished_after_a_restart(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {"BACKRUB_DATABASE_URL": database_url}
+    server = start_server(tmp_path, speed=100.0, env=env)
+    try:
+        with server.client() as client:
+            session = client.post("/api/sessions", json={"minutes": 5}).json()["id"]
+            deadline = time.monotonic() + 30
+            while client.get(f"/api/sessions/{session}").json()["status"] != "finished":
+                assert time.monotonic() < deadline, "the 5-minute session did not finish"
+                time.sleep(0.2)
+            worked = client.get(f"/api/sessions/{session}").json()["worked"]
+    finally:
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+    again = start_server(tmp_path, speed=100.0, env=env)
+    try:
+        with again.client() as client:
+            # Replayed from the log alone: finished, so the live page sends to the summary.
+            state = client.get(f"/api/sessions/{session}").json()
+            assert state["status"] == "finished" and state["worked"] == worked
+            page = client.get(f"/session/{session}", follow_redirects=False)
+            assert page.status_code == 303
+            assert page.headers["location"] == f"/session/{session}/summary"
+            assert "How it ended Finished" in " ".join(
+                re.sub(r"<[^>]+>", " ", client.get(page.headers["location"]).text).split()
+            )
+    finally:
+        again.stop()
