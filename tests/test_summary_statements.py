@@ -81,6 +81,7 @@ def test_a_stop_between_the_two_sides_is_not_called_even(database: str, page: Pa
     assert "Left 1:40 Right 1:30" in text
     assert "The right side got 0:10 less than the left side." in text
     assert "about the same time" not in text
+    assert "give the right side a little more time" not in text  # it stopped, that is all
     left, right = (compared["uneven_pairs"][0][side] for side in ("left", "right"))
     assert f"{left // 60}:{left % 60:02d} on the left, {right // 60}:{right % 60:02d} on" in text
 

@@ -305,7 +305,8 @@ def _notes(
                 f"{item['name']}: a headache or queasy feeling came with work here. "
                 "Keep it light there next time."
             )
-    if sides["lighter"]:
+    if sides["lighter"] and summary.get("status") != "stopped":
+        # (A stop between the two halves of a pair is not something to make up next time.)
         notes.append(f"Next time, give the {sides['lighter']} side a little more time.")
     notes.append("Tomorrow, ask how their back feels. Sore spots get a lighter touch next time.")
     return list(dict.fromkeys(notes))
