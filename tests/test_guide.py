@@ -73,8 +73,9 @@ def store_for(tmp_path: Path) -> Store:
 
 
 def pressed(events: list[Event]) -> list[tuple[str, int | None]]:
-    """The events a person caused, without the save points the guide adds on its own."""
-    return [(e.kind.value, e.value) for e in events if e.kind is not EventKind.TICK]
+    """The events a person caused, without the save points and the end the guide logs."""
+    own = (EventKind.TICK, EventKind.END)
+    return [(e.kind.value, e.value) for e in events if e.kind not in own]
 
 
 def on_screen(text: str) -> str:
@@ -186,9 +187,12 @@ def test_a_session_at_high_speed_finishes_on_its_own(spawn: Spawn, tmp_path: Pat
         events = store.events(record.id)
     assert record.status == "finished"
     assert record.summary is not None and record.summary["status"] == "finished"
-    # Nobody pressed anything: only the save points the guide writes as the steps change.
+    # Nobody pressed anything: only the save points the guide writes as the steps change,
+    # and the end, logged like a stop so a replay of the log finishes too.
     assert pressed(events) == []
     assert events and [e.at for e in events] == sorted(e.at for e in events)
+    assert [e.kind for e in events].count(EventKind.END) == 1 and events[-1].kind is EventKind.END
+    assert SessionEngine.replay(Plan.from_json(record.plan), events).status.value == "finished"
 
 
 def test_a_plan_file_and_speech_with_espeak_standing_in(spawn: Spawn, tmp_path: Path) -> None:
@@ -266,6 +270,8 @@ def test_a_killed_guide_loses_nothing_and_resumes_at_the_same_step(
     assert after.status == "stopped"
     assert all_events[: len(events)] == events
     assert pressed(all_events)[-1] == ("stop", None)
+    # The resumed clock ran: the stop came after the last event before the crash.
+    assert all_events[-1].at > events[-1].at
     assert store_for(tmp_path).last_unfinished() is None
 
 

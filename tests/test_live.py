@@ -13,7 +13,8 @@ import pytest
 
 from backrub.live import LiveRun
 from backrub.planner import PlanRequest, make_plan
-from backrub.session import EventKind
+from backrub.session import Event, EventKind, SessionEngine, SessionStatus
+from backrub.session.summary import summarize
 from backrub.store import Store, StoreError
 
 
@@ -153,3 +154,49 @@ def test_the_newest_event_time_is_none_before_any_event_and_refused_for_others(
     assert store.last_recorded_at(run.id) is None
     with pytest.raises(StoreError, match="no session"):
         store.last_recorded_at("0" * 32)
+
+
+def test_a_session_that_finishes_on_its_own_replays_as_finished_everywhere(store: Store) -> None:
+    first, first_clock, second, _ = _pair(store)
+    first_clock.now = 5.0
+    first.time_passes()
+    first_clock.now = 2 * first.engine.budget  # well past the end: the guide ran to the end
+    first.time_passes()
+    assert first.engine.status is SessionStatus.FINISHED
+    assert store.events(first.id)[-1].kind is EventKind.END  # logged like a stop
+    assert store.session(first.id).status == "finished"
+
+    # The other process reads the end from the log: finished, nothing refused.
+    assert second.catch_up()
+    assert second.engine.status is SessionStatus.FINISHED and second.ended
+    # After a restart the log alone replays to the same end, at the same moment.
+    restarted = LiveRun.resume(store, store.session(first.id), monotonic=Clock())
+    assert restarted.engine.status is SessionStatus.FINISHED
+    assert restarted.engine.state.clock == pytest.approx(first.engine.state.clock)
+    assert summarize(restarted.engine) == summarize(first.engine)
+    restarted.time_passes()  # nothing more to store: no error
+    assert len(store.events(first.id)) == first.seq
+
+
+def test_a_finished_session_logged_without_its_end_still_loads_as_finished(store: Store) -> None:
+    """Logs written before the end was an event: the store says finished, the log stops at
+    the last save point."""
+    run = LiveRun.start(store, make_plan(PlanRequest(minutes=5)), monotonic=Clock())
+    run.record(Event(at=20.0, kind=EventKind.TICK))
+    finished = SessionEngine.replay(run.engine.plan, store.events(run.id))
+    finished.advance(10_000)
+    store.end_session(run.id, "finished", summarize(finished))
+
+    loaded = LiveRun.resume(store, store.session(run.id), monotonic=Clock())
+
+    assert loaded.engine.status is SessionStatus.FINISHED and loaded.ended
+    assert summarize(loaded.engine) == summarize(finished)
+
+
+def test_devices_cannot_log_the_end() -> None:
+    from pydantic import ValidationError
+
+    from backrub.web.api import EventIn
+
+    with pytest.raises(ValidationError, match="'end' is logged when the session finishes"):
+        EventIn(kind=EventKind.END)

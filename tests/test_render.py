@@ -273,6 +273,7 @@ def test_markers_for_the_same_region_do_not_cover_each_other(atlas: Atlas) -> No
         assert disc is not None
         centres.append((float(disc.get("cx", "nan")), float(disc.get("cy", "nan"))))
         radius = float(disc.get("r", "nan"))
+    assert len(centres) == len(steps), "one marker a step"  # else the check below is empty
     assert all(
         math.dist(a, b) >= 2 * radius for n, a in enumerate(centres) for b in centres[n + 1 :]
     )

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from backrub.atlas import default_atlas
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import Event, EventKind, SessionEngine
 from backrub.session.summary import summarize
+from backrub.session.verdicts import sides_in_words
 from backrub.store import Store
 from tests.conftest import RunBackrub
 
@@ -73,14 +75,32 @@ def test_simulate_gives_the_same_timeline_as_the_engine(
         [Event(at=100, kind=EventKind.TICKLISH), Event(at=101, kind=EventKind.TICKLISH)],
     )
     engine.advance(engine.state.clock + engine.budget * 3)
-    assert len(data["timeline"]) == len(engine.state.timeline)
+    # The same stretches of work, one by one: where, how, how firmly and when.
+    assert [
+        (row["step"], row["start"], row["end"], row["regions"], row["technique"], row["pressure"])
+        for row in data["timeline"]
+    ] == [
+        (
+            segment.step.id,
+            round(segment.start, 1),
+            round(segment.end, 1),
+            list(segment.step.regions),
+            segment.step.technique.value,
+            int(segment.step.pressure),
+        )
+        for segment in engine.state.timeline
+    ]
+    assert [(r["at"], r["event"], r["what"]) for r in data["reactions"]] == [
+        (r.at, r.event, r.what) for r in engine.state.reactions
+    ]
+    assert [c["key"] for c in data["cues"]] == [c.key for c in engine.state.cues]
     assert data["worked_seconds"] == round(engine.state.worked, 1)
 
 
 @pytest.mark.parametrize(
     ("line", "fragments"),
     [
-        ('{"at": 5, "kind": "wiggle"}', ["line 2", "kind", "more"]),
+        ('{"at": 5, "kind": "wiggle"}', ["line 2", "kind", "unknown value 'wiggle'", "more"]),
         ('{"at": 5, "kind": "more"', ["line 2", "bad JSON"]),
         ('{"at": -1, "kind": "more"}', ["line 2", "at"]),
         ('{"at": 5, "kind": "felt"}', ["line 2", "0 to 10"]),
@@ -195,3 +215,77 @@ def test_history_on_a_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "damaged" in result.stderr or "not a backrub database" in result.stderr
     assert database.read_bytes() == b"not a database at all" * 100
+
+
+@pytest.mark.parametrize(
+    ("lines", "paused"),
+    [
+        ((), 0.0),
+        (('{"at": 300, "kind": "pause"}', '{"at": 360, "kind": "resume"}'), 60.0),
+    ],
+)
+def test_simulate_wall_seconds_is_the_time_the_session_took(
+    run_backrub: RunBackrub,
+    tmp_path: Path,
+    plan_file: Path,
+    lines: tuple[str, ...],
+    paused: float,
+) -> None:
+    """Hands-on time plus the pauses: not the engine's look three budgets ahead."""
+    events = write_events(tmp_path, *lines)
+    data = json.loads(
+        run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json").stdout
+    )
+    summary = data["summary"]
+    assert data["status"] == "finished"
+    assert summary["wall_seconds"] == pytest.approx(summary["worked_seconds"] + paused, abs=0.2)
+    assert summary["worked_seconds"] == pytest.approx(20 * 60, rel=0.05)
+    # The budget is a whole number of seconds in plans and in simulations alike.
+    plan_budget = json.loads(plan_file.read_text())["budget_seconds"]
+    assert data["budget_seconds"] == summary["budget_seconds"] == plan_budget == 1200
+    assert type(data["budget_seconds"]) is type(summary["budget_seconds"]) is int
+
+
+def test_show_and_history_count_feedback_apart_from_save_points(tmp_path: Path) -> None:
+    database = tmp_path / "e.sqlite3"
+    plan = make_plan(PlanRequest(minutes=10))
+    events = [
+        Event(at=10, kind=EventKind.TICK),
+        Event(at=20, kind=EventKind.MORE),
+        Event(at=30, kind=EventKind.TICK),
+        Event(at=35, kind=EventKind.KNOT, region="teres-left"),
+        Event(at=40, kind=EventKind.FELT, value=5),
+        Event(at=124, kind=EventKind.STOP),
+    ]
+    with Store.open(f"sqlite:///{database}") as store:
+        session_id = store.start_session(plan.to_json())
+        engine = SessionEngine(plan)
+        for item in events:
+            store.append_event(session_id, item)
+            engine.apply(item)
+        summary = summarize(engine)
+        store.end_session(session_id, "stopped", summary)
+
+    listing = json.loads(run_with_database(database, "history", "--json").stdout)
+    assert (listing["sessions"][0]["events"], listing["sessions"][0]["save_points"]) == (4, 2)
+    assert "4 (2 save points)" in run_with_database(database, "history").stdout
+
+    shown = json.loads(run_with_database(database, "show", session_id, "--events", "--json").stdout)
+    assert shown["event_list"] == [
+        {"at": 20.0, "kind": "more"},
+        {"at": 35.0, "kind": "knot", "region": "teres-left"},
+        {"at": 40.0, "kind": "felt", "value": 5},
+        {"at": 124.0, "kind": "stop"},
+    ]
+    assert "event_list" not in json.loads(
+        run_with_database(database, "show", session_id, "--json").stdout
+    )
+
+    text = run_with_database(database, "show", session_id, "--events").stdout
+    assert "4 events, 2 save points" in text
+    listed = text[text.rindex("Events") :]
+    assert "teres-left" in listed and "0:35" in listed and "tick" not in listed
+    # The same statements as the summary page, from the same figures.
+    verdict, _ = sides_in_words(summary["sides"], default_atlas())
+    assert verdict in " ".join(text.split())
+    assert "Stopped before it reached" in text and "not done:" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -294,8 +295,12 @@ def test_the_live_map_lights_the_current_region(client: httpx.Client) -> None:
     state = start_session(client)["state"]
     reply = client.get(f"/api/sessions/{state['session']}/map.svg")
     assert reply.headers["content-type"].startswith("image/svg+xml")
-    for region in state["step"]["regions"]:
-        assert f'id="region-{region}"' in reply.text
+    # Every region is drawn; the current step's regions are lit, and no other.
+    classes = dict(re.findall(r'<g id="region-([a-z0-9-]+)" class="([^"]*)"', reply.text))
+    assert set(state["step"]["regions"]) < set(classes)
+    lit = {region for region, names in classes.items() if "highlight" in names.split()}
+    assert lit == set(state["step"]["regions"])
+    assert reply.text.count('class="highlight-ring"') == len(lit)  # each lit one ringed too
     assert "stroke-arrow" in reply.text or "stroke-hold" in reply.text
 
 

@@ -6,6 +6,7 @@ seconds: the browser tests wait for what the page shows rather than for fixed ti
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -142,8 +143,12 @@ def test_a_session_that_is_over_goes_to_its_summary(web_server: Server) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if shutil.which(CHROMIUM) is None:
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
+        message = f"no Chromium at {CHROMIUM}; `make test` installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must not pass by skipping the browser
+        pytest.skip(message)
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
@@ -217,7 +222,9 @@ def test_the_step_shows_with_its_region_lit(web_server: Server, phones: Any) -> 
         box = page.locator(f'.dock [data-event="{kind}"]').bounding_box()
         assert box is not None and box["width"] >= 48 and box["height"] >= 48, kind
         assert box["y"] + box["height"] <= PHONE["height"] and box["y"] > PHONE["height"] - 100
-    for button in page.locator(".feedback button, .controls button").all():
+    buttons = page.locator(".feedback button, .controls button").all()
+    assert len(buttons) >= 10, "the feedback and control buttons are on the page"
+    for button in buttons:
         box = button.bounding_box()
         assert box is not None and box["height"] >= 48 and box["width"] >= 48
 
@@ -226,13 +233,16 @@ def test_more_changes_the_pressure_on_the_page(web_server: Server, phones: Any) 
     session_id = new_session(web_server)["id"]
     phone = phones(session_id)
     page = phone.page
-    before = phone.level()
+    # The warm-up's first steps are all light (2), well under what is safe there.
+    assert phone.level() == 2
     page.click('.dock [data-event="more"]')
     page.wait_for_selector("#ack:has-text('Sent: More pressure')")
-    # Firmer by a level, or the guide says why not (as firm as is safe here).
-    eventually(lambda: phone.level() != before or bool((page.text_content("#said") or "").strip()))
-    cues = [cue["key"] for cue in state_of(web_server, session_id)["cues"]]
-    assert "more" in cues or "at-limit" in cues
+    # Firmer by one level, on the page as on the server, and the guide says so.
+    eventually(lambda: phone.level() == 3)
+    after = state_of(web_server, session_id)
+    assert after["step"]["pressure"] == 3
+    cues = [cue["key"] for cue in after["cues"]]
+    assert "more" in cues and "at-limit" not in cues
 
 
 def test_knot_here_by_tapping_the_map(web_server: Server, phones: Any) -> None:
@@ -275,10 +285,10 @@ def test_knot_here_from_the_keyboard(web_server: Server, phones: Any) -> None:
     page.select_option("#pick-region", "shoulder-blade-left")
     page.click("#pick-send")
     page.wait_for_selector("#ack:has-text('Knot sent')")
-    reactions = state_of(web_server, session_id)
-    assert reactions["knot_region"] == "shoulder-blade-left" or any(
-        cue["key"] in ("knot-later", "knot-found", "gentle-knot") for cue in reactions["cues"]
-    )
+    # During the warm-up a knot is noted for later (O1, O4), on the page and on the server.
+    page.wait_for_selector("#said:has-text('Knot noted')")
+    cues = [cue["key"] for cue in state_of(web_server, session_id)["cues"]]
+    assert "knot-later" in cues and "knot-found" not in cues
 
 
 def test_the_felt_dial_marks_the_target_band(web_server: Server, phones: Any) -> None:

@@ -70,6 +70,9 @@ def describe_validation_error(error: ValidationError) -> str:
         message = "is required but missing"
     elif first["type"] == "extra_forbidden":
         message = "is not a known key"
+    elif first["type"] in ("enum", "literal_error"):
+        # Name the value that is wrong, not only the ones that would be right.
+        message = f"unknown value {str(first['input'])[:40]!r}; {message[:1].lower()}{message[1:]}"
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     return f"{key}: {message}{more}" if key else f"{message}{more}"
 

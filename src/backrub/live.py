@@ -4,12 +4,14 @@ The terminal guide and the web app both run sessions through `LiveRun`. Every ev
 written to the store (committed) and only then given to the engine, so the log is never behind
 what a person saw: a kill at any instant loses nothing, and `resume` replays the log to the same
 step. Save points (`tick` events) are written at every step change and every `SAVE_EVERY`
-session seconds, so a resumed clock loses at most that much.
+session seconds, so a resumed clock loses at most that much. A session that finishes on its own
+logs an `end` event, like a stop, so every replay of the log finishes it too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 from collections.abc import Callable
@@ -137,6 +139,10 @@ class LiveRun:
         )
         run.ended = not record.running
         run.seq = seq
+        if record.status == "finished" and not engine.status.is_over:
+            # A log written before sessions logged their natural end: nothing happened after
+            # its last event, so letting the clock run to the end finishes it as it did then.
+            engine.advance(engine.state.clock + engine.budget * 3)
         return run
 
     def join(self, recorded_at: datetime | None, now: datetime) -> None:
@@ -239,6 +245,14 @@ class LiveRun:
             self.end_if_over()
             return []
         now = self.now()
+        if self._ends_by(now):
+            from backrub.store import OutOfDate
+
+            try:
+                # Checked, stored, then applied like any event: replays end here too.
+                return self.record(Event(at=now, kind=EventKind.END))
+            except OutOfDate:
+                return []  # another process stored an event first; read it on catch-up
         before = self.engine.state.current
         cues = self.engine.advance(now)
         if self.engine.status.is_over:
@@ -257,6 +271,22 @@ class LiveRun:
                 return cues  # another process saved first; its events are read on catch-up
             self.last_save = now
         return cues
+
+    def _ends_by(self, now: float) -> bool:
+        """Would the session finish on its own by `now`? Found on a copy of the engine, made
+        only when the step in hand ends by then (no session finishes in the middle of a step)."""
+        state = self.engine.state
+        if state.status is not SessionStatus.RUNNING or state.current is None:
+            return False
+        if now - state.clock < state.current.seconds - state.elapsed - CLOCK_SLACK:
+            return False
+        engine = self.engine
+        # The plan, the atlas and the cue book never change: share them, copy the rest.
+        shared = {id(engine.plan): engine.plan, id(engine.atlas): engine.atlas}
+        shared[id(engine.book)] = engine.book
+        trial = copy.deepcopy(engine, shared)
+        trial.advance(now)
+        return trial.status is SessionStatus.FINISHED
 
     def end_if_over(self) -> None:
         """Store the summary once the engine has finished or been stopped (only once)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
 from tests.webserver import Server
@@ -96,14 +96,14 @@ def test_a_whole_short_session_from_start_to_history(
     screenshot(page, "summary")
 
     # History lists the session; the receiver's page shows the knot on the map.
-    page.goto("/history")
+    loaded(page.goto("/history"), page, "History")
     assert page.locator(f'a[href="/session/{session_id}/summary"]').count() >= 1
     screenshot(page, "history")
     page.click("text=Alex")
     page.wait_for_url(re.compile(r".*/profiles/\d+$"))
     assert "Between the spine and the shoulder blade" in (page.text_content("main") or "")
     screenshot(page, "profile")
-    page.goto(f"/session/{session_id}/plan")
+    loaded(page.goto(f"/session/{session_id}/plan"), page, "Plan to print")
     screenshot(page, "print")
     assert_local(page)
 
@@ -118,18 +118,27 @@ def test_every_page_at_desktop_width(
         session_id = started["id"]
         jo = next(p for p in client.get("/api/profiles").json() if p["name"] == "Jo")
     page = page_at(DESKTOP, base_url=web_server.url)
-    page.goto(f"/session/{session_id}")
+    loaded(page.goto(f"/session/{session_id}"), page, "Live session")
     page.wait_for_selector("#live[data-live]", state="attached")
     screenshot(page, "session")
     page.click("#stop")
     page.click("#stop-confirm")
     page.wait_for_url(f"**/session/{session_id}/summary", timeout=15_000)
+    assert page.title() == "How it went · backrub"
+    assert (page.text_content("h1") or "").startswith("How it went for Jo")
     screenshot(page, "summary")
-    for path, name in (
-        ("/history", "history"),
-        (f"/profiles/{jo['id']}", "profile"),
-        (f"/session/{session_id}/plan", "print"),
+    for path, name, title in (
+        ("/history", "history", "History"),
+        (f"/profiles/{jo['id']}", "profile", "Jo"),
+        (f"/session/{session_id}/plan", "print", "Plan to print"),
     ):
-        page.goto(path)
+        loaded(page.goto(path), page, title)
         screenshot(page, name)
     assert_local(page)
+
+
+def loaded(reply: Response | None, page: Page, title: str) -> None:
+    """The page came (200) and is the one asked for: its title, and a heading to read."""
+    assert reply is not None and reply.status == 200, reply and reply.status
+    assert page.title() == f"{title} · backrub"
+    assert (page.text_content("h1") or "").strip(), "a page without a heading"

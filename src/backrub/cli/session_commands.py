@@ -9,12 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from backrub.atlas import default_atlas
 from backrub.cli.errors import EXIT_OK
 from backrub.cli.output import print_json
 from backrub.cli.plan_file import read_plan
 from backrub.errors import BackrubError, DataFileError
 from backrub.planner import Plan, PlanStatus
-from backrub.session import Event, SessionEngine, SessionOver
+from backrub.session import Event, EventKind, SessionEngine, SessionOver, SessionStatus, verdicts
 from backrub.session.script import read_events
 from backrub.session.summary import reactions, summarize, timeline
 
@@ -57,7 +58,9 @@ def replay(
         except BackrubError as error:
             raise BackrubError(error.message, where=f"{source}: event {number}") from None
         engine.apply(event)
-    if to_the_end:
+    if to_the_end and engine.status is SessionStatus.RUNNING:
+        # Run on to the natural end (the clock stops there); a script that pauses and never
+        # resumes ends at its last event rather than in a pause of made-up length.
         engine.advance(engine.state.clock + engine.budget * 3)
     return engine, refused
 
@@ -85,7 +88,7 @@ def simulate(
         "schema": SIMULATION_SCHEMA,
         "version": SIMULATION_VERSION,
         "routine": plan.routine_id,
-        "budget_seconds": engine.budget,
+        "budget_seconds": plan.budget_seconds,
         "status": engine.status.value,
         "worked_seconds": round(engine.state.worked, 1),
         "events": len(events),
@@ -137,22 +140,27 @@ def simulate(
 
 
 def _clock(seconds: float) -> str:
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    return verdicts.clock(seconds)
 
 
-def _summary_of(store: Store, record: SessionRecord) -> dict[str, Any]:
+def _summary_of(store: Store, record: SessionRecord, events: list[Event]) -> dict[str, Any]:
     """The stored summary, or, for a session still open, one replayed from its events."""
     if record.summary is not None:
         return record.summary
-    engine, _ = replay(
-        Plan.from_json(record.plan), store.events(record.id), source=record.id, to_the_end=False
-    )
+    engine, _ = replay(Plan.from_json(record.plan), events, source=record.id, to_the_end=False)
     return summarize(engine)
 
 
-def _record_json(store: Store, record: SessionRecord, *, full: bool) -> dict[str, Any]:
-    summary = _summary_of(store, record)
+def _is_feedback(event: Event) -> bool:
+    """What someone pressed or said; not the guide's own save points and end mark."""
+    return event.kind not in (EventKind.TICK, EventKind.END)
+
+
+def _record_json(
+    store: Store, record: SessionRecord, *, full: bool, listed: bool = False
+) -> dict[str, Any]:
+    events = store.events(record.id)
+    summary = _summary_of(store, record, events)
     data: dict[str, Any] = {
         "id": record.id,
         "created_at": record.created_at.isoformat(),
@@ -161,12 +169,17 @@ def _record_json(store: Store, record: SessionRecord, *, full: bool) -> dict[str
         "routine": record.plan["routine"]["id"],
         "budget_seconds": record.plan["budget_seconds"],
         "worked_seconds": summary["worked_seconds"],
-        "events": record.event_count,
+        "events": sum(1 for event in events if _is_feedback(event)),
+        "save_points": sum(1 for event in events if event.kind is EventKind.TICK),
         "knots_found": len(summary["knots"]),
         "knots_released": sum(1 for k in summary["knots"] if k["outcome"] == "released"),
     }
     if full:
         data["summary"] = summary
+    if listed:
+        data["event_list"] = [
+            event.model_dump(exclude_none=True) for event in events if _is_feedback(event)
+        ]
     return data
 
 
@@ -189,7 +202,7 @@ def history(
         console.print("No sessions yet. Start one with `backrub guide`.")
         return
     table = Table(title="Sessions")
-    for column in ("session", "started", "status", "minutes", "routine", "knots"):
+    for column in ("session", "started", "status", "minutes", "routine", "knots", "events"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -199,6 +212,7 @@ def history(
             f"{row['worked_seconds'] / 60:.1f} / {row['budget_seconds'] / 60:g}",
             row["routine"],
             f"{row['knots_released']}/{row['knots_found']} released",
+            f"{row['events']} ({row['save_points']} save points)",
         )
     console.print(table)
 
@@ -206,35 +220,44 @@ def history(
 def show(
     session: Annotated[str, typer.Argument(help="A session id, or its first characters.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    list_events: Annotated[
+        bool, typer.Option("--events", help="List the feedback events too (not save points).")
+    ] = False,
 ) -> None:
     """One session: time per region and side, knots found and released, what was left out."""
     from backrub.store import Store
 
     with Store.open() as store:
-        data = _record_json(store, store.find_session(session), full=True)
+        data = _record_json(store, store.find_session(session), full=True, listed=list_events)
     if as_json:
         print_json({"schema": SESSION_SCHEMA, "version": SUMMARY_VERSION, **data})
         return
     summary = data["summary"]
+    atlas = default_atlas()
     console = Console()
     console.print(
         f"[bold]Session {data['id']}[/] ({data['status']}), started "
         f"{data['created_at'][:16].replace('T', ' ')}: "
-        f"{summary['worked_seconds'] / 60:.1f} of {data['budget_seconds'] / 60:g} min"
+        f"{_clock(summary['worked_seconds'])} of {_clock(data['budget_seconds'])}; "
+        f"{data['events']} events, {data['save_points']} save points"
     )
-    sides = summary["per_side_seconds"]
+    # The statements come from the times as shown (whole seconds), like the summary page's.
+    compared = summary.get("sides") or verdicts.sides(summary, atlas)
+    verdict, uneven = verdicts.sides_in_words(compared, atlas)
     console.print(
-        f"Left {sides['left'] / 60:.1f} min, right {sides['right'] / 60:.1f} min, "
-        f"both/midline {sides['midline'] / 60:.1f} min"
+        f"Left {_clock(compared['left'])}, right {_clock(compared['right'])}, "
+        f"both/midline {_clock(summary['per_side_seconds']['midline'])}. {verdict}"
     )
+    for line in uneven:
+        console.print(f"  {line}")
     table = Table(title="Time per region")
-    for column in ("region", "side", "minutes", "mean pressure"):
+    for column in ("region", "side", "time", "mean pressure"):
         table.add_column(column)
     for region, values in summary["regions"].items():
         table.add_row(
             region,
             values["side"],
-            f"{values['seconds'] / 60:.1f}",
+            _clock(values["seconds"]),
             f"{values['mean_pressure']:.1f}",
         )
     console.print(table)
@@ -242,5 +265,23 @@ def show(
         console.print(f"Knot at {knot['region']}: {knot['outcome']} after {knot['seconds']:.0f} s")
     for item in summary["left_out"]:
         console.print(f"[yellow]Left out[/] {item['region']}: {item['reason']}")
+    if data["status"] == "stopped":
+        phases, steps = verdicts.not_reached_in_words(summary.get("not_reached", {}), atlas)
+        where = ", ".join(phases) if phases else "the rest of the part it was in"
+        console.print(
+            f"[yellow]Stopped before it reached[/] {where}."
+            if steps
+            else "[yellow]Stopped early.[/]"
+        )
+        for line in steps:
+            console.print(f"  not done: {line}")
     for note in summary["notes"]:
         console.print(f"[dim]{note}[/]")
+    if list_events:
+        events = Table(title="Events", caption="Save points are not listed.")
+        for column in ("at", "kind", "detail"):
+            events.add_column(column)
+        for event in data["event_list"]:
+            detail = event.get("region") or (str(event["value"]) if "value" in event else "")
+            events.add_row(_clock(event["at"]), event["kind"], detail)
+        console.print(events)

@@ -174,7 +174,9 @@ class SessionEngine:
                 self._periodic_cues(wall)
                 if state.elapsed >= state.current.seconds - 1e-9:
                     self._complete_current(wall)
-        state.clock = max(state.clock, at)
+        if not state.status.is_over:
+            # A session that finished meanwhile keeps its clock at the moment it ended.
+            state.clock = max(state.clock, at)
 
     def _next_cue_in(self) -> float:
         state = self.state
@@ -1119,6 +1121,19 @@ class SessionEngine:
 
     def on_tick(self, event: Event) -> None:
         """Time passing is handled before every event; a tick is only a save point."""
+
+    def on_end(self, event: Event) -> None:
+        """The session ended on its own here (the live guides log it). Time passing up to it
+        has normally finished the session already; a log whose end comes sooner (written by
+        another version of the engine) ends here all the same, as it did for the people."""
+        state = self.state
+        if state.knot is not None:
+            self._drop_knot("interrupted")
+        self._record_segment()
+        state.current = None
+        state.queue.clear()
+        self._react(event, "session ended", ())
+        self._finish(event.at)
 
 
 def target_band(step: Step | None) -> tuple[int, int]:

@@ -27,6 +27,7 @@ class EventKind(StrEnum):
     RESUME = "resume"
     STOP = "stop"
     TICK = "tick"
+    END = "end"  # the session finished on its own (written by the live guides)
 
 
 class Event(BaseModel):

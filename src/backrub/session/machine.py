@@ -26,6 +26,7 @@ HANDS_ON = frozenset(EventKind) - {
     EventKind.RESUME,
     EventKind.STOP,
     EventKind.TICK,
+    EventKind.END,
 }
 
 # While paused: resume, stop and the passing of time; reports are noted but change nothing.

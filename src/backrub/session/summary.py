@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from backrub.atlas import Side
+from backrub.session import verdicts
 from backrub.session.engine import SessionEngine
 
 SUMMARY_VERSION = 1
@@ -46,10 +47,10 @@ def summarize(engine: SessionEngine) -> dict[str, Any]:
             for r in atlas.regions
             if r.base == "upper-trapezius"
         ]
-    return {
+    summary: dict[str, Any] = {
         "version": SUMMARY_VERSION,
         "status": state.status.value,
-        "budget_seconds": engine.budget,
+        "budget_seconds": engine.plan.budget_seconds,
         "worked_seconds": round(state.worked, 1),
         "wall_seconds": round(state.clock, 1),
         "per_side_seconds": {side: round(value, 1) for side, value in per_side.items()},
@@ -62,7 +63,11 @@ def summarize(engine: SessionEngine) -> dict[str, Any]:
         "removed_techniques": dict(state.removed_techniques),
         "notes": list(state.notes),
         "reactions": len(state.reactions),
+        "not_reached": verdicts.not_reached(state, list(engine.plan.steps)),
     }
+    # Said in words from the figures above, as they are shown (docs/session-json.md).
+    summary["sides"] = verdicts.sides(summary, atlas)
+    return summary
 
 
 def timeline(engine: SessionEngine) -> list[dict[str, Any]]:

@@ -76,6 +76,8 @@ class EventIn(BaseModel):
     def _sent_by_devices(cls, kind: EventKind) -> EventKind:
         if kind is EventKind.TICK:
             raise ValueError("'tick' is the server's own save point; devices cannot send it")
+        if kind is EventKind.END:
+            raise ValueError("'end' is logged when the session finishes; devices cannot send it")
         return kind
 
     # Checked field by field (not on the whole body) so a reply names the field that is wrong.

@@ -23,7 +23,7 @@ from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.method.words import vocabulary
 from backrub.planner.activities import activities
 from backrub.render import render_back_map
-from backrub.session.balance import EVEN_SECONDS, EVEN_SHARE
+from backrub.session import verdicts
 from backrub.session.cues import CueBook
 from backrub.session.summary import summarize
 from backrub.store import ProfileRecord, SessionRecord, Store
@@ -194,26 +194,33 @@ def _care(routine_id: str) -> tuple[list[dict[str, str]], str]:
 
 
 def _sides(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Left against right in words, from the times as the tables show them."""
     seconds = summary.get("per_side_seconds", {})
-    left = float(seconds.get(Side.LEFT.value, 0.0))
-    right = float(seconds.get(Side.RIGHT.value, 0.0))
     midline = float(seconds.get(Side.MIDLINE.value, 0.0))
-    gap = abs(left - right)
-    even = gap <= max(EVEN_SECONDS, EVEN_SHARE * max(left, right))
-    if left == right == 0:
-        verdict = "No work on either side yet."
-    elif even:
-        verdict = "The two sides got about the same time: they should feel even."
-    else:
-        lighter, heavier = ("left", "right") if left < right else ("right", "left")
-        verdict = f"The {lighter} side got {clock(gap)} less than the {heavier} side."
+    # Summaries stored before the comparison was part of them get it worked out here.
+    compared = summary.get("sides") or verdicts.sides(summary, default_atlas())
+    left, right, even = int(compared["left"]), int(compared["right"]), bool(compared["even"])
+    verdict, uneven = verdicts.sides_in_words(compared, default_atlas())
     return {
         "rows": [("Left", left), ("Right", right), ("Midline (on the spine line)", midline)],
-        "even": even,
+        "even": even and not uneven,
         "verdict": verdict,
+        "uneven": uneven,
         "lighter": None if even else ("left" if left < right else "right"),
-        "gap": gap,
+        "gap": abs(left - right),
     }
+
+
+def _not_reached(summary: Mapping[str, Any], status: str) -> dict[str, Any] | None:
+    """What a session that stopped early did not get to, in words; None when it ran to its end
+    (or is still running)."""
+    if status != "stopped":
+        return None
+    found = summary.get("not_reached")
+    if not isinstance(found, Mapping):
+        return {"phases": [], "steps": [], "unknown": True}  # stored before it was listed
+    phases, steps = verdicts.not_reached_in_words(found, default_atlas())
+    return {"phases": phases, "steps": steps, "unknown": False}
 
 
 def _region_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -298,7 +305,8 @@ def _notes(
                 f"{item['name']}: a headache or queasy feeling came with work here. "
                 "Keep it light there next time."
             )
-    if sides["lighter"]:
+    if sides["lighter"] and summary.get("status") != "stopped":
+        # (A stop between the two halves of a pair is not something to make up next time.)
         notes.append(f"Next time, give the {sides['lighter']} side a little more time.")
     notes.append("Tomorrow, ask how their back feels. Sore spots get a lighter touch next time.")
     return list(dict.fromkeys(notes))
@@ -347,6 +355,7 @@ def session_summary(request: Request, session_id: str, account: Owner) -> Respon
         "sides": sides,
         "knots": knots,
         "left_out": left_out,
+        "not_reached": _not_reached(summary, record.status),
         "removed": [
             {"technique": technique.replace("-", " "), "reason": _readable(str(reason))}
             for technique, reason in summary.get("removed_techniques", {}).items()
