@@ -220,6 +220,26 @@ def test_painful_twice_goes_one_level_lighter_where_it_can() -> None:
     assert not any("starts at" in n for n in plan.notes)
 
 
+def test_knots_that_came_back_give_way_when_there_is_no_room_for_them() -> None:
+    spots = ["middle-trapezius-left", "latissimus-left", "neck-left", "teres-left", "teres-right"]
+    sessions = [
+        SessionDigest(
+            f"{day}" * 32,
+            datetime(2026, 11, day, tzinfo=UTC),
+            knots=tuple(KnotOutcome(spot, "bounded", 120.0) for spot in spots),
+        )
+        for day in (1, 2)
+    ]
+    request = PlanRequest(minutes=6)
+    with pytest.raises(PlanningError):
+        make_plan(request.model_copy(update={"trouble_spots": tuple(spots)}))
+    plan = make_plan(request, history=sessions)
+    assert judge_plan(plan, SafetyContext(atlas=ATLAS)) == []
+    assert "No room in 6 minutes for extra work on the knots that came back." in plan.notes
+    assert not any("came back on" in note for note in plan.notes)
+    assert not any(step.knot for step in plan.steps)
+
+
 def test_no_history_changes_nothing() -> None:
     request = PlanRequest(minutes=20, trouble_spots=("teres-left",), order=Order.PROBLEM_FIRST)
     assert make_plan(request, history=[]) == make_plan(request)

@@ -36,9 +36,12 @@ def parse_pressure(text: str) -> PressureLevel:
     raise BackrubError(f"--pressure: {text!r} is not a pressure; expected one of {words}")
 
 
-def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanRequest:
-    """The profile's values, with every option given on the command line taking precedence."""
-    data: dict[str, Any] = read_profile(profile) if profile else {}
+def build_request(
+    profile: Path | None, overrides: dict[str, Any], *, saved: dict[str, Any] | None = None
+) -> PlanRequest:
+    """The profile's values (a file, or a saved receiver's `saved` choices), with every option
+    given on the command line taking precedence."""
+    data: dict[str, Any] = read_profile(profile) if profile else dict(saved or {})
     if isinstance(data.get("pressure"), str):
         data["pressure"] = parse_pressure(data["pressure"])
     screening = dict(data.get("screening", {}))

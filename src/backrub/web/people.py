@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backrub.store import ProfileRecord, SessionRecord, Store, StoreError
+from backrub.store.history import pending_sore_spots
 from backrub.web.hub import NotFound
 
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
@@ -48,13 +49,7 @@ def profile_json(record: ProfileRecord) -> dict[str, Any]:
 
 def sore_spots(record: ProfileRecord) -> list[str]:
     """The regions sore at the newest check-in made after the last session, if any."""
-    check_ins = record.data.get("check_ins", [])
-    if not check_ins:
-        return []
-    newest = check_ins[-1]
-    if newest.get("used_by"):
-        return []  # already taken into a plan
-    return list(newest.get("regions", []))
+    return pending_sore_spots(record.data)
 
 
 def save_check_in(

@@ -1,0 +1,62 @@
+"""A saved receiver's past, as the planner reads it: digests of their newest sessions, their saved
+choices and the sore spots of their newest next-day check-in.
+
+The front ends (`backrub plan --receiver`, the web start and plan pages, the profile page) call
+these; the planner itself never touches the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from backrub.errors import BackrubError
+from backrub.planner import Plan
+from backrub.planner.history import SessionDigest
+from backrub.session.digest import digest_session
+from backrub.store.records import ProfileRecord
+from backrub.store.store import Store
+
+HISTORY_SESSIONS = 5  # the receiver's newest sessions the next plan learns from
+# The profile fields (the web start form's `Intake.remembered()`) that are plan request fields.
+SAVED_CHOICES = ("minutes", "activities", "trouble_spots", "pressure", "order", "routine")
+
+
+def receiver_history(
+    store: Store, profile_id: int, *, account: int | None = None, limit: int = HISTORY_SESSIONS
+) -> list[SessionDigest]:
+    """Digests of the receiver's newest sessions (any status), newest first.
+
+    A session whose plan or events cannot be read back is passed over: it teaches nothing, and
+    one damaged row must not stop the next plan."""
+    digests = []
+    for record in store.sessions(limit, profile_id=profile_id, account=account):
+        try:
+            plan = Plan.from_json(record.plan)
+            events = store.events(record.id, account=account)
+            digests.append(
+                digest_session(plan, events, session_id=record.id, started_at=record.created_at)
+            )
+        except (BackrubError, ValueError, KeyError, TypeError):
+            continue
+    return digests
+
+
+def pending_sore_spots(data: Mapping[str, Any]) -> list[str]:
+    """The regions sore at the newest check-in, unless a plan has already taken them in."""
+    check_ins = data.get("check_ins", [])
+    if not check_ins:
+        return []
+    newest = check_ins[-1]
+    if newest.get("used_by"):
+        return []  # already taken into a plan
+    return list(newest.get("regions", []))
+
+
+def saved_choices(record: ProfileRecord) -> dict[str, Any]:
+    """The receiver's saved choices and pending sore spots, as plan request fields."""
+    data = {key: record.data[key] for key in SAVED_CHOICES if key in record.data}
+    sore = pending_sore_spots(record.data)
+    if sore:
+        data["sore_spots"] = sore
+    return data
