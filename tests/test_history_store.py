@@ -150,6 +150,7 @@ def test_the_web_plans_from_history_and_the_profile_shows_the_trend(
     try:
         with server.client() as client:
             page = client.get(f"/profiles/{past.profile_id}")
+            start = client.get(f"/?profile={past.profile_id}")
             planned = client.post("/api/plans", json={"profile_id": past.profile_id, "minutes": 30})
     finally:
         server.stop()
@@ -162,6 +163,7 @@ def test_the_web_plans_from_history_and_the_profile_shows_the_trend(
         "25 s; the time before: released after 60 s)"
     )
     assert 'data-region="middle-trapezius-left" data-trend="faster"' in trend.group(0)
+    assert "The plan learns from their past sessions" in start.text
     assert planned.status_code == 200, planned.text
     notes = planned.json()["plan"]["notes"]
     assert [n for n in notes if "starts at" in n or "came back" in n] == expected_notes(past)
