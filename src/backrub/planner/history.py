@@ -24,14 +24,12 @@ The learning, in words:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from backrub.atlas import Atlas, Tissue
-from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel, Technique
-from backrub.method.words import vocabulary
 
 AGE_FACTOR = 0.5  # each older session counts half as much as the next newer one
 RECURRING_SESSIONS = 2  # a knot found in this many sessions "came back"
@@ -39,7 +37,7 @@ TWICE = 2  # pain or tickle reports on a region before it is planned lighter or 
 SHORT_ID = 8  # characters of a session id shown in notes (`backrub show` takes a prefix)
 # A trend says "faster" or "slower" only past this difference in seconds on the knot.
 TREND_SECONDS = 10.0
-_MIDDLE = frozenset({PhaseKind.NECK.value, PhaseKind.UPPER_BACK.value, PhaseKind.LOWER_BACK.value})
+MIDDLE = frozenset({PhaseKind.NECK.value, PhaseKind.UPPER_BACK.value, PhaseKind.LOWER_BACK.value})
 _PRESSING = frozenset(
     {
         Technique.KNEADING.value,
@@ -149,7 +147,7 @@ def landing(item: Feedback) -> int | None:
 def _teaches_pressure(item: Feedback) -> bool:
     return (
         item.kind in _LEARNED_FROM
-        and item.phase in _MIDDLE
+        and item.phase in MIDDLE
         and item.technique in _PRESSING
         and not item.knot
     )
@@ -264,136 +262,3 @@ def knot_trends(history: Iterable[SessionDigest], atlas: Atlas) -> list[KnotTren
             trend = "not released"
         trends.append(KnotTrend(region=region, entries=tuple(entries), trend=trend))
     return trends
-
-
-def leave_for_later(steps: Sequence[Step], regions: Iterable[str]) -> list[Step]:
-    """Move the middle phases' steps on these regions (with their pair partners, so both sides
-    stay together) to the end of their phase, keeping their order (L1: come back later)."""
-    wanted = set(regions)
-    touched = [s for s in steps if s.phase.value in _MIDDLE and wanted.intersection(s.regions)]
-    pairs = {s.pair for s in touched if s.pair}
-    moving = {s.id for s in touched} | {
-        s.id for s in steps if s.phase.value in _MIDDLE and s.pair is not None and s.pair in pairs
-    }
-    result = [s for s in steps if s.id not in moving]
-    for phase in dict.fromkeys(s.phase for s in steps if s.id in moving):
-        block = [s for s in steps if s.id in moving and s.phase is phase]
-        in_phase = [i for i, s in enumerate(result) if s.phase is phase]
-        if in_phase:
-            index = in_phase[-1] + 1
-        else:  # every step of the phase moves: it stays where it was
-            first = next(i for i, s in enumerate(steps) if s.phase is phase)
-            index = len([s for s in steps[:first] if s.id not in moving])
-        result[index:index] = block
-    return result
-
-
-def sessions_text(ids: Sequence[str]) -> str:
-    return ("session " if len(ids) == 1 else "sessions ") + ", ".join(ids)
-
-
-def history_notes(
-    lessons: Lessons,
-    atlas: Atlas,
-    *,
-    before: Sequence[Step],
-    learned: Sequence[Step],
-    lighter: Sequence[Step],
-    later: Sequence[Step],
-    final: Sequence[Step],
-    problem_first: Sequence[str],
-) -> list[str]:
-    """One note per change history made, naming the sessions it comes from.
-
-    `before` are the shaped routine steps without history, `learned` with the learned starting
-    pressures, `lighter` also one level lighter where painful twice, `later` after leaving
-    regions for later, `final` the plan's steps (a change to a step the budget dropped is no
-    change); `problem_first` the recurring-knot regions the plan works early."""
-    words = vocabulary()
-    notes = []
-    kept = {step.id for step in final}
-
-    def word(level: int) -> str:
-        return f"{level} ({words.pressure_word(PressureLevel(level))})"
-
-    for region, start in lessons.start.items():
-        change = _first_change(region, before, learned)
-        if change is None or change[0] not in kept:
-            continue
-        _, old, new = change
-        landed = ", ".join(f"{sid}: {level}" for sid, level in start.landings)
-        where = (
-            "where the pressure landed"
-            if new == start.level
-            else f"the closest the rules allow there to {start.level}, where the pressure landed"
-        )
-        notes.append(
-            f"{atlas.region(region).name} starts at {word(new)}, not {word(old)}: {where} "
-            f"in the receiver's band ({landed}; newest counts most)."
-        )
-    for item in lessons.painful:
-        name = atlas.region(item.region).name
-        change = _first_change(item.region, learned, lighter)
-        if change is not None and change[0] in kept:
-            notes.append(
-                f"{name} one level lighter: painful {item.times} times before "
-                f"({sessions_text(item.sessions)})."
-            )
-        elif change is None and _moved(item.region, lighter, later, kept):
-            notes.append(
-                f"{name} left for later in its area: painful {item.times} times before "
-                f"({sessions_text(item.sessions)}), and already as light as it goes."
-            )
-    for item in lessons.ticklish:
-        if _moved(item.region, lighter, later, kept):
-            notes.append(
-                f"{atlas.region(item.region).name} left for later in its area: ticklish "
-                f"{item.times} times before ({sessions_text(item.sessions)}); it comes once the "
-                "rest has relaxed (L1)."
-            )
-    for item in lessons.recurring_knots:
-        if item.region in problem_first:
-            notes.append(
-                f"A knot came back on {atlas.region(item.region).name} "
-                f"({sessions_text(item.sessions)}): extra work there, its area first and the "
-                "work early in it (problem-first for that spot)."
-            )
-    return notes
-
-
-def _first_change(
-    region: str, old: Sequence[Step], new: Sequence[Step]
-) -> tuple[str, int, int] | None:
-    """The first middle step on the region whose pressure differs: its id, old and new level."""
-    for a, b in zip(old, new, strict=True):
-        if region in a.regions and a.phase.value in _MIDDLE and a.pressure != b.pressure:
-            return a.id, int(a.pressure), int(b.pressure)
-    return None
-
-
-def _moved(region: str, old: Sequence[Step], new: Sequence[Step], kept: set[str]) -> bool:
-    """Whether the region's first step in some middle phase has a new place in that phase (and
-    is still in the plan)."""
-    on = [s for s in old if region in s.regions and s.phase.value in _MIDDLE and s.id in kept]
-    return any(
-        _position(region, old, phase) != _position(region, new, phase)
-        for phase in dict.fromkeys(s.phase for s in on)
-    )
-
-
-def _position(region: str, steps: Sequence[Step], phase: PhaseKind) -> int:
-    in_phase = [s for s in steps if s.phase is phase]
-    return next(i for i, s in enumerate(in_phase) if region in s.regions)
-
-
-def later_regions(
-    lessons: Lessons, learned: Sequence[Step], lighter: Sequence[Step]
-) -> frozenset[str]:
-    """Regions to leave for later: ticklish twice, or painful twice but already as light as
-    their steps go (so "one level lighter" changed nothing there)."""
-    stuck = {
-        item.region
-        for item in lessons.painful
-        if _first_change(item.region, learned, lighter) is None
-    }
-    return frozenset(item.region for item in lessons.ticklish) | stuck

@@ -17,13 +17,8 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel
 from backrub.planner.activities import activity, focus_areas
 from backrub.planner.focus import even_out, gentle_block, ladder_block, ladder_fits
-from backrub.planner.history import (
-    SessionDigest,
-    history_notes,
-    later_regions,
-    learn,
-    leave_for_later,
-)
+from backrub.planner.history import SessionDigest, learn
+from backrub.planner.lessons import history_notes, shape_with_lessons
 from backrub.planner.plan import LeftOut, Plan, PlanStatus
 from backrub.planner.request import Order, PlanRequest
 from backrub.planner.shaping import apply_restrictions, shape_pressure, warmed_areas
@@ -96,35 +91,15 @@ def make_plan(
     warm = warmed_areas(limited_steps, atlas)
     sore = frozenset(region.id for region in map(atlas.region, request.sore_spots))
     lessons = learn(history, atlas)
-    steps = [
-        shape_pressure(step, request.pressure, atlas, limits, warm, sore) for step in limited_steps
-    ]
-    shaped = {"before": steps, "learned": steps, "lighter": steps, "later": steps}
-    if history:
-        # Each change history makes is kept apart, so the notes can name exactly what changed.
-        levels = lessons.levels
-        painful = frozenset(item.region for item in lessons.painful)
-        shaped["learned"] = [
-            shape_pressure(step, request.pressure, atlas, limits, warm, sore, levels)
-            for step in limited_steps
-        ]
-        # Painful twice: one level lighter in the middle phases (the warm-up and the closing
-        # are light already, and one region must not lighten a pass over the whole back).
-        shaped["lighter"] = steps = [
-            shape_pressure(
-                step,
-                request.pressure,
-                atlas,
-                limits,
-                warm,
-                sore | painful if step.phase in _MIDDLE_TOP_DOWN else sore,
-                levels,
-            )
-            for step in limited_steps
-        ]
-        shaped["later"] = steps = leave_for_later(
-            steps, later_regions(lessons, shaped["learned"], shaped["lighter"])
-        )
+    shaped = shape_with_lessons(
+        limited_steps,
+        lessons,
+        lambda step, soft, start: shape_pressure(
+            step, request.pressure, atlas, limits, warm, soft, start
+        ),
+        sore,
+    )
+    steps = shaped.later
     history_spots = [
         item.region
         for item in lessons.recurring_knots
@@ -165,10 +140,7 @@ def make_plan(
     notes += history_notes(
         lessons,
         atlas,
-        before=shaped["before"],
-        learned=shaped["learned"],
-        lighter=shaped["lighter"],
-        later=shaped["later"],
+        shaped,
         final=timed,
         problem_first=sorted(early),
     )
