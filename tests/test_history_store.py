@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pexpect
+
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import Event, EventKind, SessionEngine
 from backrub.session.summary import summarize
@@ -167,3 +169,45 @@ def test_the_web_plans_from_history_and_the_profile_shows_the_trend(
     assert planned.status_code == 200, planned.text
     notes = planned.json()["plan"]["notes"]
     assert [n for n in notes if "starts at" in n or "came back" in n] == expected_notes(past)
+
+
+def test_guide_for_a_saved_receiver_keeps_the_session_with_them(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'guide.sqlite3'}"
+    with Store.open(url) as store:
+        profile_id = store.create_profile(
+            "Sam",
+            {
+                **SAVED,
+                "minutes": 5,
+                "check_ins": [{"at": "2026-11-30T08:00:00+00:00", "regions": ["neck-left"]}],
+            },
+        )
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env.update(TERM="xterm-256color", BACKRUB_DATABASE_URL=url, BACKRUB_GUIDE_SPEED="200")
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "backrub", "guide", "--receiver", "Sam"],
+        env=env,
+        cwd=str(tmp_path),
+        dimensions=(30, 100),
+        encoding="utf-8",
+        timeout=60,
+    )
+    try:
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    with Store.open(url) as store:
+        [session] = store.sessions(profile_id=profile_id)
+        check_in = store.profile(profile_id).data["check_ins"][-1]
+    assert session.status == "finished"
+    request = session.plan["request"]
+    assert (request["receiver"], request["minutes"], request["sore_spots"]) == (
+        "Sam",
+        5,
+        ["neck-left"],
+    )
+    assert check_in["used_by"] == session.id  # the sore spots are not taken in twice
+    unknown = run_backrub(url, "guide", "--receiver", "Kim")
+    assert unknown.returncode == 2 and "no saved receiver named 'Kim'" in unknown.stderr

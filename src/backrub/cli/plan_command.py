@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,11 +13,9 @@ from backrub.atlas import default_atlas
 from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.output import print_json, write_text_atomically
-from backrub.cli.profile import build_request
-from backrub.errors import BackrubError
+from backrub.cli.profile import build_request, saved_receiver
 from backrub.method.words import vocabulary
 from backrub.planner import Plan, PlanStatus, make_plan
-from backrub.planner.history import SessionDigest
 from backrub.render import draw_plan
 
 _SIDE_MARK = {"left": " (L)", "right": " (R)", "both": " (both)", "midline": ""}
@@ -40,14 +38,7 @@ def plan(
     shoulder_width: options.ShoulderWidth = None,
     back_length: options.BackLength = None,
     profile: options.Profile = None,
-    receiver: Annotated[
-        str | None,
-        typer.Option(
-            "--receiver",
-            help="A saved receiver (by name): start from their choices and learn from their past "
-            "sessions.",
-        ),
-    ] = None,
+    receiver: options.Receiver = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (docs/plan-json.md).")
     ] = False,
@@ -57,10 +48,10 @@ def plan(
     ] = None,
 ) -> int:
     """Plan a session: ordered, timed, balanced steps that fit the time budget."""
-    saved, history = saved_receiver(receiver, profile) if receiver is not None else (None, [])
+    saved = saved_receiver(receiver, profile) if receiver is not None else None
     request = build_request(
         profile,
-        saved=saved,
+        saved=saved.choices if saved else None,
         overrides=options.plan_overrides(
             minutes=minutes,
             activity=activity,
@@ -74,7 +65,7 @@ def plan(
             back_length=back_length,
         ),
     )
-    result = make_plan(request, history=history)
+    result = make_plan(request, history=saved.history if saved else ())
     atlas = default_atlas()
     if svg is not None and result.status is PlanStatus.READY:
         title = f"{result.routine_title}: {request.minutes:g} minutes"
@@ -86,25 +77,6 @@ def plan(
         if svg is not None and result.status is PlanStatus.READY:
             Console(stderr=True).print(f"Drawn on the back map: {svg}")
     return EXIT_REFUSED if result.status is PlanStatus.REFUSED else EXIT_OK
-
-
-def saved_receiver(name: str, profile: Path | None) -> tuple[dict[str, Any], list[SessionDigest]]:
-    """A saved receiver's choices (as request fields) and the digests of their past sessions."""
-    from backrub.store import Store, StoreError
-    from backrub.store.history import receiver_history, saved_choices
-
-    if profile is not None:
-        raise BackrubError("give a profile file or a saved receiver, not both", where="--receiver")
-    with Store.open() as store:
-        try:
-            record = store.profile(name.strip())
-        except StoreError:
-            known = ", ".join(repr(p.name) for p in store.profiles()) or "none yet"
-            raise BackrubError(
-                f"no saved receiver named {name!r} (saved receivers: {known})", where="--receiver"
-            ) from None
-        history = receiver_history(store, record.id)
-    return {**saved_choices(record), "receiver": record.name}, history
 
 
 def show_plan(result: Plan, console: Console) -> None:

@@ -60,3 +60,13 @@ def saved_choices(record: ProfileRecord) -> dict[str, Any]:
     if sore:
         data["sore_spots"] = sore
     return data
+
+
+def mark_check_in_used(
+    store: Store, record: ProfileRecord, session_id: str, *, account: int | None = None
+) -> None:
+    """Note that the newest check-in's sore spots went into this session's plan."""
+    check_ins = list(record.data.get("check_ins", []))
+    if check_ins and not check_ins[-1].get("used_by"):
+        check_ins[-1] = {**check_ins[-1], "used_by": session_id}
+        store.update_profile(record.id, {**record.data, "check_ins": check_ins}, account=account)

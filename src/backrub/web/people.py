@@ -63,15 +63,6 @@ def save_check_in(
     return store.profile(record.id, account=account)
 
 
-def mark_check_in_used(
-    store: Store, record: ProfileRecord, session_id: str, *, account: int | None
-) -> None:
-    check_ins = list(record.data.get("check_ins", []))
-    if check_ins and not check_ins[-1].get("used_by"):
-        check_ins[-1] = {**check_ins[-1], "used_by": session_id}
-        store.update_profile(record.id, {**record.data, "check_ins": check_ins}, account=account)
-
-
 def remember(
     store: Store, name: str, preferences: dict[str, Any], *, account: int | None
 ) -> ProfileRecord:

@@ -8,10 +8,10 @@ from typing import Any
 from backrub.errors import BackrubError, PlanningError
 from backrub.planner import Plan, PlanStatus, make_plan
 from backrub.store import ProfileRecord, Store
-from backrub.store.history import receiver_history
+from backrub.store.history import mark_check_in_used, receiver_history
 from backrub.web.hub import Hub
 from backrub.web.intake import Intake
-from backrub.web.people import find_profile, mark_check_in_used, remember
+from backrub.web.people import find_profile, remember
 
 
 class Refused(BackrubError):
