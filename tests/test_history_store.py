@@ -211,3 +211,20 @@ def test_guide_for_a_saved_receiver_keeps_the_session_with_them(tmp_path: Path) 
     assert check_in["used_by"] == session.id  # the sore spots are not taken in twice
     unknown = run_backrub(url, "guide", "--receiver", "Kim")
     assert unknown.returncode == 2 and "no saved receiver named 'Kim'" in unknown.stderr
+
+
+def test_a_session_that_goes_on_is_read_again(tmp_path: Path) -> None:
+    plan = make_plan(PlanRequest(minutes=20))
+    traps = dict(zip((s.id for s in plan.steps), plan.starts(), strict=True))[
+        "upper-back.knead-traps.left"
+    ]
+    with Store.open(f"sqlite:///{tmp_path / 'running.sqlite3'}") as store:
+        profile_id = store.create_profile("Sam", {})
+        session_id = store.start_session(plan.to_json(), profile_id)
+        store.append_event(session_id, Event(at=traps + 5, kind=EventKind.MORE))
+        [before] = receiver_history(store, profile_id)
+        assert receiver_history(store, profile_id) == [before]  # kept, the same
+        store.append_event(session_id, Event(at=traps + 10, kind=EventKind.LESS))
+        [after] = receiver_history(store, profile_id)
+    assert [f.kind for f in before.feedback] == ["more"]
+    assert [f.kind for f in after.feedback] == ["more", "less"]

@@ -7,6 +7,8 @@ these; the planner itself never touches the store.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,11 @@ from backrub.store.records import ProfileRecord
 from backrub.store.store import Store
 
 HISTORY_SESSIONS = 5  # the receiver's newest sessions the next plan learns from
+# Replaying a long session takes a good part of a second, and a stored session with the same
+# number of events never changes: digests are kept, keyed by session id and event count.
+DIGEST_CACHE_SIZE = 256
+_digests: OrderedDict[tuple[str, int], SessionDigest] = OrderedDict()
+_digests_lock = threading.Lock()
 # The profile fields (the web start form's `Intake.remembered()`) that are plan request fields.
 SAVED_CHOICES = ("minutes", "activities", "trouble_spots", "pressure", "order", "routine")
 
@@ -30,15 +37,25 @@ def receiver_history(
     A session whose plan or events cannot be read back is passed over: it teaches nothing, and
     one damaged row must not stop the next plan."""
     digests = []
+    # The store checks ownership here; the cache below only holds what an owner was given.
     for record in store.sessions(limit, profile_id=profile_id, account=account):
-        try:
-            plan = Plan.from_json(record.plan)
-            events = store.events(record.id, account=account)
-            digests.append(
-                digest_session(plan, events, session_id=record.id, started_at=record.created_at)
-            )
-        except (BackrubError, ValueError, KeyError, TypeError):
-            continue
+        key = (record.id, record.event_count)
+        with _digests_lock:
+            cached = _digests.get(key)
+        if cached is None:
+            try:
+                plan = Plan.from_json(record.plan)
+                events = store.events(record.id, account=account)
+                cached = digest_session(
+                    plan, events, session_id=record.id, started_at=record.created_at
+                )
+            except (BackrubError, ValueError, KeyError, TypeError):
+                continue
+            with _digests_lock:
+                _digests[key] = cached
+                while len(_digests) > DIGEST_CACHE_SIZE:
+                    _digests.popitem(last=False)
+        digests.append(cached)
     return digests
 
 
