@@ -3,8 +3,8 @@ back, and regions that were painful or ticklish more than once.
 
 Pure and deterministic, like the rest of the planner: it reads plain digests of past sessions
 (`SessionDigest`, built from a replayed event log by `backrub.session.digest`) and returns
-`Lessons`; the planner applies them within every rule and screening cap and lists each change in
-the plan's notes with the sessions it comes from.
+`Lessons`; the planner applies them (planner.lessons) within every rule and screening cap and
+lists each change in the plan's notes with the sessions it comes from.
 
 The learning, in words:
 - Every `more`, `less`, `felt`, pain and first tickle on a region during the middle phases' own
