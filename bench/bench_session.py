@@ -75,6 +75,38 @@ def plan_and_replay_seconds(repeats: int) -> list[float]:
     return samples
 
 
+def plan_from_history_seconds(sessions: int, repeats: int) -> list[float]:
+    """A saved receiver's next plan: their newest sessions read, replayed into digests and
+    learned from (what the web start page and `backrub plan --receiver` do)."""
+    from backrub.store.history import receiver_history
+
+    plan = make_plan(PlanRequest(minutes=60))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store.open(f"sqlite:///{Path(folder) / 'bench.sqlite3'}") as store,
+    ):
+        profile_id = store.create_profile("Sam", {})
+        for number in range(sessions):
+            # 200 words and a save point every 10 s, as the live guides write them.
+            ticks = [Event(at=float(at), kind=EventKind.TICK) for at in range(10, 3500, 10)]
+            events = sorted(
+                scripted_events(200, 58 * 60, seed=10 + number) + ticks, key=lambda e: e.at
+            )
+            session_id = store.start_session(plan.to_json(), profile_id)
+            engine = SessionEngine(plan)
+            for event in events:
+                if engine.status.is_over:
+                    break
+                engine.apply(event)
+                store.append_event(session_id, event)
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            make_plan(PlanRequest(minutes=60), history=receiver_history(store, profile_id))
+            samples.append(time.perf_counter() - start)
+    return samples
+
+
 def main() -> None:
     print("backrub session benchmark")
     logged, engine_only = events_per_second_with_log(300)
@@ -84,6 +116,12 @@ def main() -> None:
     print(
         f"  plan + replay of a 60-minute session with 200 events: "
         f"{statistics.median(samples) * 1000:.0f} ms median, {max(samples) * 1000:.0f} ms worst"
+    )
+    first, *again = plan_from_history_seconds(5, 4)
+    print(
+        "  plan for a saved receiver learning from five 60-minute sessions (about 550 events "
+        f"each): {first * 1000:.0f} ms the first time (replays), "
+        f"{statistics.median(again) * 1000:.0f} ms median after (digests kept)"
     )
 
 

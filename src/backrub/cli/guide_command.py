@@ -31,7 +31,7 @@ from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.plan_command import show_plan
 from backrub.cli.plan_file import read_plan
-from backrub.cli.profile import build_request
+from backrub.cli.profile import SavedReceiver, build_request, saved_receiver
 from backrub.cli.speech import Speaker, find_espeak
 from backrub.cli.terminal import KeyReader, is_interactive
 from backrub.cli.textmap import back_map
@@ -113,6 +113,7 @@ def guide(
     shoulder_width: options.ShoulderWidth = None,
     back_length: options.BackLength = None,
     profile: options.Profile = None,
+    receiver: options.Receiver = None,
     plan_file: Annotated[
         Path | None,
         typer.Option(
@@ -151,7 +152,10 @@ def guide(
     given = [key for key, value in overrides.items() if value not in (None, (), frozenset())]
     if profile is not None:
         given.append("profile")
+    if receiver is not None:
+        given.append("receiver")
     plan: Plan | None = None
+    saved: SavedReceiver | None = None
     if resume:
         if given or plan_file is not None:
             raise BackrubError(
@@ -162,7 +166,9 @@ def guide(
             raise BackrubError("give either --plan or the plan options, not both")
         plan = read_plan(plan_file)
     else:
-        plan = make_plan(build_request(profile, overrides))
+        saved = saved_receiver(receiver, profile) if receiver is not None else None
+        request = build_request(profile, overrides, saved=saved.choices if saved else None)
+        plan = make_plan(request, history=saved.history if saved else ())
     if plan is not None and plan.status is PlanStatus.REFUSED:
         show_plan(plan, Console())
         return EXIT_REFUSED
@@ -174,9 +180,17 @@ def guide(
             "`backrub simulate --plan PLAN.json --events EVENTS.jsonl`"
         )
     from backrub.store import Store
+    from backrub.store.history import mark_check_in_used
 
     with Store.open() as store:
-        session = _resume(store, speed) if plan is None else LiveRun.start(store, plan, speed=speed)
+        if plan is None:
+            session = _resume(store, speed)
+        else:
+            # A saved receiver's session is theirs: the next plan learns from it too.
+            profile_id = saved.record.id if saved else None
+            session = LiveRun.start(store, plan, profile_id=profile_id, speed=speed)
+            if saved and plan.request.sore_spots:
+                mark_check_in_used(store, saved.record, session.id)
         speaker = Speaker(espeak) if espeak is not None else None
         console = Console()
         runner = _Guide(session, speaker=speaker, console=console)

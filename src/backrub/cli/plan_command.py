@@ -13,7 +13,7 @@ from backrub.atlas import default_atlas
 from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.output import print_json, write_text_atomically
-from backrub.cli.profile import build_request
+from backrub.cli.profile import build_request, saved_receiver
 from backrub.method.words import vocabulary
 from backrub.planner import Plan, PlanStatus, make_plan
 from backrub.render import draw_plan
@@ -38,6 +38,7 @@ def plan(
     shoulder_width: options.ShoulderWidth = None,
     back_length: options.BackLength = None,
     profile: options.Profile = None,
+    receiver: options.Receiver = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (docs/plan-json.md).")
     ] = False,
@@ -47,9 +48,11 @@ def plan(
     ] = None,
 ) -> int:
     """Plan a session: ordered, timed, balanced steps that fit the time budget."""
+    saved = saved_receiver(receiver, profile) if receiver is not None else None
     request = build_request(
         profile,
-        options.plan_overrides(
+        saved=saved.choices if saved else None,
+        overrides=options.plan_overrides(
             minutes=minutes,
             activity=activity,
             trouble=trouble,
@@ -62,7 +65,7 @@ def plan(
             back_length=back_length,
         ),
     )
-    result = make_plan(request)
+    result = make_plan(request, history=saved.history if saved else ())
     atlas = default_atlas()
     if svg is not None and result.status is PlanStatus.READY:
         title = f"{result.routine_title}: {request.minutes:g} minutes"

@@ -74,6 +74,15 @@ Profile = Annotated[
     typer.Option("--profile", help="A receiver profile file (TOML or JSON); options override it."),
 ]
 
+Receiver = Annotated[
+    str | None,
+    typer.Option(
+        "--receiver",
+        help="A saved receiver, by name: start from their choices and learn from their past "
+        "sessions (instead of --profile).",
+    ),
+]
+
 
 def plan_overrides(
     *,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -12,7 +13,40 @@ from backrub.errors import BackrubError, DataFileError
 from backrub.method.vocabulary import PressureLevel
 from backrub.planner import MAX_MINUTES, MIN_MINUTES, PlanRequest
 
+if TYPE_CHECKING:
+    from backrub.planner.history import SessionDigest
+    from backrub.store import ProfileRecord
+
 _PRESSURE_WORDS = {level.word: level for level in PressureLevel}
+
+
+@dataclass(frozen=True)
+class SavedReceiver:
+    """A receiver saved in the database: their record, choices as request fields, and past."""
+
+    record: ProfileRecord
+    choices: dict[str, Any]
+    history: list[SessionDigest] = field(default_factory=list)
+
+
+def saved_receiver(name: str, profile: Path | None) -> SavedReceiver:
+    """The saved receiver of this name (`--receiver`); exit 2 with the saved names if none."""
+    # The store (SQLAlchemy) is imported only when a saved receiver is asked for.
+    from backrub.store import Store, StoreError
+    from backrub.store.history import receiver_history, saved_choices
+
+    if profile is not None:
+        raise BackrubError("give a profile file or a saved receiver, not both", where="--receiver")
+    with Store.open() as store:
+        try:
+            record = store.profile(name.strip())
+        except StoreError:
+            known = ", ".join(repr(p.name) for p in store.profiles()) or "none yet"
+            raise BackrubError(
+                f"no saved receiver named {name!r} (saved receivers: {known})", where="--receiver"
+            ) from None
+        history = receiver_history(store, record.id)
+    return SavedReceiver(record, {**saved_choices(record), "receiver": record.name}, history)
 
 
 def read_profile(path: Path) -> dict[str, Any]:
@@ -36,9 +70,12 @@ def parse_pressure(text: str) -> PressureLevel:
     raise BackrubError(f"--pressure: {text!r} is not a pressure; expected one of {words}")
 
 
-def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanRequest:
-    """The profile's values, with every option given on the command line taking precedence."""
-    data: dict[str, Any] = read_profile(profile) if profile else {}
+def build_request(
+    profile: Path | None, overrides: dict[str, Any], *, saved: dict[str, Any] | None = None
+) -> PlanRequest:
+    """The profile's values (a file, or a saved receiver's `saved` choices), with every option
+    given on the command line taking precedence."""
+    data: dict[str, Any] = read_profile(profile) if profile else dict(saved or {})
     if isinstance(data.get("pressure"), str):
         data["pressure"] = parse_pressure(data["pressure"])
     screening = dict(data.get("screening", {}))

@@ -17,6 +17,8 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel
 from backrub.planner.activities import activity, focus_areas
 from backrub.planner.focus import even_out, gentle_block, ladder_block, ladder_fits
+from backrub.planner.history import SessionDigest, learn
+from backrub.planner.lessons import history_notes, shape_with_lessons
 from backrub.planner.plan import LeftOut, Plan, PlanStatus
 from backrub.planner.request import Order, PlanRequest
 from backrub.planner.shaping import apply_restrictions, shape_pressure, warmed_areas
@@ -42,9 +44,16 @@ _MIDDLE_ORDERS = {
 
 
 def make_plan(
-    request: PlanRequest, *, routine: Routine | None = None, atlas: Atlas | None = None
+    request: PlanRequest,
+    *,
+    routine: Routine | None = None,
+    atlas: Atlas | None = None,
+    history: Sequence[SessionDigest] = (),
 ) -> Plan:
-    """Plan one session. Bad names raise UnknownNameError; an impossible budget PlanningError."""
+    """Plan one session. Bad names raise UnknownNameError; an impossible budget PlanningError.
+
+    `history`, the digests of the receiver's past sessions, lets the plan learn from them
+    (planner.history); every change it makes is listed in the plan's notes."""
     atlas = atlas or default_atlas()
     routine = routine or load_routine(request.routine)
     focus = focus_areas(request.activities)
@@ -81,33 +90,60 @@ def make_plan(
             limited_steps.append(limited)
     warm = warmed_areas(limited_steps, atlas)
     sore = frozenset(region.id for region in map(atlas.region, request.sore_spots))
-    steps = [
-        shape_pressure(step, request.pressure, atlas, limits, warm, sore) for step in limited_steps
+    lessons = learn(history, atlas)
+    shaped = shape_with_lessons(
+        limited_steps,
+        lessons,
+        lambda step, soft, start: shape_pressure(
+            step, request.pressure, atlas, limits, warm, soft, start
+        ),
+        sore,
+    )
+    steps = shaped.later
+    history_spots = [
+        item.region
+        for item in lessons.recurring_knots
+        if item.region not in limits.excluded_regions
     ]
+    asked = dict.fromkeys(spot.id for spot in spots)
+    spots += [trouble_spot(name, atlas) for name in history_spots if name not in asked]
     spots = [spot for spot in spots if spot.id not in limits.excluded_regions]
+    early = frozenset(history_spots)
+    no_room_for_history = False
+    try:
+        timed, dropped, gentle = _fit_spots(
+            steps, spots, early, request, focus, routine, atlas, limits, warm
+        )
+    except PlanningError:
+        if all(name in asked for name in history_spots):
+            raise
+        # The knots that came back do not fit in today's minutes: plan what was asked for.
+        early = frozenset(name for name in history_spots if name in asked)
+        spots = [spot for spot in spots if spot.id in asked]
+        timed, dropped, gentle = _fit_spots(
+            steps, spots, early, request, focus, routine, atlas, limits, warm
+        )
+        no_room_for_history = True
     notes = plan_notes(request, focus, spots, routine)
     if sore:
         names = ", ".join(atlas.region(region_id).name for region_id in sorted(sore))
         notes.append(f"One level lighter on {names}: sore the day after last time.")
-    try:
-        with_spots = add_trouble_spots(steps, spots, routine, request.pressure, atlas, limits, warm)
-        timed, dropped = fit_budget(
-            ordered(with_spots, request.order, focus, spots), request, focus, spots, atlas
-        )
-    except PlanningError:
-        if not any(step.knot for step in with_spots):
-            raise
-        # No room for the knot ladder: gentle circles on the spots instead, which can shrink.
-        with_spots = add_trouble_spots(
-            steps, spots, routine, request.pressure, atlas, limits, warm, ladder=False
-        )
-        timed, dropped = fit_budget(
-            ordered(with_spots, request.order, focus, spots), request, focus, spots, atlas
-        )
+    if gentle:
         notes.append(
             f"No room for the knot ladder in {request.minutes:g} minutes: gentle "
             "circles on the trouble spots instead."
         )
+    if no_room_for_history:
+        notes.append(
+            f"No room in {request.minutes:g} minutes for extra work on the knots that came back."
+        )
+    notes += history_notes(
+        lessons,
+        atlas,
+        shaped,
+        final=timed,
+        problem_first=sorted(early),
+    )
     left_out.extend(
         LeftOut(kind="step", name=step.id, reason=f"no room in {request.minutes:g} minutes")
         for step in dropped
@@ -125,6 +161,40 @@ def make_plan(
         # The planner must never produce an unsafe plan; this is a bug, not bad input.
         raise AssertionError("planner broke a rule: " + "; ".join(v.one_line() for v in broken))
     return plan
+
+
+def _fit_spots(
+    steps: list[Step],
+    spots: list[Region],
+    early: frozenset[str],
+    request: PlanRequest,
+    focus: Sequence[Area],
+    routine: Routine,
+    atlas: Atlas,
+    limits: Restrictions,
+    warm: frozenset[Area],
+) -> tuple[list[Step], list[Step], bool]:
+    """The steps with the spots' extra work, timed to the budget: kept and dropped steps, and
+    whether the spots got gentle circles because the knot ladder did not fit."""
+    with_spots = add_trouble_spots(
+        steps, spots, routine, request.pressure, atlas, limits, warm, early=early
+    )
+    try:
+        timed, dropped = fit_budget(
+            ordered(with_spots, request.order, focus, spots, early), request, focus, spots, atlas
+        )
+        return timed, dropped, False
+    except PlanningError:
+        if not any(step.knot for step in with_spots):
+            raise
+    # No room for the knot ladder: gentle circles on the spots instead, which can shrink.
+    with_spots = add_trouble_spots(
+        steps, spots, routine, request.pressure, atlas, limits, warm, ladder=False, early=early
+    )
+    timed, dropped = fit_budget(
+        ordered(with_spots, request.order, focus, spots, early), request, focus, spots, atlas
+    )
+    return timed, dropped, True
 
 
 def trouble_spot(name: str, atlas: Atlas) -> Region:
@@ -152,8 +222,12 @@ def add_trouble_spots(
     warm_areas: frozenset[Area],
     *,
     ladder: bool = True,
+    early: frozenset[str] = frozenset(),
 ) -> list[Step]:
-    """Insert each spot's extra work after the routine's own step there (or at its phase's end)."""
+    """Insert each spot's extra work after the routine's own step there (or at its phase's end).
+
+    A spot in `early` (a knot that keeps coming back) gets it after the routine's first step
+    there instead of its last, or at its phase's start."""
     spot_ids = {spot.id for spot in spots}
     result = list(steps)
     for spot in spots:
@@ -170,15 +244,16 @@ def add_trouble_spots(
             and (mirror.id not in limits.excluded_regions)
         ):
             block.extend(even_out(block, mirror))
-        result[_insertion_point(result, spot) : _insertion_point(result, spot)] = block
+        at = _insertion_point(result, spot, early=spot.id in early)
+        result[at:at] = block
     return result
 
 
-def _insertion_point(steps: Sequence[Step], spot: Region) -> int:
+def _insertion_point(steps: Sequence[Step], spot: Region, *, early: bool = False) -> int:
     phase = PHASE_OF_AREA[spot.area]
     on_spot = [i for i, s in enumerate(steps) if s.phase is phase and spot.id in s.regions]
     if on_spot:
-        index = on_spot[-1] + 1
+        index = on_spot[0 if early else -1] + 1
         # Keep a left/right pair together: the block follows the pair, not its first half.
         while (
             index < len(steps) and steps[index].pair and steps[index].pair == steps[index - 1].pair
@@ -187,12 +262,17 @@ def _insertion_point(steps: Sequence[Step], spot: Region) -> int:
         return index
     in_phase = [i for i, s in enumerate(steps) if s.phase is phase]
     if in_phase:
-        return in_phase[-1] + 1
+        return in_phase[0] if early else in_phase[-1] + 1
     closing = [i for i, s in enumerate(steps) if s.phase is PhaseKind.CLOSING]
     return closing[0] if closing else len(steps)
 
 
-def middle_order(order: Order, focus: Sequence[Area], spots: Sequence[Region]) -> list[PhaseKind]:
+def middle_order(
+    order: Order,
+    focus: Sequence[Area],
+    spots: Sequence[Region],
+    early: frozenset[str] = frozenset(),
+) -> list[PhaseKind]:
     kinds = list(_MIDDLE_ORDERS[order])
     if order is Order.PROBLEM_FIRST:
         # Areas with trouble spots first (most spots first), then focus areas, then the rest.
@@ -202,14 +282,25 @@ def middle_order(order: Order, focus: Sequence[Area], spots: Sequence[Region]) -
         for area in focus:
             score[PHASE_OF_AREA[area]] += 1
         kinds.sort(key=lambda kind: -score[kind])
+    # Areas with a knot that keeps coming back go first whatever the order (problem-first for
+    # those spots), most such spots first; the rest keep the requested order.
+    first: dict[PhaseKind, int] = defaultdict(int)
+    for spot in spots:
+        if spot.id in early:
+            first[PHASE_OF_AREA[spot.area]] += 1
+    kinds.sort(key=lambda kind: -first[kind])
     return kinds
 
 
 def ordered(
-    steps: Sequence[Step], order: Order, focus: Sequence[Area], spots: Sequence[Region]
+    steps: Sequence[Step],
+    order: Order,
+    focus: Sequence[Area],
+    spots: Sequence[Region],
+    early: frozenset[str] = frozenset(),
 ) -> list[Step]:
     """Opening first, closing last, the middle areas in the requested order (B2)."""
-    sequence = [PhaseKind.OPENING, *middle_order(order, focus, spots), PhaseKind.CLOSING]
+    sequence = [PhaseKind.OPENING, *middle_order(order, focus, spots, early), PhaseKind.CLOSING]
     return [step for kind in sequence for step in steps if step.phase is kind]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from backrub.atlas import Area, Atlas, Tissue
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
@@ -123,16 +125,21 @@ def shape_pressure(
     limits: Restrictions,
     warm_areas: frozenset[Area],
     sore: frozenset[str] = frozenset(),
+    start: Mapping[str, int] | None = None,
 ) -> Step:
     """Move the step's pressure toward the receiver's preference, keeping every cap and range.
 
-    Regions in `sore` (sore the day after the last session) get one level less than that."""
+    Regions in `sore` (sore the day after the last session) get one level less than that.
+    `start` holds starting pressures learned from past sessions (planner.history): a middle
+    pressing step on such regions starts at the lowest of them instead of the preference."""
     wanted = int(step.pressure)
     if step.phase in (PhaseKind.OPENING, PhaseKind.CLOSING):
         # Warm-up and closing stay easy; a receiver who wants it lighter gets it lighter.
         wanted = min(wanted, int(preference))
     elif step.technique in _PRESSING:
         wanted = wanted + int(preference) - int(PressureLevel.MODERATE)
+        if start and not step.knot and start.keys() & set(step.regions):
+            wanted = min(start.get(region, wanted) for region in step.regions)
     if sore.intersection(step.regions):
         wanted -= 1
     wanted = max(

@@ -83,8 +83,8 @@ def _defaults(
     values.update({k: v for k, v in profile.data.items() if k in values})
     values["profile_id"] = profile.id
     values["profile_name"] = profile.name
-    knots = knots_over_time(store, profile.id, account=account)["counts"]
-    recurring = list(knots)
+    over_time = knots_over_time(store, profile.id, account=account)
+    recurring = list(over_time["counts"])
     values["trouble_spots"] = list(dict.fromkeys([*values["trouble_spots"], *recurring]))[:6]
     values["sore_spots"] = sore_spots(profile)
     parts = [f"Starting from {profile.name}'s last choices."]
@@ -92,6 +92,8 @@ def _defaults(
         parts.append("Knots found in past sessions are ticked as trouble spots.")
     if values["sore_spots"]:
         parts.append("Sore spots from the check-in get one level less pressure.")
+    if over_time["sessions"]:
+        parts.append("The plan learns from their past sessions; its notes say what it changed.")
     return values, " ".join(parts)
 
 

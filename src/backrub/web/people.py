@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backrub.store import ProfileRecord, SessionRecord, Store, StoreError, StoreUnavailable
+from backrub.store.history import pending_sore_spots
 from backrub.web.hub import NotFound
 
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
@@ -52,13 +53,7 @@ def profile_json(record: ProfileRecord) -> dict[str, Any]:
 
 def sore_spots(record: ProfileRecord) -> list[str]:
     """The regions sore at the newest check-in made after the last session, if any."""
-    check_ins = record.data.get("check_ins", [])
-    if not check_ins:
-        return []
-    newest = check_ins[-1]
-    if newest.get("used_by"):
-        return []  # already taken into a plan
-    return list(newest.get("regions", []))
+    return pending_sore_spots(record.data)
 
 
 def save_check_in(
@@ -70,15 +65,6 @@ def save_check_in(
     data["check_ins"] = check_ins[-50:]
     store.update_profile(record.id, data, account=account)
     return store.profile(record.id, account=account)
-
-
-def mark_check_in_used(
-    store: Store, record: ProfileRecord, session_id: str, *, account: int | None
-) -> None:
-    check_ins = list(record.data.get("check_ins", []))
-    if check_ins and not check_ins[-1].get("used_by"):
-        check_ins[-1] = {**check_ins[-1], "used_by": session_id}
-        store.update_profile(record.id, {**record.data, "check_ins": check_ins}, account=account)
 
 
 def remember(

@@ -22,11 +22,13 @@ from backrub.live import plan_of
 from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.method.words import vocabulary
 from backrub.planner.activities import activities
+from backrub.planner.history import knot_trends
 from backrub.render import render_back_map
 from backrub.session import verdicts
 from backrub.session.cues import CueBook
 from backrub.session.summary import summarize
 from backrub.store import ProfileRecord, SessionRecord, Store
+from backrub.store.history import receiver_history
 from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
@@ -454,6 +456,42 @@ def _check_ins(store: Store, record: ProfileRecord) -> list[dict[str, Any]]:
     return rows
 
 
+# How a knot that came back is going, in words (planner.history.KnotTrend.trend).
+TREND_WORDS = {
+    "faster": "released faster",
+    "slower": "released slower",
+    "same": "released in about the same time",
+    "released now": "released last time, not the time before",
+    "not released now": "not released last time, though it was the time before",
+    "not released": "not released yet",
+}
+
+
+def _knot_trends(store: Store, record: ProfileRecord, *, account: int | None) -> list[Any]:
+    """Knots that came back in the receiver's recent sessions, and which way they are going."""
+    history = receiver_history(store, record.id, account=account)
+    rows = []
+    for trend in knot_trends(history, default_atlas()):
+        (_, new_outcome, new_seconds), (_, old_outcome, old_seconds) = trend.entries[:2]
+        rows.append(
+            {
+                "region": trend.region,
+                "name": _region_name(trend.region),
+                "trend": trend.trend,
+                "words": TREND_WORDS[trend.trend],
+                "sessions": len(trend.entries),
+                "last": _knot_time(new_outcome, new_seconds),
+                "before": _knot_time(old_outcome, old_seconds),
+            }
+        )
+    return rows
+
+
+def _knot_time(outcome: str, seconds: float) -> str:
+    label = KNOT_OUTCOMES.get(outcome, (outcome, ""))[0].lower()
+    return f"{label} after {seconds:.0f} s" if seconds >= 1 else label
+
+
 def _profile_page(
     request: Request,
     record: ProfileRecord,
@@ -500,6 +538,7 @@ def _profile_page(
         ),
         "knots": knots,
         "looked_back": over_time["sessions"],
+        "knot_trends": _knot_trends(store, record, account=account),
         "sore": [_region_name(region) for region in sore_spots(record)],
         "check_ins": _check_ins(store, record),
         "sessions": [

@@ -8,9 +8,10 @@ from typing import Any
 from backrub.errors import BackrubError, PlanningError
 from backrub.planner import Plan, PlanStatus, make_plan
 from backrub.store import ProfileRecord, Store
+from backrub.store.history import mark_check_in_used, receiver_history
 from backrub.web.hub import Hub
 from backrub.web.intake import Intake
-from backrub.web.people import find_profile, mark_check_in_used, remember
+from backrub.web.people import find_profile, remember
 
 
 class Refused(BackrubError):
@@ -65,8 +66,10 @@ def plan_for(
         store.update_profile(profile.id, data, account=account)
         profile = store.profile(profile.id, account=account)
     receiver = profile.name if profile else intake.profile_name or None
+    # A saved receiver's past sessions teach the plan (planner.history; the notes say what).
+    history = receiver_history(store, profile.id, account=account) if profile else []
     try:
-        plan = make_plan(intake.plan_request(receiver=receiver))
+        plan = make_plan(intake.plan_request(receiver=receiver), history=history)
     except PlanningError as error:
         raise BackrubError(error.message, where="minutes") from None
     return Planned(plan, profile)
