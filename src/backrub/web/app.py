@@ -10,13 +10,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backrub import __version__
 from backrub.live import clock_speed
 from backrub.store import Store
 from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
 from backrub.web.csrf import OriginCheck
+from backrub.web.hosts import LOCAL_NAMES, HostCheck
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
 from backrub.web.notify import Notifier, libpq_url
@@ -33,6 +33,9 @@ class WebSettings:
     speed: float = 1.0  # the session clock's speed-up (tests and demos)
     pairing: Pairing | None = None  # set with --lan: every device must pair first
     hosted: HostedSettings | None = None  # set with --hosted: accounts, many households
+    # Not hosted: the host names answered besides 127.0.0.1, localhost and [::1] (with --lan,
+    # the machine's addresses `backrub serve` printed).
+    lan_hosts: tuple[str, ...] = ()
 
 
 def create_hosted_app() -> FastAPI:
@@ -93,8 +96,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # Outside the gates, which may read a form's body: no one reads more than the cap.
     app.add_middleware(BodyLimit)
     app.add_middleware(OriginCheck)  # both modes: no state change sent by another site's page
+    # Requests naming another host (DNS rebinding, a misrouted proxy) get 400, before anything.
     if hosted is not None:
-        # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))
+        app.add_middleware(HostCheck, names=hosted.allowed_hosts, any_port=True)
+    else:
+        app.add_middleware(HostCheck, names=(*LOCAL_NAMES, *settings.lan_hosts))
     app.add_middleware(SecurityHeaders)
     return app

@@ -1,0 +1,146 @@
+"""The local server's defences against other sites: the Host check (DNS rebinding)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from backrub.web.hosts import HostCheck
+from tests.webserver import Server, start_server, start_session
+
+OPEN_LINE = re.compile(r"^  Open (http://\S+)$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("local"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def session_id(local: Server) -> str:
+    with local.client() as client:
+        found: str = start_session(client)["id"]
+        return found
+
+
+def port(server: Server) -> int:
+    found = urlsplit(server.url).port
+    assert found is not None
+    return found
+
+
+def sessions_stored(server: Server) -> int:
+    with server.client() as client:
+        return len(client.get("/api/sessions").json())
+
+
+def assert_wrong_host(reply: httpx.Response, host: str) -> None:
+    assert reply.status_code == 400, (host, reply.status_code, reply.text[:200])
+    body = reply.json()
+    assert f"does not answer to the host name {host!r}" in body["error"]
+    assert reply.headers["cache-control"] == "no-store"
+
+
+# ------------------------------------------------------------------------------ Host check
+
+
+def test_a_rebound_name_is_refused_before_any_route_runs(local: Server, session_id: str) -> None:
+    """A page of evil.example whose name now points to 127.0.0.1 reads and changes nothing."""
+    before = sessions_stored(local)
+    evil = f"evil.example:{port(local)}"
+    headers = {"Host": evil, "Origin": f"http://{evil}"}
+    with local.client(headers=headers) as client:
+        for path in (
+            "/",
+            "/history",
+            f"/session/{session_id}",
+            f"/session/{session_id}/summary",
+            "/api/sessions",
+            f"/api/sessions/{session_id}",
+            "/api/profiles",
+            "/openapi.json",
+            "/static/app.css",
+            "/no-such-page",
+        ):
+            assert_wrong_host(client.get(path), evil)
+        with client.stream("GET", f"/api/sessions/{session_id}/stream") as stream:
+            stream.read()
+            assert_wrong_host(stream, evil)
+        assert_wrong_host(client.post("/api/sessions", json={"minutes": 10}), evil)
+        stop = client.post(f"/api/sessions/{session_id}/events", json={"kind": "stop"})
+        assert_wrong_host(stop, evil)
+    assert sessions_stored(local) == before
+    with local.client() as client:
+        assert client.get(f"/api/sessions/{session_id}").json()["status"] != "stopped"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "127.0.0.1.evil.example", "localhost.", "127.0.0.2", "0.0.0.0", "[::2]"],
+)
+def test_other_names_and_other_ports_are_refused(local: Server, host: str) -> None:
+    with local.client() as client:
+        for given in (f"{host}:{port(local)}", host):
+            assert_wrong_host(client.get("/api/sessions", headers={"Host": given}), given)
+    with local.client() as client:
+        for name in ("127.0.0.1", "localhost"):
+            given = f"{name}:{port(local) + 1}"  # the right name, another server's port
+            assert_wrong_host(client.get("/api/sessions", headers={"Host": given}), given)
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost", "[::1]"])
+def test_this_machines_own_names_are_answered(local: Server, name: str) -> None:
+    with local.client() as client:
+        reply = client.get("/api/sessions", headers={"Host": f"{name}:{port(local)}"})
+        assert reply.status_code == 200, reply.text
+
+
+def test_with_lan_the_printed_addresses_are_answered_and_no_other(tmp_path: Path) -> None:
+    server = start_server(tmp_path, "--lan")
+    try:
+        printed = OPEN_LINE.findall(server.output())
+        assert printed, server.output()
+        with server.client() as client:
+            for link in printed:
+                host = urlsplit(link).netloc
+                reply = client.get("/pair", headers={"Host": host})
+                assert reply.status_code == 200, (host, reply.text[:200])
+            evil = f"evil.example:{port(server)}"
+            assert_wrong_host(client.get("/pair", headers={"Host": evil}), evil)
+            # The right code sent through a rebound name pairs nothing.
+            code = {"code": server.pairing_code()}
+            reply = client.post("/pair", data=code, headers={"Host": evil})
+            assert_wrong_host(reply, evil)
+            assert not reply.cookies
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("header", "allowed"),
+    [
+        ("localhost:8765", True),
+        ("[::1]:8765", True),
+        ("127.0.0.1:8765", True),
+        ("127.0.0.1", False),  # port 80
+        ("localhost:8766", False),
+        ("::1:8765", False),  # an IPv6 address without brackets is not a Host
+        ("localhost:8765/x", False),
+        ("user@localhost:8765", False),
+        ("localhost:notaport", False),
+        ("", False),
+    ],
+)
+def test_the_host_check_reads_host_headers_strictly(header: str, allowed: bool) -> None:
+    async def app(*_: object) -> None:
+        raise AssertionError("not called")
+
+    check = HostCheck(app, names=("127.0.0.1", "localhost", "[::1]"))
+    assert check.allows(header, 8765) is allowed
