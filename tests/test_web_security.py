@@ -1,15 +1,17 @@
-"""The local server's defences against other sites: the Host check (DNS rebinding)."""
+"""The local server's defences: the Host check (DNS rebinding), no copies of receivers' data
+kept by browsers or proxies (Cache-Control: no-store)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from backrub.web.app import WebSettings, create_app
 from backrub.web.hosts import HostCheck
 from tests.webserver import Server, start_server, start_session
 
@@ -144,3 +146,59 @@ def test_the_host_check_reads_host_headers_strictly(header: str, allowed: bool) 
 
     check = HostCheck(app, names=("127.0.0.1", "localhost", "[::1]"))
     assert check.allows(header, 8765) is allowed
+
+
+# ------------------------------------------------------------------------------ no-store
+
+
+def routes(found: Iterable[object]) -> Iterator[tuple[str, frozenset[str]]]:
+    """Every route's (path, methods), routers included (FastAPI keeps them as included routers)."""
+    for route in found:
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            yield from routes(router.routes)
+        elif hasattr(route, "methods") and hasattr(route, "path"):
+            yield route.path, frozenset(route.methods or ())
+
+
+def get_paths(folder: Path) -> list[str]:
+    """The path of every GET route of a local (and --lan) server: pages and API."""
+    app = create_app(WebSettings(database_url=f"sqlite:///{folder / 'routes.db'}"))
+    found = sorted({path for path, methods in routes(app.routes) if "GET" in methods})
+    assert {"/", "/history", "/api/sessions", "/api/sessions/{session_id}/stream"} <= set(found)
+    return found
+
+
+def test_no_reply_with_receivers_data_may_be_kept_by_a_browser(
+    local: Server, session_id: str, tmp_path: Path
+) -> None:
+    with local.client() as client:
+        reply = client.post("/api/profiles", json={"name": "Robin"})
+        assert reply.status_code == 201, reply.text
+        profile_id = reply.json()["id"]
+        ids = {"session_id": session_id, "profile_id": str(profile_id)}
+        checked = []
+        for template in get_paths(tmp_path):
+            path = template.format(**ids)
+            if path.endswith("/stream"):
+                with client.stream("GET", path) as stream:
+                    status, headers = stream.status_code, stream.headers
+            else:
+                answer = client.get(path)
+                status, headers = answer.status_code, answer.headers
+            assert status < 400 or path == "/pair", (path, status)
+            assert headers.get("cache-control") == "no-store", path
+            checked.append(path)
+        assert f"/api/sessions/{session_id}/summary" in checked
+        assert f"/api/profiles/{profile_id}" in checked
+        # Replies to changes carry the data too; so do refusals (they may name a receiver).
+        for reply in (
+            client.post("/api/plans", json={"minutes": 10}),
+            client.post(f"/api/sessions/{session_id}/events", json={"kind": "more"}),
+            client.post(f"/profiles/{profile_id}/check-in", data={}),
+            client.get("/api/sessions/no-such-session"),
+            client.get("/no-such-page"),
+        ):
+            assert reply.headers.get("cache-control") == "no-store", reply.request.url
+        # The static files are the same for everyone: those may be cached.
+        assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
