@@ -1,5 +1,5 @@
-"""The local server's defences: the Host check (DNS rebinding), no copies of receivers' data
-kept by browsers or proxies (Cache-Control: no-store)."""
+"""The local server's defences: the Host check (DNS rebinding), the CSRF token on every change,
+no copies of receivers' data kept by browsers or proxies (Cache-Control: no-store)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from backrub.web.hosts import HostCheck
 from tests.webserver import Server, start_server, start_session
 
 OPEN_LINE = re.compile(r"^  Open (http://\S+)$", re.MULTILINE)
+META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+FIELD_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,9 @@ def session_id(local: Server) -> str:
     with local.client() as client:
         found: str = start_session(client)["id"]
         return found
+
+
+CSRF = "X-CSRF-Token"
 
 
 def port(server: Server) -> int:
@@ -121,6 +126,15 @@ def test_with_lan_the_printed_addresses_are_answered_and_no_other(tmp_path: Path
             reply = client.post("/pair", data=code, headers={"Host": evil})
             assert_wrong_host(reply, evil)
             assert not reply.cookies
+            # The pair page does not show the token to a device that has not paired.
+            assert "csrf" not in client.get("/pair").text.lower()
+            assert client.get("/api/token").status_code == 401
+        with server.paired_client(csrf=False) as paired:
+            refused = paired.post("/api/sessions", json={"minutes": 10})
+            assert refused.status_code == 403 and "CSRF token" in refused.json()["error"]
+            token = paired.get("/api/token").json()["csrf_token"]
+            sent = paired.post("/api/sessions", json={"minutes": 10}, headers={CSRF: token})
+            assert sent.status_code == 201, sent.text
     finally:
         server.stop()
 
@@ -202,3 +216,77 @@ def test_no_reply_with_receivers_data_may_be_kept_by_a_browser(
             assert reply.headers.get("cache-control") == "no-store", reply.request.url
         # The static files are the same for everyone: those may be cached.
         assert "no-store" not in client.get("/static/app.css").headers.get("cache-control", "")
+
+
+# ------------------------------------------------------------------------------ CSRF token
+
+
+def test_a_change_without_the_servers_token_is_refused_and_changes_nothing(
+    local: Server, session_id: str
+) -> None:
+    """Neither Origin nor Sec-Fetch-Site (an old browser, a plain form, a hidden referrer):
+    the missing token alone stops it."""
+    with local.client() as client:
+        profile = client.post("/api/profiles", json={"name": "Kim"}).json()["id"]
+        before = client.get(f"/api/sessions/{session_id}").json()
+        stored = sessions_stored(local)
+        names = [p["name"] for p in client.get("/api/profiles").json()]
+    with local.client(csrf=False) as plain:
+        for sent in ({}, {CSRF: ""}, {CSRF: "a-guess"}):
+            for path, body in (
+                ("/api/sessions", {"minutes": 10}),
+                ("/api/profiles", {"name": "Lee"}),
+                (f"/api/profiles/{profile}/check-ins", {"regions": []}),
+                ("/api/plans", {"minutes": 10}),
+                (f"/api/sessions/{session_id}/events", {"kind": "stop"}),
+            ):
+                reply = plain.post(path, json=body, headers=sent)
+                assert reply.status_code == 403, (path, sent, reply.text)
+                assert "CSRF token" in reply.json()["error"]
+            field = {"csrf_token": sent[CSRF]} if sent else {}
+            for path, form in (
+                ("/session", {"minutes": "10", "profile_name": "Lee"}),
+                ("/plan", {"minutes": "10"}),
+                (f"/profiles/{profile}/check-in", {"regions": "middle-trapezius-right"}),
+            ):
+                reply = plain.post(path, data={**form, **field})  # a plain cross-site form
+                assert reply.status_code == 403, (path, sent, reply.text)
+    with local.client() as client:
+        assert client.get(f"/api/sessions/{session_id}").json()["seq"] == before["seq"]
+        assert sessions_stored(local) == stored
+        assert [p["name"] for p in client.get("/api/profiles").json()] == names
+        assert client.get(f"/api/profiles/{profile}").json()["check_ins"] == []
+
+
+def test_the_pages_and_api_token_carry_the_changes_through(local: Server) -> None:
+    with local.client(csrf=False) as plain:
+        reply = plain.get("/api/token")
+        assert reply.status_code == 200 and reply.headers["cache-control"] == "no-store"
+        token = reply.json()["csrf_token"]
+        assert len(token) >= 32
+        page = plain.get("/").text
+        meta = META_TOKEN.search(page)
+        assert meta and meta.group(1) == token  # the live page sends this one
+        assert FIELD_TOKEN.findall(page) == [token]  # the start form
+        # A script: the token in the header.
+        started = plain.post("/api/sessions", json={"minutes": 10}, headers={CSRF: token})
+        assert started.status_code == 201, started.text
+        # A page: the token in the form's field, found in the page as a browser would.
+        form = {"minutes": "10", "profile_name": "Ash", "csrf_token": token}
+        planned = plain.post("/plan", data=form)
+        assert planned.status_code == 200
+        assert FIELD_TOKEN.findall(planned.text) == [token]  # the plan page's start form
+        begun = plain.post("/session", data=form)
+        assert begun.status_code == 303, begun.text
+
+
+def test_a_restarted_server_has_a_new_token(tmp_path: Path) -> None:
+    tokens = []
+    for _ in range(2):
+        server = start_server(tmp_path)
+        try:
+            with server.client() as client:
+                tokens.append(client.get("/api/token").json()["csrf_token"])
+        finally:
+            server.stop()
+    assert tokens[0] != tokens[1]

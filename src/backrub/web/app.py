@@ -14,8 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from backrub import __version__
 from backrub.live import clock_speed
 from backrub.store import Store
-from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
+from backrub.web import (
+    account_pages,
+    api,
+    csrf_token,
+    errors,
+    live_page,
+    pages,
+    pairing,
+    review_pages,
+)
 from backrub.web.csrf import OriginCheck
+from backrub.web.csrf_token import LocalTokenGate, new_local_token
 from backrub.web.hosts import LOCAL_NAMES, HostCheck
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
@@ -77,13 +87,19 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.pairing = settings.pairing
     app.state.hosted = hosted
+    # Local mode's CSRF token, new at each start (hosted mode: each log-in has its own).
+    app.state.csrf_token = new_local_token() if hosted is None else None
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(live_page.router)
     app.include_router(review_pages.router)
     app.include_router(pairing.router)  # /pair: sends to / when there is nothing to pair
+    app.include_router(csrf_token.router)  # GET /api/token, for scripts
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if hosted is None:
+        # Inside the pairing gate: an unpaired device is told to pair (401), not about tokens.
+        app.add_middleware(LocalTokenGate, token=app.state.csrf_token)
     if settings.pairing is not None:
         app.add_middleware(PairingGate, pairing=settings.pairing)
     if hosted is not None:
