@@ -413,6 +413,16 @@ def test_another_sites_origin_is_refused_in_hosted_mode(hosted: Server) -> None:
     client.close()
 
 
+def test_a_host_not_allowed_is_refused_with_the_apps_error_body(hosted: Server) -> None:
+    client = sign_up(hosted)
+    for path in ("/api/account", "/login", "/static/app.css", "/api/auth/login"):
+        reply = client.get(path, headers={"Host": "massage.evil.example"})
+        assert reply.status_code == 400, path
+        assert "does not answer to the host name 'massage.evil.example'" in reply.json()["error"]
+    assert client.get("/api/account", headers={"Host": "localhost:443"}).status_code == 200
+    client.close()
+
+
 def test_another_sites_origin_is_refused_in_local_mode(web_server: Server) -> None:
     with web_server.client() as client:
         body = {"minutes": 10}
