@@ -43,8 +43,8 @@ class WebSettings:
     speed: float = 1.0  # the session clock's speed-up (tests and demos)
     pairing: Pairing | None = None  # set with --lan: every device must pair first
     hosted: HostedSettings | None = None  # set with --hosted: accounts, many households
-    # Not hosted: the host names answered besides 127.0.0.1, localhost and [::1] (with --lan,
-    # the machine's addresses `backrub serve` printed).
+    # Not hosted: the host names answered besides 127.0.0.1, localhost and [::1]: the
+    # addresses `backrub serve` printed (with --lan, the machine's address on the network).
     lan_hosts: tuple[str, ...] = ()
 
 
@@ -116,6 +116,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     if hosted is not None:
         app.add_middleware(HostCheck, names=hosted.allowed_hosts, any_port=True)
     else:
-        app.add_middleware(HostCheck, names=(*LOCAL_NAMES, *settings.lan_hosts))
+        app.add_middleware(HostCheck, names=(*settings.lan_hosts, *LOCAL_NAMES))
     app.add_middleware(SecurityHeaders)
     return app

@@ -54,6 +54,7 @@ class HostCheck:
     def __init__(self, app: ASGIApp, *, names: Iterable[str], any_port: bool = False) -> None:
         self.app = app
         wanted = [_bare(name) for name in names]
+        self.shown = next((name for name in wanted if "*" not in name), "its own address")
         self.everything = "*" in wanted  # hosted only: the proxy in front checks the name
         self.exact = frozenset(name for name in wanted if not name.startswith("*."))
         self.suffixes = tuple(name[1:] for name in wanted if name.startswith("*."))
@@ -84,8 +85,8 @@ class HostCheck:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        own = sorted(self.exact)[0] if self.exact else "its own address"
-        if not self.any_port and server_port is not None:
+        own = self.shown  # the first name given: the one the server printed
+        if not self.any_port and server_port is not None and self.exact:
             own = f"{'[' + own + ']' if ':' in own else own}:{server_port}"
         refused = problem(400, WRONG_HOST.format(given=given[:200], own=own), headers=NO_STORE)
         await refused(scope, receive, send)
