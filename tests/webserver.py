@@ -33,7 +33,7 @@ class TokenClient(httpx.Client):
     def __init__(self, *, csrf: bool = True, **options: Any) -> None:
         super().__init__(**options)
         self.csrf = csrf
-        self._tokens: dict[str | None, str] = {}  # by the Cookie header sent
+        self._tokens: dict[str | None, str | None] = {}  # by the Cookie header sent
 
     def _token(self, request: httpx.Request, *, again: bool = False) -> str | None:
         key = request.headers.get("cookie")
@@ -43,9 +43,8 @@ class TokenClient(httpx.Client):
         asking = httpx.Request("GET", request.url.copy_with(path="/api/token", query=None))
         asking.headers.update(headers)
         reply = super().send(asking)
-        if reply.status_code != 200:  # not logged in or not paired: nothing to send yet
-            return None
-        token: str = reply.json()["csrf_token"]
+        # Not logged in or not paired: nothing to send until the cookies change.
+        token: str | None = reply.json()["csrf_token"] if reply.status_code == 200 else None
         self._tokens[key] = token
         return token
 
