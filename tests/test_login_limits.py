@@ -7,7 +7,6 @@ but where a test says so).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import pairwise
@@ -145,7 +144,7 @@ def test_an_unknown_address_is_checked_with_argon2_against_a_dummy_hash(
     monkeypatch.setattr(passwords, "_hasher", lambda: spy)
     for email in ("nobody@example.org", EMAIL):
         with pytest.raises(NotLoggedIn) as caught:
-            asyncio.run(account_pages._log_in(store, email, "a wrong password", OWNER))
+            account_pages._check_password(store, email, "a wrong password", OWNER)
         assert caught.value.message == account_pages.WRONG_LOGIN
     dummy, real = spy.checked
     assert dummy == passwords._dummy_hash() and dummy.startswith("$argon2id$")
