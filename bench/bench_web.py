@@ -67,8 +67,11 @@ async def household(
     errors: list[str],
     ready: asyncio.Barrier,
 ) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=WAIT_SECONDS) as giver:
-        headers = await log_in(giver) if hosted else {}
+    # Each household from an address of its own (the server trusts X-Forwarded-For from
+    # 127.0.0.1, as behind a proxy), as households are: sign-ups are limited per client.
+    own = {"X-Forwarded-For": random_address()}
+    async with httpx.AsyncClient(base_url=url, timeout=WAIT_SECONDS, headers=own) as giver:
+        headers = await log_in(giver) if hosted else await local_token(giver)
         started = await giver.post("/api/sessions", json={"minutes": 30}, headers=headers)
         if started.status_code != 201:
             raise RuntimeError(f"cannot start a session: {started.status_code} {started.text}")
@@ -106,6 +109,18 @@ async def household(
             await asyncio.gather(*streams, return_exceptions=True)
 
 
+def random_address() -> str:
+    part = secrets.randbits(24)
+    return f"10.{part >> 16}.{part >> 8 & 255}.{part & 255 or 1}"
+
+
+async def local_token(client: httpx.AsyncClient) -> dict[str, str]:
+    """The local server's CSRF token, as a script gets it; the headers every change needs."""
+    reply = await client.get("/api/token")
+    reply.raise_for_status()
+    return {"X-CSRF-Token": reply.json()["csrf_token"]}
+
+
 async def log_in(client: httpx.AsyncClient) -> dict[str, str]:
     """A new account for this household; returns the headers its requests need (CSRF)."""
     email = f"bench-{secrets.token_hex(6)}@example.org"
@@ -139,12 +154,43 @@ async def drive(url: str, *, hosted: bool, sessions: int, events: int) -> None:
         print(f"  refused: {len(errors)} (first: {errors[0]})")
 
 
+def login_timing(url: str, tries: int = 8) -> None:
+    """A failed log-in takes as long for an address without an account as for one with: both
+    check a password with argon2 (the unknown one against a dummy hash)."""
+    with httpx.Client(base_url=url, timeout=WAIT_SECONDS) as client:
+        took: dict[str, list[float]] = {"known": [], "unknown": []}
+        for _ in range(tries):
+            # A new account each time: an address that failed often is slowed down on purpose.
+            email = f"bench-{secrets.token_hex(6)}@example.org"
+            body = {"email": email, "password": secrets.token_urlsafe(16)}
+            own = {"X-Forwarded-For": random_address()}
+            client.post("/api/auth/signup", json=body, headers=own).raise_for_status()
+            for kind in took:
+                address = email if kind == "known" else f"no-{secrets.token_hex(6)}@example.org"
+                wrong = {"email": address, "password": "not the password"}
+                begun = time.perf_counter()
+                reply = client.post(
+                    "/api/auth/login", json=wrong, headers={"X-Forwarded-For": random_address()}
+                )
+                took[kind].append(time.perf_counter() - begun)
+                if reply.status_code != 401:
+                    print(f"  log-in timing: unexpected {reply.status_code} {reply.text[:80]}")
+                    return
+    known, unknown = (statistics.median(took[kind]) * 1000 for kind in ("known", "unknown"))
+    print(
+        f"  failed log-in, median of {tries}: known e-mail {known:.0f} ms, "
+        f"unknown e-mail {unknown:.0f} ms (ratio {unknown / known:.2f})"
+    )
+
+
 def run(label: str, args: list[str], env: dict[str, str], options: argparse.Namespace) -> None:
     """One server, then each load in turn against it (a fresh set of households each time)."""
     print(label)
     with tempfile.TemporaryDirectory() as folder:
         server = start_server(Path(folder), *args, env=env)
         try:
+            if "--hosted" in args:
+                login_timing(server.url)
             for sessions in options.sessions:
                 asyncio.run(
                     drive(

@@ -1,11 +1,12 @@
 """Schemathesis against the OpenAPI document a running server publishes (`/openapi.json`).
 
 Every operation gets data its schema allows and data it does not (wrong types, missing and extra
-fields, bytes that are not JSON), on a local server and on a hosted one logged in with a cookie
-and the CSRF token, each on SQLite and on PostgreSQL. Some cases name ids that exist (a receiver,
-a running session, a stopped one), so the routes behind the validation run too. No answer may be
-a server error, each must fit the document's own description of it (media type, body schema,
-headers), and data that breaks the schema must be refused. The server answers after it all.
+fields, bytes that are not JSON), on a local server with its CSRF token and on a hosted one
+logged in with a cookie and the log-in's CSRF token, each on SQLite and on PostgreSQL. Some
+cases name ids that exist (a receiver, a running session, a stopped one), so the routes behind
+the validation run too. No answer may be a server error, each must fit the document's own
+description of it (media type, body schema, headers), and data that breaks the schema must be
+refused. The server answers after it all.
 
 Every refusal is in the document too (400, 401, 403, 404, 409, 413, 422, 429, all with the app's
 `{"error", "field", "details"}` body), so each status and error body is checked against it.
@@ -174,7 +175,8 @@ def test_local_api_gives_no_server_error_for_any_generated_request(web_server: S
     with web_server.client() as client:
         known = _make_known(client)
         document = client.get("/openapi.json").json()
-    seen = _fuzz(web_server, known)
+        csrf = {CSRF_HEADER: client.get("/api/token").json()["csrf_token"]}
+    seen = _fuzz(web_server, known, headers=csrf)
 
     assert set(seen) == {
         f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item
@@ -183,6 +185,8 @@ def test_local_api_gives_no_server_error_for_any_generated_request(web_server: S
     # names a thing answered for a real one at least once.
     for label in ("GET /api/profiles/{profile_id}", "GET /api/sessions/{session_id}/summary"):
         assert seen[label][200] > 0, (label, seen[label])
+    # The CSRF token was in force: no change was refused for the want of it.
+    assert not any(statuses[403] for statuses in seen.values()), seen
     _still_serving(web_server)
 
 

@@ -19,6 +19,55 @@ PAIRING_CODE = re.compile(r"^Pairing code: (\d{6})\b", re.MULTILINE)
 PAIR_LINK = re.compile(r"http://\S+/pair\?code=\d{6}")
 
 
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NOT_THE_BODY = frozenset({"content-type", "content-length", "transfer-encoding"})
+
+
+class TokenClient(httpx.Client):
+    """A client that sends the CSRF token with every change, as the pages do: read from
+    `GET /api/token` when first needed, again for other cookies (a log-in, a pairing), and again
+    once if the server refuses it (a restarted local server makes a new one). A request that
+    names its own `X-CSRF-Token` is sent as it is; so is every request with `csrf=False`."""
+
+    def __init__(self, *, csrf: bool = True, **options: Any) -> None:
+        super().__init__(**options)
+        self.csrf = csrf
+        self._tokens: dict[str | None, str | None] = {}  # by the Cookie header sent
+
+    def _token(self, request: httpx.Request, *, again: bool = False) -> str | None:
+        key = request.headers.get("cookie")
+        if key in self._tokens and not again:
+            return self._tokens[key]
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_THE_BODY}
+        asking = httpx.Request("GET", request.url.copy_with(path="/api/token", query=None))
+        asking.headers.update(headers)
+        reply = super().send(asking)
+        # Not logged in or not paired: nothing to send until the cookies change.
+        token: str | None = reply.json()["csrf_token"] if reply.status_code == 200 else None
+        self._tokens[key] = token
+        return token
+
+    def send(self, request: httpx.Request, **options: Any) -> httpx.Response:
+        if not self.csrf or request.method not in UNSAFE_METHODS or CSRF_HEADER in request.headers:
+            return super().send(request, **options)
+        token = self._token(request)
+        if token is not None:
+            request.headers[CSRF_HEADER] = token
+        reply = super().send(request, **options)
+        if token is None or reply.status_code != 403:
+            return reply
+        reply.read()
+        if "CSRF token" not in reply.text:
+            return reply
+        fresh = self._token(request, again=True)
+        if fresh is None or fresh == token:
+            return reply
+        reply.close()
+        request.headers[CSRF_HEADER] = fresh
+        return super().send(request, **options)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,8 +83,10 @@ class Server:
     log: Path
     database_url: str = ""  # what the server was given as BACKRUB_DATABASE_URL
 
-    def client(self, **options: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10.0, **options)  # type: ignore[arg-type]
+    def client(self, **options: Any) -> httpx.Client:
+        """A client of this server that sends its CSRF token with every change (`csrf=False`:
+        only what the test sends)."""
+        return TokenClient(base_url=self.url, timeout=10.0, **options)
 
     def output(self) -> str:
         return self.log.read_text()
@@ -54,7 +105,7 @@ class Server:
             raise AssertionError(f"no pairing link in the server's output:\n{self.output()}")
         return found.group(0)
 
-    def paired_client(self, **options: object) -> httpx.Client:
+    def paired_client(self, **options: Any) -> httpx.Client:
         """A client that has typed the right code into /pair, so it holds the device cookie."""
         with self.client() as pairing:
             reply = pairing.post("/pair", data={"code": self.pairing_code()})

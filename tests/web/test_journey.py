@@ -22,7 +22,7 @@ PHONE = 360
 
 
 def state_of(server: Server, session_id: str) -> dict[str, object]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with server.client() as client:
         state: dict[str, object] = client.get(f"/api/sessions/{session_id}").json()
         return state
 
@@ -111,7 +111,7 @@ def test_a_whole_short_session_from_start_to_history(
 def test_every_page_at_desktop_width(
     web_server: Server, page_at: PageAt, screenshot: Screenshot, assert_local: AssertLocal
 ) -> None:
-    with httpx.Client(base_url=web_server.url, timeout=10) as client:
+    with web_server.client() as client:
         started = client.post(
             "/api/sessions", json={"minutes": 10, "profile_name": "Jo", "trouble_spots": [SPOT]}
         ).json()

@@ -166,7 +166,10 @@ def serve(
 
     # The port in the cookie's name: two servers on one machine do not unpair each other.
     pairing = Pairing.new(cookie=f"{COOKIE}_{port}") if lan else None
-    app = create_app(WebSettings(speed=speed, pairing=pairing))
+    # The Host check answers only to this machine's names and the addresses printed below
+    # (`--host 127.0.0.2` prints that one; --lan the network address).
+    printed = tuple(addresses(bind))
+    app = create_app(WebSettings(speed=speed, pairing=pairing, lan_hosts=printed))
     if pairing is None:
         print(f"backrub is serving on {url(bind, port)}  (Ctrl-C stops it)", flush=True)
     else:

@@ -6,6 +6,7 @@ Pages (`/signup`, `/login`, `/logout`, `/account`) and the JSON API (`/api/auth/
 
 A failed log-in says the same thing, after the same work (a dummy argon2 check), whether the
 e-mail address has an account or not. Sign-up with an address that has one says so (409).
+Log-ins and sign-ups are limited per client (login_limits.py).
 The log-in and sign-up forms carry a double-submit token (cookie and field, signed with the
 secret key); their JSON twins take JSON only, which another site's page cannot send without
 this server's consent (CORS), and every state-changing request passes the Origin check.
@@ -13,10 +14,12 @@ this server's consent (CORS), and every state-changing request passes the Origin
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,11 +33,7 @@ from backrub.web.auth import (
     Accounts,
     LoginGate,
     Viewer,
-    check_attempts,
     clear_login_cookie,
-    client_address,
-    count_failure,
-    forget_failures,
     form_token_ok,
     new_form_token,
     safe_next,
@@ -51,6 +50,14 @@ from backrub.web.errors import (
     NotLoggedIn,
     TooManyAttempts,
     problem,
+)
+from backrub.web.login_limits import (
+    check_attempts,
+    check_sign_ups,
+    client_address,
+    count_failure,
+    count_sign_up,
+    forget_failures,
 )
 from backrub.web.passwords import (
     EMAIL_MAX,
@@ -105,26 +112,39 @@ def account_json(record: AccountRecord) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ the work
 
 
-def _sign_up(store: Store, email: str, password: str) -> int:
-    """The new account's id; raises AccountError (bad e-mail, weak password) or EmailTaken."""
+def _sign_up(store: Store, email: str, password: str, address: str) -> int:
+    """The new account's id; raises AccountError (bad e-mail, weak password), TooManyAttempts
+    (this client has tried too many) or EmailTaken."""
     email = check_email(email)
     check_password(password, email)
-    return store.create_account(email, hash_password(password))
+    check_sign_ups(store, address)
+    try:
+        account_id = store.create_account(email, hash_password(password))
+    finally:
+        count_sign_up(store, address)  # created or taken: either tells about the address
+    return account_id
 
 
-def _log_in(store: Store, email: str, password: str, address: str) -> int:
+async def _log_in(store: Store, email: str, password: str, address: str) -> int:
     """The account these credentials open; raises TooManyAttempts, or NotLoggedIn with the
-    same words whether the e-mail address has an account or not."""
+    same words whether the e-mail address has an account or not. An address that failed
+    often lately is checked a little later (asleep, holding no thread)."""
     email = email.strip().lower()[:EMAIL_MAX]
     if not email.isprintable():  # no account has such an address, and it cannot be stored
         raise NotLoggedIn(WRONG_LOGIN, where="password")
-    check_attempts(store, email, address)
+    delay = await run_in_threadpool(check_attempts, store, email, address)
+    if delay:
+        await asyncio.sleep(delay)
+    return await run_in_threadpool(_check_password, store, email, password, address)
+
+
+def _check_password(store: Store, email: str, password: str, address: str) -> int:
     found = store.credentials(email)
     right = verify_password(found.password_hash if found else None, password)
     if found is None or not right:
         count_failure(store, email, address)
         raise NotLoggedIn(WRONG_LOGIN, where="password")
-    forget_failures(store, email)
+    forget_failures(store, email, address)
     if needs_rehash(found.password_hash):
         store.set_password_hash(found.account_id, hash_password(password))
     return found.account_id
@@ -134,7 +154,7 @@ def _delete(request: Request, viewer: Viewer, password: str) -> None:
     """Delete the account after checking its password again; raises Forbidden if wrong."""
     store = _store(request)
     address = client_address(request)
-    check_attempts(store, viewer.email, address)
+    check_attempts(store, viewer.email, address)  # logged in: limited, never slowed down
     found = store.credentials(viewer.email)
     if found is None or found.account_id != viewer.account_id:
         raise NotLoggedIn(EXPIRED)
@@ -185,7 +205,7 @@ def _logged_in_reply(request: Request, account_id: int, *, status: int) -> JSONR
 @api.post("/auth/signup", status_code=201, summary="Sign up (hosted mode); logs in at once")
 def api_sign_up(request: Request, body: CredentialsIn) -> JSONResponse:
     try:
-        account_id = _sign_up(_store(request), body.email, body.password)
+        account_id = _sign_up(_store(request), body.email, body.password, client_address(request))
     except AccountError as error:
         return problem(422, error.message, field=error.where)
     except EmailTaken:
@@ -194,9 +214,9 @@ def api_sign_up(request: Request, body: CredentialsIn) -> JSONResponse:
 
 
 @api.post("/auth/login", summary="Log in (hosted mode): sets the log-in cookie")
-def api_log_in(request: Request, body: CredentialsIn) -> JSONResponse:
-    account_id = _log_in(_store(request), body.email, body.password, client_address(request))
-    return _logged_in_reply(request, account_id, status=200)
+async def api_log_in(request: Request, body: CredentialsIn) -> JSONResponse:
+    account_id = await _log_in(_store(request), body.email, body.password, client_address(request))
+    return await run_in_threadpool(_logged_in_reply, request, account_id, status=200)
 
 
 @api.post("/auth/logout", status_code=204, summary="Log out this browser")
@@ -295,10 +315,19 @@ def sign_up(
         errors = {"password_again": "the two passwords are not the same; type them again"}
         return _form_page(request, "signup.html", values=values, errors=errors, status=422)
     try:
-        account_id = _sign_up(_store(request), email, password)
+        account_id = _sign_up(_store(request), email, password, client_address(request))
     except AccountError as error:
         errors = {error.where or "email": error.message}
         return _form_page(request, "signup.html", values=values, errors=errors, status=422)
+    except TooManyAttempts as error:
+        return _form_page(
+            request,
+            "signup.html",
+            values=values,
+            errors={"email": error.message},
+            status=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     except EmailTaken:
         errors = {"email": TAKEN}
         return _form_page(request, "signup.html", values=values, errors=errors, status=409)
@@ -330,7 +359,7 @@ def log_in_page(
 
 
 @pages.post("/login", response_class=HTMLResponse)
-def log_in(
+async def log_in(
     request: Request,
     email: Annotated[str, Form(max_length=EMAIL_MAX * 2)] = "",
     password: Annotated[str, Form(max_length=PASSWORD_MAX * 2)] = "",
@@ -341,7 +370,7 @@ def log_in(
     if not _form_sent(request, csrf_token):
         return _form_page(request, "login.html", values=values, notice=STALE_FORM, status=403)
     try:
-        account_id = _log_in(_store(request), email, password, client_address(request))
+        account_id = await _log_in(_store(request), email, password, client_address(request))
     except TooManyAttempts as error:
         return _form_page(
             request,
@@ -354,7 +383,7 @@ def log_in(
     except NotLoggedIn as error:
         errors = {"password": error.message}
         return _form_page(request, "login.html", values=values, errors=errors, status=401)
-    token, _ = _new_login(request, account_id)
+    token, _ = await run_in_threadpool(_new_login, request, account_id)
     reply = RedirectResponse(values["next"], status_code=303, headers=NO_STORE)
     set_login_cookie(reply, _accounts(request), token)
     return reply

@@ -10,13 +10,23 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backrub import __version__
 from backrub.live import clock_speed
 from backrub.store import Store
-from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
+from backrub.web import (
+    account_pages,
+    api,
+    csrf_token,
+    errors,
+    live_page,
+    pages,
+    pairing,
+    review_pages,
+)
 from backrub.web.csrf import OriginCheck
+from backrub.web.csrf_token import LocalTokenGate, new_local_token
+from backrub.web.hosts import LOCAL_NAMES, HostCheck
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
 from backrub.web.notify import Notifier, libpq_url
@@ -34,6 +44,9 @@ class WebSettings:
     speed: float = 1.0  # the session clock's speed-up (tests and demos)
     pairing: Pairing | None = None  # set with --lan: every device must pair first
     hosted: HostedSettings | None = None  # set with --hosted: accounts, many households
+    # Not hosted: the host names answered besides 127.0.0.1, localhost and [::1]: the
+    # addresses `backrub serve` printed (with --lan, the machine's address on the network).
+    lan_hosts: tuple[str, ...] = ()
 
 
 def create_hosted_app() -> FastAPI:
@@ -76,13 +89,19 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.pairing = settings.pairing
     app.state.hosted = hosted
+    # Local mode's CSRF token, new at each start (hosted mode: each log-in has its own).
+    app.state.csrf_token = new_local_token() if hosted is None else None
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(live_page.router)
     app.include_router(review_pages.router)
     app.include_router(pairing.router)  # /pair: sends to / when there is nothing to pair
+    app.include_router(csrf_token.router)  # GET /api/token, for scripts
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if hosted is None:
+        # Inside the pairing gate: an unpaired device is told to pair (401), not about tokens.
+        app.add_middleware(LocalTokenGate, token=app.state.csrf_token)
     if settings.pairing is not None:
         app.add_middleware(PairingGate, pairing=settings.pairing)
     if hosted is not None:
@@ -95,9 +114,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     # Outside the gates, which may read a form's body: no one reads more than the cap.
     app.add_middleware(BodyLimit)
     app.add_middleware(OriginCheck)  # both modes: no state change sent by another site's page
+    # Requests naming another host (DNS rebinding, a misrouted proxy) get 400, before anything.
     if hosted is not None:
-        # Requests naming another host (DNS rebinding, a misrouted proxy) get 400.
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosted.allowed_hosts))
+        app.add_middleware(HostCheck, names=hosted.allowed_hosts, any_port=True)
+    else:
+        app.add_middleware(HostCheck, names=(*settings.lan_hosts, *LOCAL_NAMES))
     app.add_middleware(SecurityHeaders)
     # A database that is away: 503, also when a gate in front of the routes meets it.
     app.add_middleware(errors.UnavailableGuard)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,9 +34,9 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backrub.store import Store
-from backrub.store.tables import EMAIL_LENGTH, utc_now
+from backrub.store.tables import utc_now
 from backrub.web.csrf import UNSAFE_METHODS
-from backrub.web.errors import NO_STORE, NotLoggedIn, TooManyAttempts, problem
+from backrub.web.errors import NO_STORE, NotLoggedIn, problem
 
 LOGIN_COOKIE = "backrub_login"
 FORM_COOKIE = "backrub_form"  # the log-in and sign-up forms' double-submit token
@@ -47,15 +46,12 @@ CSRF_FIELD = "csrf_token"
 TOKEN_MAX = 200  # a cookie or CSRF token longer than this is not ours: not even hashed
 FORM_BODY_MAX = 1_000_000  # bytes of a form read to find its CSRF token
 
-EMAIL_FAILURES = 5  # failed log-ins per e-mail address per window
-ADDRESS_FAILURES = 20  # failed log-ins per client address per window
-FAILURE_WINDOW = timedelta(minutes=15)
 
 EXPIRED = "your log-in has expired; log in again"
 NOT_LOGGED_IN = "log in first (at /login), or sign up (at /signup)"
 BAD_CSRF = (
     "this request did not carry the right CSRF token (X-CSRF-Token header or csrf_token form "
-    "field); reload the page and try again"
+    "field; scripts get it from GET /api/token); reload the page and try again"
 )
 LOGIN_PATH = "/login"
 SIGNUP_PATH = "/signup"
@@ -230,6 +226,19 @@ async def form_field(scope: Scope, body: bytes, name: str) -> str | None:
         await form.close()
 
 
+async def sent_token(scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+    """The CSRF token a request carries, in the `X-CSRF-Token` header or a form's `csrf_token`
+    field, and the `receive` the app must use from now on (a form's body read is replayed)."""
+    headers = Headers(scope=scope)
+    given = headers.get(CSRF_HEADER)
+    if given is None and headers.get("content-type", "").startswith(FORM_TYPES):
+        body = await _read_body(receive)
+        if body is not None:
+            given = await form_field(scope, body, CSRF_FIELD)
+            receive = _replaying(body, receive)
+    return given, receive
+
+
 def same_token(given: str | None, expected: str) -> bool:
     if not given or len(given) > TOKEN_MAX:
         return False
@@ -276,12 +285,7 @@ class LoginGate:
             await refusal(scope, receive, send)
             return
         if scope["method"] in UNSAFE_METHODS and path not in OWN_DEFENCES:
-            given = headers.get(CSRF_HEADER)
-            if given is None and headers.get("content-type", "").startswith(FORM_TYPES):
-                body = await _read_body(receive)
-                if body is not None:
-                    given = await form_field(scope, body, CSRF_FIELD)
-                    receive = _replaying(body, receive)
+            given, receive = await sent_token(scope, receive)
             if not same_token(given, viewer.csrf_token):
                 refused = problem(403, BAD_CSRF, headers=NO_STORE)
                 await refused(scope, receive, send)
@@ -357,48 +361,3 @@ def set_form_cookie(response: Response, accounts: Accounts, token: str) -> None:
         httponly=True,
         samesite="strict",
     )
-
-
-# ------------------------------------------------------------------------------ rate limit
-
-
-def failure_keys(email: str, address: str) -> tuple[str, str]:
-    return f"email:{email.strip().lower()[:EMAIL_LENGTH]}", f"ip:{address[:100]}"
-
-
-def check_attempts(store: Store, email: str, address: str) -> None:
-    """Raise TooManyAttempts while this e-mail or address has failed too often lately.
-
-    Checked before the password, so even the right password waits: guessing stops."""
-    now = utc_now()
-    since = now - FAILURE_WINDOW
-    by_email, by_address = failure_keys(email, address)
-    waits = []
-    for key, limit in ((by_email, EMAIL_FAILURES), (by_address, ADDRESS_FAILURES)):
-        failures = store.login_failures(key, since=since)
-        if len(failures) >= limit:
-            free_at = failures[-limit] + FAILURE_WINDOW
-            waits.append(max(1, math.ceil((free_at - now).total_seconds())))
-    if waits:
-        wait = max(waits)
-        minutes = max(1, math.ceil(wait / 60))
-        raise TooManyAttempts(
-            f"too many failed log-ins; wait {minutes} minute{'s' if minutes > 1 else ''}, "
-            "then try again",
-            retry_after=wait,
-        )
-
-
-def count_failure(store: Store, email: str, address: str) -> None:
-    now = utc_now()
-    store.record_login_failure(
-        *failure_keys(email, address), at=now, forget_before=now - FAILURE_WINDOW
-    )
-
-
-def forget_failures(store: Store, email: str) -> None:
-    store.clear_login_failures(failure_keys(email, "")[0])
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

@@ -32,7 +32,7 @@ class Forbidden(BackrubError):
 
 
 class TooManyAttempts(BackrubError):
-    """Too many failed log-ins for an e-mail address or from one address: wait, then retry."""
+    """Too many failed log-ins or sign-ups from one client: wait, then retry."""
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         self.retry_after = retry_after
@@ -61,7 +61,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "Clashes with what is stored (a finished session, a name already taken)"),
         (413, "The body is over 64 KiB"),
         (422, "A value that is not valid; `details` lists every field"),
-        (429, "Too many failed log-ins; wait for Retry-After seconds"),
+        (429, "Too many failed log-ins or sign-ups from one client; wait Retry-After seconds"),
         (503, "The database is away for a moment: nothing was saved; retry after Retry-After"),
     )
 }

@@ -1,4 +1,5 @@
-"""Headers on every reply: the browser may load nothing from anywhere but this server."""
+"""Headers on every reply: the browser may load nothing from anywhere but this server, and keeps
+no copy of anything but the static files."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+# Every page and API reply may carry receivers' health data (names, screening answers, sessions):
+# no browser, proxy or shared computer keeps a copy. One rule here instead of one per route, so
+# a new route cannot forget it. Static files (the same for everyone) may be cached.
+NO_STORE = (b"cache-control", b"no-store")
+CACHEABLE_PREFIX = "/static/"
 
 
 class SecurityHeaders:
@@ -31,9 +37,15 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIX)
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                headers = [*message.get("headers", []), *HEADERS]
+                if not cacheable:
+                    headers = [(n, v) for n, v in headers if n.lower() != NO_STORE[0]]
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -10,16 +10,20 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from backrub.web.csrf_token import page_token
+
 TEMPLATES = Path(str(resources.files("backrub.web").joinpath("templates")))
 
 
 def who(request: Request) -> dict[str, Any]:
-    """What every page knows about the mode and the log-in: `hosted`, and `viewer` (the
-    logged-in account's e-mail and CSRF token, set by the log-in gate; None otherwise)."""
+    """What every page knows about the mode and the log-in: `hosted`, `viewer` (the logged-in
+    account's e-mail and CSRF token, set by the log-in gate; None otherwise), and `csrf_token`,
+    which every form and the live page send back with each change (None: nothing to change)."""
     app = request.scope.get("app")
     state = getattr(app, "state", None)
     hosted = getattr(state, "accounts", None) is not None
-    return {"hosted": hosted, "viewer": request.scope.get("state", {}).get("viewer")}
+    viewer = request.scope.get("state", {}).get("viewer")
+    return {"hosted": hosted, "viewer": viewer, "csrf_token": page_token(request)}
 
 
 templates = Jinja2Templates(directory=TEMPLATES, context_processors=[who])

@@ -21,13 +21,29 @@ const SAID = {
 const root = document.getElementById("live");
 if (root) start(root);
 
-// Headers for a request that changes something. Logged in to a hosted server, the page carries
-// the log-in's CSRF token in <meta name="csrf-token">; the local server has none and needs none.
+// Headers for a request that changes something: the page carries the CSRF token in
+// <meta name="csrf-token"> (the log-in's on a hosted server, the server's own locally).
 function changeHeaders() {
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const token = document.querySelector('meta[name="csrf-token"]')?.content;
   if (token) headers["X-CSRF-Token"] = token;
   return headers;
+}
+
+// POST a change. A local server makes a new token when it restarts: refused for that (403,
+// naming the CSRF token), the page takes the new one from /api/token and sends once more.
+async function postChange(url, body) {
+  const send = () => fetch(url, { method: "POST", headers: changeHeaders(), body });
+  const response = await send();
+  if (response.status !== 403) return response;
+  const refusal = await response.clone().json().catch(() => ({}));
+  if (!String(refusal.error || "").includes("CSRF token")) return response;
+  const fresh = await fetch("/api/token", { headers: { Accept: "application/json" } });
+  const token = fresh.ok ? (await fresh.json()).csrf_token : null;
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (!token || !meta || token === meta.content) return response;
+  meta.content = token;
+  return send();
 }
 
 function start(root) {
@@ -376,11 +392,7 @@ function start(root) {
   // One try: "sent", "later" (503, retryAfter set) or "failed" (the error is shown).
   async function post(kind, extra) {
     try {
-      const response = await fetch(`${api}/events`, {
-        method: "POST",
-        headers: changeHeaders(),
-        body: JSON.stringify({ kind, ...extra }),
-      });
+      const response = await postChange(`${api}/events`, JSON.stringify({ kind, ...extra }));
       const body = await response.json().catch(() => ({}));
       if (response.status === 503) {
         retryAfter = Math.max(1, Number(response.headers.get("Retry-After")) || 3);
