@@ -215,10 +215,17 @@ def sample_plan(
     return shape_force(path)
 
 
-def shape_force(path: ToolPath) -> ToolPath:
-    """Force from target: lowered to the caps where the tool is, then rate-limited, then struck."""
+def shape_force(path: ToolPath, *, start_force: float = 0.0) -> ToolPath:
+    """Force from target: lowered to the caps where the tool is, rate-limited, then struck.
+
+    `start_force` is the force already commanded at the first sample (a window cut from a longer
+    path): the force rises from there, not from the first target.
+    """
     target = np.minimum(path.target, force_limit(path))
     target = np.where(path.working, target, 0.0)
-    envelope = rate_limited(target, path.t, path.context.figures.motion.force_rate_n_s)
+    limited = target.copy()
+    if len(limited):
+        limited[0] = min(limited[0], start_force / max(float(path.pulse[0]), 1e-9))
+    envelope = rate_limited(limited, path.t, path.context.figures.motion.force_rate_n_s)
     force = np.maximum(envelope * path.pulse, 0.0)
     return replace(path, target=target, force=force)
