@@ -10,10 +10,14 @@ import statistics
 import time
 from collections.abc import Callable
 
-from backrub.planner import PlanRequest, make_plan
+from backrub.planner import Plan, PlanRequest, make_plan
 from backrub.robot import count_over, plan_path, sample_plan
 from backrub.robot.caps import breaches
+from backrub.robot.live import apply_events, react
 from backrub.robot.regions import region_grid
+from backrub.robot.sim_report import report
+from backrub.robot.simulation import SIM_RATE_HZ, simulate
+from backrub.session.events import Event, EventKind
 
 
 def timed(action: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -46,6 +50,43 @@ def main() -> None:
             f"{wall:.2f} s wall, {cpu:.2f} s CPU (sampling {sample:.2f} s, checking "
             f"{check:.2f} s CPU); samples over a cap: {count_over(path)}"
         )
+
+    path = plan_path(plan, rate_hz=500.0)
+    event = Event(at=600.0, kind=EventKind.PAIN)
+    wall, cpu = timed(lambda: react(path, event), 20)
+    print(
+        f"  react to an event (next 2 s re-generated and re-checked): {wall * 1000:.1f} ms wall, "
+        f"{cpu * 1000:.1f} ms CPU; one control period at 500 Hz is 2 ms"
+    )
+    simulation(plan)
+
+
+def simulation(plan: Plan) -> None:
+    """MuJoCo: the first 90 s of the plan, with less, more and pain along the way."""
+    path = plan_path(plan, rate_hz=SIM_RATE_HZ)
+    path = path.window(0, path.index_at(90.0))
+    script = [
+        Event(at=55.0, kind=EventKind.LESS),
+        Event(at=62.0, kind=EventKind.MORE),
+        Event(at=70.0, kind=EventKind.PAIN),
+    ]
+    result = report(simulate(apply_events(path, script)))
+    tracking = result["tracking"]
+    print(
+        f"  MuJoCo, {result['duration_s']:.0f} s at 1 kHz: {result['realtime_factor']:.1f}x real "
+        f"time wall, {result['realtime_factor_cpu']:.1f}x by CPU time (goal 20x)"
+    )
+    print(
+        f"  force tracking RMS {tracking['rms_n']} N; steady {tracking['steady_rms_n']} N "
+        f"(goal 0.3 N); while the force changes {tracking['changing_rms_n']} N (goal 1.0 N); "
+        f"worst {tracking['worst_n']} N"
+    )
+    for entry in result["steps"]:
+        print(f"    {entry['step']} ({entry['technique']}): RMS {entry['rms_n']} N")
+    hazards = len(result["over_cap_on_bone_or_kidneys"])
+    print(f"  samples on bone or kidneys over a cap: {hazards}")
+    for reaction in result["reactions"]:
+        print(f"    {reaction['kind']} at {reaction['at_s']} s: {reaction['seconds']} s")
 
 
 if __name__ == "__main__":

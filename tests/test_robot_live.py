@@ -10,7 +10,7 @@ import pytest
 from backrub.method.vocabulary import Technique
 from backrub.planner import PlanRequest, make_plan
 from backrub.robot import breaches, plan_path
-from backrub.robot.live import apply_events, react, respond
+from backrub.robot.live import STOP_HOLD_S, apply_events, react, respond
 from backrub.robot.toolpath import ToolPath, technique_code
 from backrub.session.events import Event, EventKind
 
@@ -123,5 +123,7 @@ def test_a_script_of_events_applies_in_time_order() -> None:
     ]
     after = apply_events(path, events)
     assert after.events == (f"{first:g} less", f"{first + 1:g} pain", f"{first + 20:g} stop")
-    # Stopped: 0.25 s to 0 N, 0.5 s to lift, half a second held lifted, then the path ends.
-    assert after.duration == pytest.approx(first + 20 + 1.25, abs=2 / RATE)
+    # Stopped: down to 0 N, lifted, held lifted for a moment, then the path ends.
+    live = path.context.figures.live
+    ends = first + 20 + live.stop_s + live.lift_s + STOP_HOLD_S
+    assert after.duration == pytest.approx(ends, abs=2 / RATE)

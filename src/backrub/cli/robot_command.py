@@ -200,3 +200,63 @@ def path_command(
     print(f"Every sample is within every cap ({len(summary['caps_checked'])} caps checked).")
     for kind, name in written.items():
         print(f"Wrote {name} ({kind.upper()}).")
+
+
+@robot_app.command("simulate")
+def simulate_command(
+    plan_file: PlanArgument,
+    events: Annotated[
+        Path | None,
+        typer.Option("--events", help="Scripted feedback: JSON lines as for `backrub simulate`."),
+    ] = None,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--seconds", min=1, help="Simulate only the first this many seconds."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run PLAN.json in MuJoCo (a compliant back, a force-controlled tool at 1 kHz) and report."""
+    plan = read_plan(plan_file)
+    _need("mujoco")
+    from backrub.robot import UnsafePlanError, plan_path
+    from backrub.robot.live import apply_events
+    from backrub.robot.sim_report import report
+    from backrub.robot.simulation import SIM_RATE_HZ, simulate
+    from backrub.session.script import read_events
+
+    script = read_events(events) if events is not None else []
+    try:
+        path = plan_path(plan, rate_hz=SIM_RATE_HZ)
+        if seconds is not None:
+            path = path.window(0, path.index_at(seconds))
+        path = apply_events(path, script)
+    except UnsafePlanError as refused:
+        _refuse(refused.breach, as_json)
+        return
+    result = report(simulate(path))
+    if as_json:
+        print_json(result)
+        return
+    tracking = result["tracking"]
+    print(
+        f"Simulated {result['duration_s']:.1f} s of {plan.routine_title} at 1 kHz in "
+        f"{result['wall_seconds']:.1f} s ({result['realtime_factor']:.1f}x real time)."
+    )
+    print(
+        f"Force tracking: RMS {tracking['rms_n']} N (steady {tracking['steady_rms_n']} N, "
+        f"while the force changes {tracking['changing_rms_n']} N), worst {tracking['worst_n']} N."
+    )
+    hazards = result["over_cap_on_bone_or_kidneys"]
+    print(
+        "No contact on bone or kidneys above its cap."
+        if not hazards
+        else f"{len(hazards)} samples on bone or kidneys above a cap, first {hazards[0]}"
+    )
+    for name, region in result["regions"].items():
+        print(
+            f"  {name}: {region['seconds']} s of {region['planned_seconds']} s planned, "
+            f"up to {region['max_force_n']} N, {region['max_pressure_kpa']} kPa"
+        )
+    for reaction in result["reactions"]:
+        took = "never" if reaction["seconds"] is None else f"{reaction['seconds'] * 1000:.0f} ms"
+        print(f"  {reaction['kind']} at {reaction['at_s']} s: {reaction['goal']} after {took}")

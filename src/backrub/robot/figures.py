@@ -50,6 +50,8 @@ class Caps(_Strict):
     iso_fraction: Annotated[float, Field(gt=0, le=1)]
     iso_back_force_n: Positive
     iso_neck_force_n: Positive
+    shaping_margin: Annotated[float, Field(gt=0, le=1)]
+    ease_ahead_s: Annotated[float, Field(ge=0, le=2)]
 
     @property
     def back_ceiling_n(self) -> float:
@@ -109,8 +111,12 @@ class Motion(_Strict):
 
 
 class Live(_Strict):
+    """Live changes: the requirements (..._within_s) and the commanded ramps, which are faster."""
+
     choice: str
     level_ramp_s: Positive
+    pain_within_s: Positive
+    stop_within_s: Positive
     pain_s: Positive
     pain_factor: Annotated[float, Field(gt=0, lt=1)]
     stop_s: Positive
@@ -126,6 +132,7 @@ class Tissue(_Strict):
     bone_n_m: Positive
     damping_ratio: Positive
     mass_kg: Positive
+    friction: Positive
     regions: dict[str, Positive]
 
 

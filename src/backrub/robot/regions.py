@@ -8,6 +8,8 @@ most: bone, then the kidney area, then muscle (in atlas order).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,8 +23,8 @@ IntArray = npt.NDArray[np.int16]
 NONE = -1  # no region under the sample (between regions or off the map)
 
 # Grid extent and steps in back-frame units: about 1 mm across and 1.2 mm down on an average back.
-_X0, _X1, _DX = -1.05, 1.05, 0.005
-_Y0, _Y1, _DY = -0.06, 1.16, 0.002
+X0, X1, DX = -1.05, 1.05, 0.005
+Y0, Y1, DY = -0.06, 1.16, 0.002
 _PRECEDENCE = {Tissue.BONE: 0, Tissue.CAUTION: 1, Tissue.MUSCLE: 2}
 
 
@@ -40,13 +42,28 @@ class RegionGrid:
         """Region index under each back-frame point (NONE off the map)."""
         xs = np.asarray(x, dtype=float)
         ys = np.asarray(y, dtype=float)
-        col = np.floor((xs - _X0) / _DX).astype(np.int64)
-        row = np.floor((ys - _Y0) / _DY).astype(np.int64)
+        col = np.floor((xs - X0) / DX).astype(np.int64)
+        row = np.floor((ys - Y0) / DY).astype(np.int64)
         rows, cols = self.cells.shape
         inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
         found = np.full(xs.shape, NONE, dtype=np.int16)
         found[inside] = self.cells[row[inside], col[inside]]
         return found
+
+    def point_lookup(self) -> Callable[[float, float], int]:
+        """A look-up for one point at a time in plain Python (a control loop's per-step use)."""
+        rows = self.cells.tolist()
+        height, width = len(rows), len(rows[0])
+
+        def lookup(x: float, y: float) -> int:
+            col = math.floor((x - X0) / DX)
+            row = math.floor((y - Y0) / DY)
+            if 0 <= col < width and 0 <= row < height:
+                found: int = rows[row][col]
+                return found
+            return NONE
+
+        return lookup
 
     def mask(
         self, wanted: set[str] | frozenset[str], *, by_base: bool = False
@@ -66,8 +83,8 @@ class RegionGrid:
 
 
 def _raster(atlas: Atlas) -> IntArray:
-    xs = _X0 + _DX * (np.arange(round((_X1 - _X0) / _DX)) + 0.5)
-    ys = _Y0 + _DY * (np.arange(round((_Y1 - _Y0) / _DY)) + 0.5)
+    xs = X0 + DX * (np.arange(round((X1 - X0) / DX)) + 0.5)
+    ys = Y0 + DY * (np.arange(round((Y1 - Y0) / DY)) + 0.5)
     cells = np.full((len(ys), len(xs)), NONE, dtype=np.int16)
     rank = np.full(cells.shape, 99, dtype=np.int16)
     geometry = atlas.geometry

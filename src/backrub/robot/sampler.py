@@ -43,6 +43,24 @@ def rate_limited(target: FloatArray, t: FloatArray, rate: float) -> FloatArray:
     return np.asarray(rate * t + np.minimum.accumulate(target - rate * t), dtype=float)
 
 
+def forward_minimum(values: FloatArray, window: int) -> FloatArray:
+    """The least of values[i : i + window] for each i, in linear time (van Herk / Gil-Werman).
+
+    Used on force limits so that force eases off before the tool reaches a lighter region,
+    not at its edge: a controller needs a moment to follow."""
+    count = len(values)
+    if count == 0 or window <= 1:
+        return values
+    blocks = -(-count // window) + 1
+    padded = np.full(blocks * window, np.inf)
+    padded[:count] = values
+    table = padded.reshape(blocks, window)
+    prefix = np.minimum.accumulate(table, axis=1).ravel()
+    suffix = np.minimum.accumulate(table[:, ::-1], axis=1)[:, ::-1].ravel()
+    index = np.arange(count)
+    return np.asarray(np.minimum(suffix[index], prefix[index + window - 1]), dtype=float)
+
+
 def path_context(plan: Plan, figures: Figures, atlas: Atlas) -> PathContext:
     elbow = [step.contact is Contact.ELBOW for step in plan.steps]
     return PathContext(
@@ -221,7 +239,10 @@ def shape_force(path: ToolPath, *, start_force: float = 0.0) -> ToolPath:
     `start_force` is the force already commanded at the first sample (a window cut from a longer
     path): the force rises from there, not from the first target.
     """
-    target = np.minimum(path.target, force_limit(path))
+    caps = path.context.figures.caps
+    ahead = max(1, round(caps.ease_ahead_s * path.rate_hz))
+    limit = forward_minimum(caps.shaping_margin * force_limit(path), ahead)
+    target = np.minimum(path.target, limit)
     target = np.where(path.working, target, 0.0)
     limited = target.copy()
     if len(limited):
