@@ -7,6 +7,8 @@ from functools import cache
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backrub.atlas import Tissue
 from backrub.method.step import Step
@@ -14,6 +16,7 @@ from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSid
 from backrub.planner import Plan, PlanRequest, make_plan
 from backrub.robot import UnsafePlanError, breaches, count_over, plan_path, sample_plan
 from backrub.robot.regions import region_grid
+from backrub.robot.sampler import forward_minimum, rate_limited
 from backrub.robot.surface import BackSurface
 from backrub.robot.toolpath import ToolPath, contact_code, technique_code
 from backrub.safety.screening import ScreeningAnswers
@@ -200,3 +203,20 @@ def test_speed_and_percussion_caps_name_themselves() -> None:
     techniques[lower[0]] = technique_code(Technique.PERCUSSION)
     found = breaches(replace(tool, technique=techniques))
     assert "C2" in [b.rule for b in found]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.floats(0, 100), min_size=1, max_size=60), st.integers(1, 20))
+def test_forward_minimum_is_the_least_of_the_next_window(values: list[float], window: int) -> None:
+    found = forward_minimum(np.array(values), window)
+    assert found.tolist() == [min(values[i : i + window]) for i in range(len(values))]
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(st.lists(st.floats(0, 100), min_size=2, max_size=60))
+def test_the_rate_limit_keeps_force_under_target_and_rises_slowly(values: list[float]) -> None:
+    target = np.array([0.0, *values])
+    t = np.arange(len(target)) / 10.0
+    force = rate_limited(target, t, 20.0)
+    assert (force <= target + 1e-9).all()
+    assert (np.diff(force) <= 2.0 + 1e-9).all()  # 20 N/s at 10 Hz

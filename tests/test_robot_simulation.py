@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from backrub.errors import PlanningError
 from backrub.method.step import Step
-from backrub.planner import PlanRequest, make_plan
-from backrub.robot import breaches, robot_figures, sample_plan
+from backrub.planner import PlanRequest, PlanStatus, make_plan
+from backrub.robot import breaches, plan_path, robot_figures, sample_plan
 from backrub.robot.live import apply_events
 from backrub.robot.sim_report import report
 from backrub.robot.simulation import SIM_RATE_HZ, simulate
 from backrub.session.events import Event, EventKind
 from tests.conftest import RunBackrub
+from tests.test_robot_properties import requests, scripts
 
 
 def step(**fields: Any) -> Step:
@@ -104,12 +110,47 @@ def test_robot_simulate_command_reports_json(run_backrub: RunBackrub, tmp_path: 
     (tmp_path / "plan.json").write_text(plan.stdout)
     (tmp_path / "events.jsonl").write_text('{"at": 3, "kind": "pain"}\n{"at": 5, "kind": "stop"}\n')
     result = run_backrub(
-        "robot", "simulate", "plan.json", "--events", "events.jsonl", "--seconds", "6", "--json"
+        "robot",
+        "simulate",
+        "plan.json",
+        "--events",
+        "events.jsonl",
+        "--seconds",
+        "6",
+        "--json",
+        "--svg",
+        "sim.svg",
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["schema"] == "backrub.robot.simulation"
     assert data["over_cap_on_bone_or_kidneys"] == []
     assert [r["kind"] for r in data["reactions"]] == ["pain", "stop", "stop-lift"]
+    assert 'class="tool-path"' in (tmp_path / "sim.svg").read_text()
     bad = run_backrub("robot", "simulate", "plan.json", "--events", "missing.jsonl")
     assert bad.returncode == 2 and "missing.jsonl: file not found" in bad.stderr
+
+
+@settings(
+    max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(requests, st.floats(0.0, 1.0), scripts)
+def test_no_simulated_contact_over_a_cap_for_any_plan_and_script(
+    request: PlanRequest, where: float, script: list[tuple[float, EventKind]]
+) -> None:
+    """Eight seconds from somewhere in a random plan, with random feedback, run in MuJoCo."""
+    try:
+        plan = make_plan(request)
+    except PlanningError:
+        return
+    if plan.status is PlanStatus.REFUSED:
+        return
+    path = plan_path(plan, rate_hz=SIM_RATE_HZ)
+    # Start where the tool is lifted between lines of work, as a real run starts off the body.
+    lifted = np.flatnonzero(~path.working[: max(len(path) - 8 * round(SIM_RATE_HZ), 1)])
+    start = int(lifted[int(where * (len(lifted) - 1))]) if len(lifted) else 0
+    window = path.window(start, start + 8 * round(SIM_RATE_HZ))
+    window = replace(window, t=window.t - window.t[0])
+    events = [Event(at=share * window.duration, kind=kind) for share, kind in script]
+    result = report(simulate(apply_events(window, events)))
+    assert result["over_cap_on_bone_or_kidneys"] == []

@@ -213,6 +213,10 @@ def simulate_command(
         float | None,
         typer.Option("--seconds", min=1, help="Simulate only the first this many seconds."),
     ] = None,
+    svg: Annotated[
+        Path | None,
+        typer.Option("--svg", help="Draw where the simulated tool went and the measured force."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Run PLAN.json in MuJoCo (a compliant back, a force-controlled tool at 1 kHz) and report."""
@@ -233,7 +237,17 @@ def simulate_command(
     except UnsafePlanError as refused:
         _refuse(refused.breach, as_json)
         return
-    result = report(simulate(path))
+    run = simulate(path)
+    result = report(run)
+    if svg is not None:
+        from dataclasses import replace
+
+        from backrub.atlas import default_atlas
+        from backrub.robot.drawing import draw_path
+
+        measured = replace(path, force=run.force, frame_xy=run.tool_xy)
+        title = f"Simulated: {plan.routine_title}"
+        write_text_atomically(svg, draw_path(measured, default_atlas(), title=title))
     if as_json:
         print_json(result)
         return
