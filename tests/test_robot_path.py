@@ -81,14 +81,20 @@ def test_force_rises_at_most_20_newtons_a_second_and_only_eases_off_faster() -> 
 
 
 def _rhythm(tool: ToolPath, technique: Technique) -> float:
-    """Cycles per second of the tool's sideways motion during one technique (by zero crossings)."""
+    """Cycles per second of the tool's circling during one technique: zero crossings of its
+    sideways motion less its travel (a one-second moving average), on the step where it circles
+    widest (near bone the circles are kept small)."""
     chosen = tool.working & (tool.technique == technique_code(technique))
-    steps = np.unique(tool.step[chosen])
-    index = np.flatnonzero(chosen & (tool.step == steps[0]))
-    x = tool.frame_xy[index, 0]
-    centred = x - x.mean()
-    crossings = np.count_nonzero(np.diff(np.sign(centred)) > 0)
-    return crossings / (len(index) / tool.rate_hz)
+    window = np.ones(int(tool.rate_hz)) / tool.rate_hz
+
+    def circling(step: int) -> np.ndarray:
+        x = tool.frame_xy[chosen & (tool.step == step), 0]
+        return np.asarray((x - np.convolve(x, window, mode="same"))[len(window) : -len(window)])
+
+    widest = max(np.unique(tool.step[chosen]), key=lambda step: np.std(circling(step)))
+    wobble = circling(widest)
+    crossings = np.count_nonzero(np.diff(np.sign(wobble)) > 0)
+    return crossings / (len(wobble) / tool.rate_hz)
 
 
 def test_each_technique_moves_in_its_rhythm() -> None:
@@ -188,7 +194,7 @@ def test_each_force_cap_names_itself_the_region_and_the_time(
     assert found, breaches(broken)
     assert found[0].time == pytest.approx(tool.t[index])
     assert found[0].region == grid.name(int(tool.region[index]))
-    assert count_over(tool) == 0
+    assert count_over(path()) == 0
 
 
 def test_speed_and_percussion_caps_name_themselves() -> None:

@@ -30,6 +30,9 @@ from backrub.robot.toolpath import (
 DEFAULT_RATE_HZ = 500.0
 # Force eases to nothing over the last moments of each line of work (easing off may be quick).
 EASE_OFF_S = 0.25
+# Circles stay this far inside the room a line has, and reach their radius over this time.
+CIRCLE_MARGIN_M = 0.002
+CIRCLE_GROW_S = 0.5
 # Percussion lifts between strikes; the lift fades in and out at the ends of its line.
 STRIKE_FADE_S = 0.2
 
@@ -153,10 +156,15 @@ def sample_plan(
     s = np.where(spot, length / 2, s)
     xy = _along(segs, line, s)
     # Circles (kneading, circles, rubbing) through the centre point, in the plane.
-    circle = table["radius"][technique]
+    # Circles (kneading, circles, rubbing) centred on the line's point, kept within the room
+    # the line has before bone or the kidney area; the radius grows in over the first moments
+    # so the tool does not jump.
+    room = np.maximum(segs.line_room[line] - CIRCLE_MARGIN_M, 0.0)
+    grow = np.clip(u / CIRCLE_GROW_S, 0.0, 1.0)
+    circle = np.minimum(table["radius"][technique], room) * grow
     phase = 2 * np.pi * table["hz"][technique] * u
     xy[:, 0] += circle * np.sin(phase)
-    xy[:, 1] += circle * (1 - np.cos(phase))
+    xy[:, 1] += circle * np.cos(phase)
 
     # Lifted moves: straight between where the last line ended and where the next begins.
     moving = ~working

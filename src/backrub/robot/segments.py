@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 from backrub.atlas import Atlas, Point
 from backrub.method.step import Step
-from backrub.method.vocabulary import Technique
+from backrub.method.vocabulary import Contact, Technique
 from backrub.planner import Plan
 from backrub.render.steps import oriented
 from backrub.robot.figures import Figures
@@ -53,19 +54,33 @@ class Segments:
     line_length: FloatArray
     line_first: IntArray  # first and last piece of each line
     line_last: IntArray
+    line_room: FloatArray  # how far the tool's patch may stray from each line, metres
 
 
 class _Builder:
-    def __init__(self, surface: BackSurface, figures: Figures) -> None:
+    def __init__(self, surface: BackSurface, figures: Figures, atlas: Atlas) -> None:
         self.surface = surface
         self.figures = figures
+        self.atlas = atlas
         self.rows: list[tuple[float, float, bool, int, int, int, int, int]] = []
         self.lines: list[FloatArray] = []
+        self.room: list[float] = []
 
-    def line(self, points: tuple[Point, ...]) -> int:
+    def line(self, points: tuple[Point, ...], contact: Contact) -> int:
         xs, ys = self.surface.to_metres([p[0] for p in points], [p[1] for p in points])
         self.lines.append(np.stack([xs, ys], axis=1))
+        self.room.append(self._room(points, contact))
         return len(self.lines) - 1
+
+    def _room(self, points: tuple[Point, ...], contact: Contact) -> float:
+        """Metres the tool's patch may stray from the line before it reaches bone or the
+        kidney area (0 if the line is on one): circles are kept within it."""
+        frame = np.array(points, dtype=float)
+        along = np.linspace(0.0, 1.0, 12)
+        dense = np.concatenate([a + along[:, None] * (b - a) for a, b in pairwise(frame)])
+        clearance = self.atlas.geometry.clearance_cm(dense[:, 0], dense[:, 1], self.surface.fit)
+        half_patch = math.sqrt(self.figures.tool(contact).area_m2) / 2
+        return max(0.0, float(clearance.min()) / 100 - half_patch)
 
     def segment(
         self, start: float, seconds: float, working: bool, number: int, step: Step, line: int
@@ -116,14 +131,14 @@ def step_lines(step: Step, atlas: Atlas) -> list[tuple[Point, ...]]:
 
 
 def build_segments(plan: Plan, atlas: Atlas, surface: BackSurface, figures: Figures) -> Segments:
-    builder = _Builder(surface, figures)
+    builder = _Builder(surface, figures, atlas)
     clock = 0.0
     previous: FloatArray | None = None
     for number, step in enumerate(plan.steps):
         if step.seconds <= 0:
             continue
         spot = step.technique in SPOT_TECHNIQUES
-        lines = [builder.line(points) for points in step_lines(step, atlas)]
+        lines = [builder.line(points, step.contact) for points in step_lines(step, atlas)]
         moves: list[float] = []
         last = previous
         for line in lines:
@@ -197,6 +212,7 @@ def _assemble(builder: _Builder, total: float) -> Segments:
         line_length=np.asarray(lengths, dtype=float),
         line_first=np.asarray(first, dtype=np.int64),
         line_last=np.asarray(last, dtype=np.int64),
+        line_room=np.asarray(builder.room, dtype=float),
     )
 
 

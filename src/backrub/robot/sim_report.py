@@ -100,6 +100,7 @@ def report(run: SimulatedRun) -> dict[str, Any]:
                     "technique": path.technique[on][0].item(),
                     "rms_n": round(_rms(error[on]), 3),
                     "worst_n": round(float(np.abs(error[on]).max()), 3),
+                    "worst_at_s": round(float(path.t[on][np.argmax(np.abs(error[on]))]), 3),
                 }
             )
     from backrub.robot.toolpath import TECHNIQUES
