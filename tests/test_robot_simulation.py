@@ -154,3 +154,24 @@ def test_no_simulated_contact_over_a_cap_for_any_plan_and_script(
     events = [Event(at=share * window.duration, kind=kind) for share, kind in script]
     result = report(simulate(apply_events(window, events)))
     assert result["over_cap_on_bone_or_kidneys"] == []
+
+
+def test_the_simulated_tool_changes_with_the_contact() -> None:
+    """Palms first, then fingertips: the sphere must take each tool's radius. (With the first
+    tool's 2 cm kept, the fingertip pressed 1.2 cm too deep and the force ran away.)"""
+    steps = (
+        step(id="palms", contact="palms", technique="palm-compression", pressure=2, seconds=6.0),
+        step(
+            id="fingers",
+            phase="neck",
+            regions=("skull-base-left",),
+            side="left",
+            contact="fingertips",
+            pressure=2,
+            seconds=6.0,
+        ),
+    )
+    plan = make_plan(PlanRequest(minutes=5)).model_copy(update={"steps": steps})
+    result = report(simulate(sample_plan(plan, rate_hz=SIM_RATE_HZ)))
+    fingers = next(entry for entry in result["steps"] if entry["step"] == "fingers")
+    assert fingers["rms_n"] < 1.0 and fingers["worst_n"] < 5.0

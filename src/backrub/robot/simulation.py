@@ -211,11 +211,18 @@ def simulate(path: ToolPath) -> SimulatedRun:
     region_at = grid.point_lookup()
     start, start_cpu = time.perf_counter(), time.process_time()
     sensed = 0.0
+    tool = -1
+    sizes, bounds = model.geom_size, model.geom_rbound
     smoothing = 1 / (1 + SIM_RATE_HZ / (2 * math.pi * _SENSOR_HZ))
     for i in range(count):
         x, y, z, q = qpos.tolist()
         vx, vy, vz, vq = qvel.tolist()
         tip_z = z + q
+        if contacts[i] != tool:
+            # A new contact is a new tool: the sphere takes its radius (and its bounding radius,
+            # which the collision broad phase uses).
+            tool = contacts[i]
+            sizes[1, 0] = bounds[1] = radii[i]
         n0, n1, n2 = nx[i], ny[i], nz[i]
         # Where the tool touches: its centre less one radius along the normal; back frame units.
         frame_x = (x - radii[i] * n0) / half_w
