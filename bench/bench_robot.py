@@ -10,7 +10,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from backrub.planner import Plan, PlanRequest, make_plan
+from backrub.planner import PlanRequest, make_plan
 from backrub.robot import count_over, plan_path, sample_plan
 from backrub.robot.caps import breaches
 from backrub.robot.live import apply_events, react
@@ -58,17 +58,17 @@ def main() -> None:
         f"  react to an event (next 2 s re-generated and re-checked): {wall * 1000:.1f} ms wall, "
         f"{cpu * 1000:.1f} ms CPU; one control period at 500 Hz is 2 ms"
     )
-    simulation(plan)
+    simulation()
 
 
-def simulation(plan: Plan) -> None:
-    """MuJoCo: the first 90 s of the plan, with less, more and pain along the way."""
-    path = plan_path(plan, rate_hz=SIM_RATE_HZ)
-    path = path.window(0, path.index_at(90.0))
+def simulation() -> None:
+    """MuJoCo: a whole 5-minute plan, with less, more and pain along the way."""
+    short = make_plan(PlanRequest(minutes=5, activities=("computer-work",)))
+    path = plan_path(short, rate_hz=SIM_RATE_HZ)
     script = [
-        Event(at=55.0, kind=EventKind.LESS),
-        Event(at=62.0, kind=EventKind.MORE),
-        Event(at=70.0, kind=EventKind.PAIN),
+        Event(at=150.0, kind=EventKind.LESS),
+        Event(at=160.0, kind=EventKind.MORE),
+        Event(at=170.0, kind=EventKind.PAIN),
     ]
     result = report(simulate(apply_events(path, script)))
     tracking = result["tracking"]
