@@ -140,6 +140,27 @@ def test_bad_input_gets_one_line_and_exit_2(run_backrub: RunBackrub, plan_file: 
     assert "Traceback" not in result.stderr
 
 
+def test_events_change_the_path_and_an_empty_plan_is_bad_input(
+    run_backrub: RunBackrub, plan_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "events.jsonl").write_text(
+        '{"at": 30, "kind": "pain"}\n{"at": 60, "kind": "stop"}\n'
+    )
+    result = run_backrub(
+        "robot", "path", str(plan_file), "--rate", "100", "--events", "events.jsonl", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["events"] == ["30 pain", "60 stop"]
+    assert summary["duration_s"] < 62  # stopped at 60 s: eased off, lifted, ended
+    data = json.loads(plan_file.read_text())
+    data["steps"] = []
+    plan_file.write_text(json.dumps(data))
+    result = run_backrub("robot", "path", str(plan_file))
+    assert result.returncode == 2 and "the plan has no steps" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_cli_loads_no_robot_package_until_a_robot_command_runs() -> None:
     code = (
         "import sys, backrub.cli.main; "

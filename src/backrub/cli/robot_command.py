@@ -156,6 +156,8 @@ def path_command(
     except UnsafePlanError as refused:
         _refuse(refused.breach, as_json)
         return
+    except ValueError as error:  # a plan with no steps: nothing to sample
+        fail(f"{plan_file}: {error}")
     written: dict[str, str] = {}
     if csv is not None:
         from backrub.robot.csv_export import write_csv
@@ -237,6 +239,8 @@ def simulate_command(
     except UnsafePlanError as refused:
         _refuse(refused.breach, as_json)
         return
+    except ValueError as error:  # a plan with no steps: nothing to sample
+        fail(f"{plan_file}: {error}")
     run = simulate(path)
     result = report(run)
     if svg is not None:
