@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || $(call apt_install,python3-venv)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,robot]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -67,11 +67,12 @@ typecheck: install
 unit: install browser postgres
 	$(PY) -m pytest
 
-# Figures, not pass/fail: planner, session engine, then the web app under load (SQLite, then
+# Figures, not pass/fail: planner, session engine, robot executor, then the web app under load (SQLite, then
 # PostgreSQL with several workers on the throwaway server).
 bench: install postgres
 	$(PY) bench/bench_planner.py
 	$(PY) bench/bench_session.py
+	$(PY) bench/bench_robot.py
 	$(PY) bench/bench_web.py
 
 clean: postgres-stop

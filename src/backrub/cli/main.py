@@ -13,6 +13,7 @@ from backrub.cli.errors import run
 from backrub.cli.guide_command import guide
 from backrub.cli.lists_command import activities, questions, routines
 from backrub.cli.plan_command import plan
+from backrub.cli.robot_command import robot_app
 from backrub.cli.serve_command import serve
 from backrub.cli.session_commands import history, show, simulate
 
@@ -34,6 +35,7 @@ app.command()(simulate)
 app.command()(history)
 app.command()(show)
 app.command()(serve)
+app.add_typer(robot_app)
 
 
 def _version(value: bool) -> None:

@@ -117,6 +117,13 @@ def render_back_map(
     return element("svg", root, "\n" + doc_title + "\n" + body + "\n") + "\n"
 
 
+def map_frame(
+    atlas: Atlas, *, width_px: int = 720, labels: bool = True, title: str | None = None
+) -> FrameMapping:
+    """Where render_back_map with the same arguments puts frame points, to draw over it."""
+    return _Layout.for_atlas(atlas, width_px=width_px, labels=labels, title=title).frame
+
+
 def _body(atlas: Atlas, frame: FrameMapping) -> str:
     return element(
         "path",
