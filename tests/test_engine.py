@@ -330,3 +330,23 @@ def test_replay_rebuilds_the_same_state() -> None:
     first = SessionEngine.replay(plan, events)
     second = SessionEngine.replay(plan, events)
     assert first.state == second.state
+
+
+def test_a_live_knot_with_no_feedback_climbs_the_routines_rung_times_to_the_forearm_u6() -> None:
+    spotted = plan_of(minutes=30, trouble_spots=["middle-trapezius-left"])
+    planned = [(s.contact, s.seconds) for s in spotted.steps if s.knot]
+    engine = SessionEngine(plan_of(minutes=30))
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    engine.advance(t + 400)
+    rungs = [(s.step.contact, s.step.seconds) for s in engine.state.timeline if s.step.knot]
+    # The routine's 40/35/30 s, as the planner times its ladders; then the bound (U8).
+    assert rungs[:3] == [
+        (Contact.HEEL_OF_HAND, 40.0),
+        (Contact.KNUCKLES, 35.0),
+        (Contact.FOREARM, 30.0),
+    ]
+    assert rungs[:3] == planned
+    assert sum(seconds for _, seconds in rungs) == pytest.approx(120)
+    aftercare = next(s.step for s in engine.state.timeline if "aftercare" in s.step.id)
+    assert aftercare.seconds == 45.0

@@ -561,7 +561,7 @@ class SessionEngine:
             - shortest_seconds([s for s in state.queue if s.priority == 1])
         )
         # The ladder gets what time allows, up to its bound; a planned one, what was planned.
-        room = slack / sides - ladder.AFTERCARE_SECONDS
+        room = slack / sides - ladder_spec.aftercare.seconds
         bound = float(ladder_spec.limit_seconds) if planned_limit is None else planned_limit
         if planned_limit is None:
             bound = min(bound, room)
@@ -619,7 +619,7 @@ class SessionEngine:
         knot = self.state.knot
         assert knot is not None
         spec = self.book.ladder
-        seconds = min(ladder.RUNG_SECONDS, knot.limit - knot.seconds)
+        seconds = ladder.rung_seconds(spec, rung, left=knot.limit - knot.seconds)
         step = ladder.rung_step(
             spec,
             rung,
