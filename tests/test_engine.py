@@ -8,8 +8,10 @@ from backrub.atlas import default_atlas
 from backrub.errors import BackrubError
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, Technique
 from backrub.planner import Plan, PlanRequest, make_plan
+from backrub.safety import RULES_BY_ID, judge_steps
 from backrub.session import Event, EventKind, SessionEngine, SessionOver, SessionStatus
-from backrub.session.balance import side_seconds
+from backrub.session.balance import MAX_EVEN_OUT_STEP
+from backrub.session.summary import summarize
 from backrub.session.view import view_of
 
 ATLAS = default_atlas()
@@ -189,11 +191,34 @@ def test_knot_time_on_one_side_is_evened_out_on_the_other_b1() -> None:
     evened = [s for s in upcoming if s.id.startswith("even")]
     assert [s.regions for s in evened] == [("middle-trapezius-right",)]
     assert evened[0].seconds == pytest.approx(knot_time, abs=1)
-    assert "balance" in [c.key for c in engine.state.cues] or evened
+    said = [r.what for r in engine.state.reactions if r.event == "balance"]
+    assert said == [f"evening out before the closing: {knot_time:.0f} s on middle-trapezius-right"]
     engine.advance(10_000)
-    totals = side_seconds([s.step for s in engine.state.timeline], ATLAS)
-    left, right = totals.values()
-    assert abs(left - right) <= 0.1 * max(left, right)
+    assert engine.status is SessionStatus.FINISHED
+    assert balance_broken(engine) == []
+
+
+def balance_broken(engine: SessionEngine) -> list[str]:
+    """B1 pair by pair, with the engine's own tolerance, over the whole session as done."""
+    found = judge_steps(engine.done_steps, engine.context(), rules=[RULES_BY_ID["B1"]])
+    return [v.one_line() for v in found]
+
+
+def test_a_long_knot_is_paid_back_on_its_own_mirror_in_several_steps_b1() -> None:
+    # A knot on the left upper trapezius: 120 s of ladder and 45 s of aftercare, more than one
+    # evening-out step may hold; all of it goes to the right upper trapezius, none elsewhere.
+    engine = SessionEngine(plan_of(minutes=20))
+    engine.apply(Event(at=430, kind=EventKind.KNOT, region="upper-trapezius-left"))
+    engine.advance(10_000)
+    evened = [s.step for s in engine.state.timeline if s.step.id.startswith("even")]
+    assert {r for s in evened for r in s.regions} == {"upper-trapezius-right"}
+    assert len(evened) == 2 and max(s.seconds for s in evened) <= MAX_EVEN_OUT_STEP
+    assert sum(s.seconds for s in evened) == pytest.approx(165, abs=1)
+    assert balance_broken(engine) == []
+    regions = summarize(engine)["regions"]
+    for base in ("upper-trapezius", "middle-trapezius"):
+        left, right = regions[f"{base}-left"]["seconds"], regions[f"{base}-right"]["seconds"]
+        assert abs(left - right) <= 0.1 * max(left, right), (base, left, right)
 
 
 def test_cough_during_percussion_only_reassures_c3() -> None:

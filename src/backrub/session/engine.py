@@ -412,31 +412,29 @@ class SessionEngine:
         state = self.state
         if not state.queue:
             return
-        projected = [*self.done_steps, *self._pending()]
-        side, gap = balance.imbalance(projected, self.atlas)
+        owed = self._owed()
         reserve = 0.0
-        if side is not None and not state.balanced:
+        if owed:
             if state.knot is None:
                 # The plan will not even itself out any more: add the work now (before the
-                # closing), while the rest can still make room for it (B1).
-                state.even_outs += 1
+                # closing), on the regions that are owed it, while the rest can still make
+                # room for it (B1).
                 closing = next(
                     (i for i, s in enumerate(state.queue) if s.phase is PhaseKind.CLOSING),
                     len(state.queue),
                 )
                 # Within the time left: the optional steps can make way, the essential cannot.
                 essential = shortest_seconds([s for s in state.queue if s.priority == 1])
-                affordable = min(gap, max(0.0, self._remaining_budget() - essential))
-                state.queue[closing:closing] = balance.even_out_steps(
-                    side,
-                    affordable,
-                    worked=projected,
-                    atlas=self.atlas,
-                    blocked=self._blocked_regions(),
-                    label=f"even-{state.even_outs}",
+                affordable = max(0.0, self._remaining_budget() - essential)
+                steps = balance.even_out_steps(
+                    owed, affordable, atlas=self.atlas, label=f"even-{state.even_outs + 1}"
                 )
+                if steps:
+                    state.even_outs += 1
+                    state.queue[closing:closing] = steps
+                    self._react_balance(steps, "before the closing")
             else:
-                reserve = gap
+                reserve = sum(owed.values())
         room = max(0.0, self._remaining_budget() - reserve)
         if shortest_seconds(state.queue) > room:
             kept, dropped = drop_for_time(
@@ -467,31 +465,32 @@ class SessionEngine:
         regions = tuple(r for r in step.regions if r not in blocked)
         return step.model_copy(update={"regions": regions or step.regions[:0]})
 
+    def _owed(self) -> dict[str, float]:
+        """What each region is owed by its mirror, once everything planned is done (B1)."""
+        return balance.owed_by_region([*self.done_steps, *self._pending()], self.context())
+
     def _even_out_before_closing(self, at: float) -> None:
         # The closing counts too: with a region left out on one side it is not symmetric.
-        side, gap = balance.imbalance(
-            [*self.done_steps, *(self._as_it_will_be(s) for s in self.state.queue)], self.atlas
-        )
-        if side is None:
+        owed = self._owed()
+        if not owed:
             return
         closing_shortest = shortest_seconds(self.state.queue)
         # Balance comes first, but never more than 1% past the budget (the rest of the 2%
         # allowance is for the closing's own rounding).
         room = self.budget * 1.01 - self.state.worked - closing_shortest
-        seconds = min(gap, max(0.0, room))
-        steps = balance.even_out_steps(
-            side,
-            seconds,
-            worked=self.done_steps,
-            atlas=self.atlas,
-            blocked=self._blocked_regions(),
-            label="even-closing",
-        )
+        steps = balance.even_out_steps(owed, max(0.0, room), atlas=self.atlas, label="even-closing")
         if steps:
             self.state.queue[0:0] = steps
-            self._react_text("balance", f"{seconds:.0f} s more on the {side.value} side", ("B1",))
+            self._react_balance(steps, "now")
             self._say("balance", at)
             self._replan_closing()
+
+    def _react_balance(self, steps: list[Step], when: str) -> None:
+        seconds: dict[str, float] = {}
+        for step in steps:
+            seconds[step.regions[0]] = seconds.get(step.regions[0], 0.0) + step.seconds
+        where = ", ".join(f"{value:.0f} s on {region}" for region, value in seconds.items())
+        self._react_text("balance", f"evening out {when}: {where}", ("B1",))
 
     def _replan_closing(self) -> None:
         state = self.state
@@ -554,7 +553,7 @@ class SessionEngine:
         # Whatever a knot on one side takes, the other side gets as well (B1); and what the
         # sides already owe each other is spoken for.
         sides = 1 if region.side is Side.MIDLINE else 2
-        owed = balance.gap([*self.done_steps, *self._pending()], self.atlas)
+        owed = sum(self._owed().values())
         slack = (
             self._remaining_budget()
             - owed
@@ -578,13 +577,9 @@ class SessionEngine:
         if state.current is not None:
             left = state.current.seconds - state.elapsed
             if left >= 1:
+                # All of the rest: the other half is bound to this half's full time (B1).
                 resume = state.current.model_copy(
-                    update={
-                        "seconds": left,
-                        "min_seconds": min(left, state.current.min_seconds),
-                        "max_seconds": left,
-                        "pair": None,
-                    }
+                    update={"seconds": left, "min_seconds": left, "max_seconds": left, "pair": None}
                 )
             self._record_segment()
             # The rest is done after the knot, so the other half keeps the full time.
