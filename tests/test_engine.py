@@ -101,7 +101,26 @@ def test_headache_during_upper_trapezius_work_ends_it_for_the_session_x4() -> No
     for segment in engine.state.timeline:
         on_trapezius = any(ATLAS.region(r).base == "upper-trapezius" for r in segment.step.regions)
         if segment.start >= engine.state.trapezius_stopped_at:  # type: ignore[operator]
-            assert not on_trapezius or segment.step.technique is Technique.SWEEP
+            assert not on_trapezius, segment.step.id
+
+
+def test_after_a_headache_the_closing_sweep_goes_around_the_upper_trapezius_x4() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "upper-back.knead-traps.left")
+    send(engine, t, "headache")
+    engine.advance(10_000)
+    sweep = next(s.step for s in engine.state.timeline if s.step.id == "closing.sweeps")
+    assert sweep.regions and not any("upper-trapezius" in r for r in sweep.regions)
+    summary = summarize(engine)
+    left_out = {item["region"] for item in summary["left_out"]}
+    assert {"upper-trapezius-left", "upper-trapezius-right"} <= left_out
+    # What the summary counts there is what was done before the headache, nothing after.
+    before = sum(
+        s.step.seconds / len(s.step.regions)
+        for s in engine.state.timeline
+        if "upper-trapezius-left" in s.step.regions and s.start < engine.state.trapezius_stopped_at  # type: ignore[operator]
+    )
+    assert summary["regions"]["upper-trapezius-left"]["seconds"] == pytest.approx(before, abs=0.1)
 
 
 def test_nausea_during_upper_trapezius_work_does_the_same() -> None:

@@ -277,15 +277,13 @@ class SessionEngine:
     def _fit_for_now(self, step: Step) -> Step | None:
         """The step as it may be done now: limits applied, preference offset, then the guard."""
         state = self.state
+        # After a headache or nausea even the closing's feather sweep goes around the upper
+        # trapezius: the receiver was told it is over there, and the summary says so (X4).
         regions = tuple(
             r
             for r in step.regions
             if r not in state.excluded
-            and not (
-                state.upper_trapezius_stopped
-                and self._is_trapezius(r)
-                and not self._is_feather_sweep(step)
-            )
+            and not (state.upper_trapezius_stopped and self._is_trapezius(r))
         )
         if not regions or step.technique.value in state.removed_techniques:
             return None
