@@ -394,3 +394,37 @@ def test_a_live_knot_with_no_feedback_climbs_the_routines_rung_times_to_the_fore
     assert sum(seconds for _, seconds in rungs) == pytest.approx(120)
     aftercare = next(s.step for s in engine.state.timeline if "aftercare" in s.step.id)
     assert aftercare.seconds == 45.0
+
+
+def test_skipping_one_side_keeps_the_mirror_step_at_its_minimum_and_says_so() -> None:
+    plan = plan_of()
+    mirror = next(s for s in plan.steps if s.id == "upper-back.heel-circles.right")
+    engine = SessionEngine(plan)
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "skip")
+    current = engine.state.current
+    assert current is not None and current.id == mirror.id
+    assert current.seconds == mirror.min_seconds > 10
+    said = [r.what for r in engine.state.reactions if r.event == "skip"]
+    assert said == [
+        f"skipped the rest of upper-back.heel-circles.left; {mirror.id} still gets its "
+        f"{mirror.min_seconds:g} s, and the difference is evened out here later"
+    ]
+    engine.advance(10_000)
+    done = [s.step for s in engine.state.timeline if s.step.id == mirror.id]
+    assert sum(s.seconds for s in done) == mirror.min_seconds
+    assert balance_broken(engine) == []
+
+
+def test_cutting_the_evening_out_short_leaves_that_region_rather_than_asking_again_b1() -> None:
+    engine = SessionEngine(plan_of(minutes=20))
+    engine.apply(Event(at=430, kind=EventKind.KNOT, region="upper-trapezius-left"))
+    t = at_step(engine, "even-")
+    send(engine, t, "skip")
+    assert engine.state.excluded == {
+        "upper-trapezius-right": "the receiver cut short evening it out"
+    }
+    engine.advance(10_000)
+    later = [s for s in engine.state.timeline if s.start >= t]
+    assert not any("upper-trapezius-right" in s.step.regions for s in later)
+    assert engine.status is SessionStatus.FINISHED and balance_broken(engine) == []

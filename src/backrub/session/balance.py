@@ -76,6 +76,29 @@ def even_out_steps(
     return steps
 
 
+def partner_kept(
+    queue: Sequence[Step], skipped: Step, planned: Sequence[Step]
+) -> tuple[Step, Step] | None:
+    """The other half of a skipped step, raised back to its planned minimum if it fell below.
+
+    Returns (the queued half, the same half with its minimum time), or None when there is
+    nothing to raise. The skipped half is then owed the difference, evened out later.
+    """
+    if skipped.pair is None:
+        return None
+    partner = next((s for s in queue if s.pair == skipped.pair), None)
+    if partner is None:
+        return None
+    own = next((s for s in planned if s.id == partner.id), None)
+    least = own.min_seconds if own is not None else 0.0
+    if partner.seconds >= least:
+        return None
+    kept = partner.model_copy(
+        update={"seconds": least, "min_seconds": least, "max_seconds": least, "priority": 1}
+    )
+    return partner, kept
+
+
 def is_even_out(step: Step) -> bool:
     """A step the engine added to even out the sides (not one the plan itself holds)."""
     return step.id.startswith("even-")

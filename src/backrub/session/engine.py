@@ -235,8 +235,14 @@ class SessionEngine:
         for index, queued in enumerate(self.state.queue):
             if queued.pair == step.pair:
                 seconds = round(done, 3)
+                # Bound to a half already under way: dropping it would unbalance the pair.
                 self.state.queue[index] = queued.model_copy(
-                    update={"seconds": seconds, "min_seconds": seconds, "max_seconds": seconds}
+                    update={
+                        "seconds": seconds,
+                        "min_seconds": seconds,
+                        "max_seconds": seconds,
+                        "priority": 1,
+                    }
                 )
 
     def _start_next(self, at: float) -> None:
@@ -377,6 +383,17 @@ class SessionEngine:
         if current.phase is PhaseKind.CLOSING and state.elapsed < MUST_DO_SECONDS:
             # Cut off before it was really done: this part of the closing is left out.
             state.removed_techniques.setdefault(current.technique.value, "stopped by the receiver")
+        if (
+            requeue is None
+            and balance.is_even_out(current)
+            and current.seconds - state.elapsed >= 1
+        ):
+            # The receiver does not want more there: that region is left for the session
+            # rather than evened out again and again (B1 judges no pair with a side left out).
+            region = current.regions[0]
+            if region not in self._blocked_regions():
+                state.excluded[region] = "the receiver cut short evening it out"
+                state.excluded_at[region] = state.worked
         state.current = None
         if requeue is not None:
             state.queue.insert(self._later_in_phase(requeue.phase), requeue)
@@ -1074,8 +1091,19 @@ class SessionEngine:
             elif state.elapsed < MUST_DO_SECONDS:
                 self._shorten_to_minimum(event)
                 return
-        self._react(event, f"skipped the rest of {current.id}", ())
         self._end_current(event.at)
+        # One tap skips one step: the other half of a pair keeps a useful minimum (B1).
+        kept = balance.partner_kept(state.queue, current, self.plan.steps)
+        if kept is None:
+            self._react(event, f"skipped the rest of {current.id}", ())
+        else:
+            state.queue[state.queue.index(kept[0])] = kept[1]
+            self._react(
+                event,
+                f"skipped the rest of {current.id}; {kept[1].id} still gets its "
+                f"{kept[1].seconds:g} s, and the difference is evened out here later",
+                ("B1",),
+            )
         self._replan()
         self._start_next(event.at)
 
