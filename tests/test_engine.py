@@ -428,3 +428,28 @@ def test_cutting_the_evening_out_short_leaves_that_region_rather_than_asking_aga
     later = [s for s in engine.state.timeline if s.start >= t]
     assert not any("upper-trapezius-right" in s.step.regions for s in later)
     assert engine.status is SessionStatus.FINISHED and balance_broken(engine) == []
+
+
+@pytest.mark.parametrize(("at", "region"), [(5, "middle-trapezius-left"), (50, "teres-right")])
+def test_a_knot_in_the_first_minute_of_ten_gets_its_first_rung_and_aftercare(
+    at: float, region: str
+) -> None:
+    plan = plan_of(minutes=10)
+    engine = SessionEngine(plan)
+    send(engine, at, "knot", region=region)
+    engine.advance(10_000)
+    assert engine.status is SessionStatus.FINISHED
+    knot = [s.step for s in engine.state.timeline if s.step.id.startswith("knot-1.")]
+    assert knot[0].contact is Contact.HEEL_OF_HAND and knot[0].seconds == 40
+    assert knot[-1].technique is Technique.MILD_RUBBING and knot[-1].seconds == 45
+    assert engine.state.knots[0].outcome != "noted"
+    bound = [r.what for r in engine.state.reactions if r.event == "bound"]
+    assert all("two minutes" not in what for what in bound), bound
+    # Optional steps made way, the least important first; the closing stayed whole.
+    dropped = [note.split()[0] for note in engine.state.notes if "dropped" in note]
+    planned = {s.id: s for s in plan.steps}
+    assert dropped and all(planned[step_id].priority > 1 for step_id in dropped)
+    closing = [s.step.technique for s in engine.state.timeline if s.step.phase.value == "closing"]
+    assert closing == [Technique.PALM_COMPRESSION, Technique.PERCUSSION, Technique.SWEEP]
+    assert engine.state.worked <= plan.budget_seconds * 1.02
+    assert balance_broken(engine) == []

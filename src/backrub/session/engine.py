@@ -44,8 +44,6 @@ CHECK_IN_EVERY = 30.0
 WATER_FIRST = 15 * 60.0
 WATER_EVERY = 20 * 60.0
 MUST_DO_SECONDS = 5.0
-# A knot needs at least this long on the ladder to be worth starting (U6: 30-60 s a rung).
-MIN_LADDER_SECONDS = 60.0
 RELAXING_BAND = (3, 5)
 KNOT_BAND = (6, 7)
 TOO_MUCH = 8
@@ -579,7 +577,8 @@ class SessionEngine:
         bound = float(ladder_spec.limit_seconds) if planned_limit is None else planned_limit
         if planned_limit is None:
             bound = min(bound, room)
-        least = ladder.GENTLE_KNOT_SECONDS if gentle else MIN_LADDER_SECONDS
+        # Worth starting with time for its first rung (U6): optional steps make way for it.
+        least = ladder.GENTLE_KNOT_SECONDS if gentle else float(ladder_spec.rung[0].seconds)
         if planned_limit is None and bound < least:
             state.knots.append(
                 KnotRecord(region=region_id, found_at=at, outcome="noted", seconds=0.0)
@@ -669,7 +668,9 @@ class SessionEngine:
         elif knot.gentle:
             self._aftercare(at, "gentle")
         elif knot.seconds >= knot.limit - 1e-6:
-            self._react_text("bound", f"two minutes on the knot at {knot.region}", ("U8",))
+            full = knot.limit >= self.book.ladder.limit_seconds - 1e-6
+            bound = "two minutes" if full else f"{knot.seconds:.0f} s, all the time there was,"
+            self._react_text("bound", f"{bound} on the knot at {knot.region}", ("U8",))
             self._say("knot-bound", at)
             self._aftercare(at, "bounded")
         else:
