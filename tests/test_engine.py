@@ -453,3 +453,32 @@ def test_a_knot_in_the_first_minute_of_ten_gets_its_first_rung_and_aftercare(
     assert closing == [Technique.PALM_COMPRESSION, Technique.PERCUSSION, Technique.SWEEP]
     assert engine.state.worked <= plan.budget_seconds * 1.02
     assert balance_broken(engine) == []
+
+
+def test_pain_twice_on_the_closing_compressions_region_moves_them_elsewhere_c1() -> None:
+    # A bruise takes out one upper paraspinal; pain twice takes out the other, the only region
+    # of the closing's compressions. They move to the closing's other regions, as at plan time.
+    plan = plan_of(
+        minutes=10,
+        routine="neck-and-shoulders",
+        screening={"local": [{"region": "paraspinal-upper-left", "kind": "bruise"}]},
+    )
+    engine = SessionEngine(plan)
+    assert engine.state.current is not None
+    assert engine.state.current.regions == ("paraspinal-upper-right",)
+    send(engine, 5, "pain")
+    send(engine, 8, "pain")
+    assert "paraspinal-upper-right" in engine.state.excluded
+    engine.advance(10_000)
+    assert engine.status is SessionStatus.FINISHED
+    closing = [s.step for s in engine.state.timeline if s.step.phase is PhaseKind.CLOSING]
+    assert [s.technique for s in closing] == [
+        Technique.PALM_COMPRESSION,
+        Technique.PERCUSSION,
+        Technique.SWEEP,
+    ]
+    compressions = closing[0]
+    assert compressions.regions and "paraspinal-upper-right" not in compressions.regions
+    assert [r.method_ids for r in engine.state.reactions if r.event == "closing"] == [("C1",)]
+    broken = judge_steps(engine.done_steps, engine.context(), rules=[RULES_BY_ID["C1"]])
+    assert broken == []

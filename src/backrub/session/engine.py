@@ -22,6 +22,7 @@ from backrub.method.vocabulary import (
 )
 from backrub.method.words import contact_info
 from backrub.planner import Plan, PlanStatus
+from backrub.planner.shaping import closing_elsewhere, closing_regions
 from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
 from backrub.safety import SafetyContext, judge_step
 from backrub.safety.restrictions import Restrictions
@@ -289,7 +290,11 @@ class SessionEngine:
             if r not in state.excluded
             and not (state.upper_trapezius_stopped and self._is_trapezius(r))
         )
-        if not regions or step.technique.value in state.removed_techniques:
+        if step.technique.value in state.removed_techniques:
+            return None
+        if not regions and step.phase is PhaseKind.CLOSING and not step.path:
+            return self._closing_elsewhere(step)
+        if not regions:
             return None
         step = step.model_copy(update={"regions": regions})
         if (
@@ -301,6 +306,26 @@ class SessionEngine:
         ):
             step = self._with_pressure(step, int(step.pressure) + state.pressure_offset)
         return self._safe(step)
+
+    def _closing_elsewhere(self, step: Step) -> Step | None:
+        """A closing step whose regions were all taken out goes where the closing still may (C1).
+
+        The planner does the same at plan time; the closing keeps its compressions, percussion
+        and sweeps in that order however the session went.
+        """
+        blocked = self._blocked_regions()
+        limits = self.context().restrictions.merged(
+            Restrictions(excluded_regions=dict.fromkeys(blocked, "taken out in this session"))
+        )
+        moved, _ = closing_elsewhere(step, closing_regions(self.plan.steps), limits)
+        if moved is None:
+            return None
+        self._react_text(
+            "closing",
+            f"{step.id} moved to {', '.join(moved.regions)}: its own regions are out",
+            ("C1",),
+        )
+        return self._safe(moved)
 
     def _safe(self, step: Step) -> Step | None:
         """The step, or the nearest gentler version of it that keeps every rule; None if none."""
