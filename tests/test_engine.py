@@ -482,3 +482,36 @@ def test_pain_twice_on_the_closing_compressions_region_moves_them_elsewhere_c1()
     assert [r.method_ids for r in engine.state.reactions if r.event == "closing"] == [("C1",)]
     broken = judge_steps(engine.done_steps, engine.context(), rules=[RULES_BY_ID["C1"]])
     assert broken == []
+
+
+def test_a_knot_noted_in_the_warm_up_waits_on_the_state_then_is_not_lost() -> None:
+    engine = SessionEngine(plan_of())
+    keys = send(engine, 20, "knot", region="teres-left")
+    assert "knot-later" in keys
+    # While it waits, the state and the live map show it.
+    assert view_of(engine).waiting_knots == ("teres-left",)
+    send(engine, 40, "stop")
+    knots = summarize(engine)["knots"]
+    assert knots == [
+        {"region": "teres-left", "found_at": 20.0, "outcome": "not reached", "seconds": 0.0}
+    ]
+    assert view_of(engine).waiting_knots == ()
+
+
+def test_a_knot_noted_in_the_warm_up_is_worked_after_it_and_keeps_its_found_time() -> None:
+    engine = SessionEngine(plan_of())
+    send(engine, 20, "knot", region="teres-left")
+    engine.advance(10_000)
+    assert engine.state.knots[0].found_at == 20.0
+    assert engine.state.knots[0].outcome == "bounded"
+    assert view_of(engine).waiting_knots == ()
+
+
+def test_a_second_knot_reported_while_one_is_worked_is_in_the_summary() -> None:
+    engine = SessionEngine(plan_of(minutes=30))
+    t = at_step(engine, "upper-back.heel-circles.left")
+    send(engine, t, "knot")
+    send(engine, t + 5, "knot", region="teres-right")
+    send(engine, t + 10, "stop")
+    outcomes = {k["region"]: k["outcome"] for k in summarize(engine)["knots"]}
+    assert outcomes == {"middle-trapezius-left": "interrupted", "teres-right": "noted"}

@@ -248,12 +248,16 @@ class SessionEngine:
         state = self.state
         while state.queue:
             upcoming = state.queue[0].phase
+            # A knot noted in the warm-up comes up once it is over: before the closing at the
+            # latest, and before the closing's balancing so its other side is evened out too.
             if (
                 state.deferred_knots
                 and state.knot is None
-                and upcoming not in (PhaseKind.OPENING, PhaseKind.CLOSING)
+                and upcoming is not PhaseKind.OPENING
+                and not (upcoming is PhaseKind.CLOSING and state.balanced)
             ):
-                self._start_knot(state.deferred_knots.pop(0), at)
+                region_id = state.deferred_knots.pop(0)
+                self._start_knot(region_id, at, found_at=state.deferred_at.pop(region_id, at))
                 if state.current is not None or state.status.is_over:
                     self._replan()
                     return
@@ -434,6 +438,7 @@ class SessionEngine:
         if state.status.is_over:
             return
         state.status = SessionStatus.FINISHED
+        self._knots_not_reached()
         self._say("finished", at)
         self._say("cold-water", at)
         self._say("swap-roles", at)
@@ -582,8 +587,16 @@ class SessionEngine:
         if state.current is None and not state.status.is_over:
             self._start_next(at)
 
-    def _start_knot(self, region_id: str, at: float, *, planned_limit: float | None = None) -> None:
+    def _start_knot(
+        self,
+        region_id: str,
+        at: float,
+        *,
+        planned_limit: float | None = None,
+        found_at: float | None = None,
+    ) -> None:
         state = self.state
+        found = at if found_at is None else found_at
         region = self.atlas.region(region_id)
         ladder_spec = self.book.ladder
         state.knot_count += 1
@@ -606,7 +619,7 @@ class SessionEngine:
         least = ladder.GENTLE_KNOT_SECONDS if gentle else float(ladder_spec.rung[0].seconds)
         if planned_limit is None and bound < least:
             state.knots.append(
-                KnotRecord(region=region_id, found_at=at, outcome="noted", seconds=0.0)
+                KnotRecord(region=region_id, found_at=found, outcome="noted", seconds=0.0)
             )
             state.notes.append(f"knot on {region_id}: no time left in this session")
             self._react_text("knot", f"no time for the knot on {region_id}; noted", ("U8",))
@@ -626,7 +639,7 @@ class SessionEngine:
         state.knot = KnotWork(
             region=region_id,
             number=state.knot_count,
-            found_at=at,
+            found_at=found,
             limit=max(bound, 1.0),
             gentle=gentle,
             resume=resume,
@@ -779,6 +792,17 @@ class SessionEngine:
         if knot.resume is not None:
             state.queue.insert(0, knot.resume)
         state.knot = None
+
+    def _knots_not_reached(self) -> None:
+        """Knots noted in the warm-up that the session ended before: kept, with that outcome."""
+        state = self.state
+        for region_id in state.deferred_knots:
+            found = state.deferred_at.get(region_id, state.clock)
+            state.knots.append(
+                KnotRecord(region=region_id, found_at=found, outcome="not reached", seconds=0.0)
+            )
+        state.deferred_knots.clear()
+        state.deferred_at.clear()
 
     def _close_knot(self, at: float, outcome: str | None) -> None:
         """Knot work is over: even out the other side, resume the plan, re-plan the rest."""
@@ -1012,6 +1036,10 @@ class SessionEngine:
                 event, f"already on a knot at {state.knot.region}; noted {region_id}", ("U8",)
             )
             state.notes.append(f"another knot on {region_id} while working one")
+            if region_id != state.knot.region and region.tissue is Tissue.MUSCLE:
+                state.knots.append(
+                    KnotRecord(region=region_id, found_at=event.at, outcome="noted", seconds=0.0)
+                )
             return
         if region.tissue is not Tissue.MUSCLE:
             self._react(event, f"{region_id} is {region.tissue.value}: never pressed", ("X1",))
@@ -1021,6 +1049,7 @@ class SessionEngine:
             # Finding the knots is what the warm-up is for; working them comes after it.
             if region_id not in state.deferred_knots:
                 state.deferred_knots.append(region_id)
+                state.deferred_at[region_id] = event.at
             self._react(event, f"knot on {region_id} noted: worked after the warm-up", ("O1", "O4"))
             self._say("knot-later", event.at)
             return
@@ -1160,6 +1189,7 @@ class SessionEngine:
             state.queue.clear()
         self._record_segment()
         state.current = None
+        self._knots_not_reached()
         self._react(event, "session stopped", ())
         self._say("stopped", event.at)
         self._say("cold-water", event.at)
