@@ -706,7 +706,7 @@ class SessionEngine:
         elif knot.gentle:
             self._aftercare(at, "gentle")
         elif knot.seconds >= knot.limit - 1e-6:
-            full = knot.limit >= self.book.ladder.limit_seconds - 1e-6
+            full = knot.limit >= self.book.ladder.limit_seconds - 1
             bound = "two minutes" if full else f"{knot.seconds:.0f} s, all the time there was,"
             self._react_text("bound", f"{bound} on the knot at {knot.region}", ("U8",))
             self._say("knot-bound", at)
