@@ -424,6 +424,11 @@ def test_cutting_the_evening_out_short_leaves_that_region_rather_than_asking_aga
     assert engine.state.excluded == {
         "upper-trapezius-right": "the receiver cut short evening it out"
     }
+    said = [r.what for r in engine.state.reactions if r.event == "skip"]
+    assert said == [
+        "skipped the rest of even-1.upper-trapezius-right; upper-trapezius-right left for "
+        "this session"
+    ]
     engine.advance(10_000)
     later = [s for s in engine.state.timeline if s.start >= t]
     assert not any("upper-trapezius-right" in s.step.regions for s in later)

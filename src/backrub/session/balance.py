@@ -22,6 +22,8 @@ from backrub.safety.rules import side_seconds as pair_seconds
 EVEN_SECONDS = 10.0
 EVEN_SHARE = 0.04
 MAX_EVEN_OUT_STEP = 120.0
+# Why a region is left out once the receiver cut its evening-out short.
+CUT_SHORT = "the receiver cut short evening it out"
 
 
 def side_seconds(steps: Iterable[Step], atlas: Atlas) -> dict[Side, float]:

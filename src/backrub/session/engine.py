@@ -419,7 +419,7 @@ class SessionEngine:
             # rather than evened out again and again (B1 judges no pair with a side left out).
             region = current.regions[0]
             if region not in self._blocked_regions():
-                state.excluded[region] = "the receiver cut short evening it out"
+                state.excluded[region] = balance.CUT_SHORT
                 state.excluded_at[region] = state.worked
         state.current = None
         if requeue is not None:
@@ -1149,7 +1149,13 @@ class SessionEngine:
         self._end_current(event.at)
         # One tap skips one step: the other half of a pair keeps a useful minimum (B1).
         kept = balance.partner_kept(state.queue, current, self.plan.steps)
-        if kept is None:
+        if state.excluded.get(current.regions[0]) == balance.CUT_SHORT:
+            self._react(
+                event,
+                f"skipped the rest of {current.id}; {current.regions[0]} left for this session",
+                ("B1",),
+            )
+        elif kept is None:
             self._react(event, f"skipped the rest of {current.id}", ())
         else:
             state.queue[state.queue.index(kept[0])] = kept[1]
