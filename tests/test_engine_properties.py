@@ -135,3 +135,35 @@ def test_replaying_the_same_events_rebuilds_the_same_state(
     request, events = session
     first, second = run(request, events), run(request, events)
     assert first.state == second.state
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions())
+def test_every_knot_reported_is_in_the_summary_with_its_outcome(
+    session: tuple[PlanRequest, list[Event]],
+) -> None:
+    request, events = session
+    try:
+        plan = make_plan(request)
+    except PlanningError:
+        assume(False)
+        raise
+    engine = SessionEngine(plan)
+    reported: set[str] = set()
+    for item in events:
+        engine.advance(item.at)
+        if engine.state.status.is_over:
+            break
+        current, working = engine.state.current, engine.state.knot
+        region = item.region or (current.regions[0] if current else None)
+        taken = engine.state.status is SessionStatus.RUNNING
+        if item.kind is EventKind.KNOT and taken and region is not None:
+            muscle = ATLAS.region(region).tissue is Tissue.MUSCLE
+            if muscle and (working is None or working.region != region):
+                reported.add(region)
+        engine.apply(item)
+    if not engine.state.status.is_over:
+        engine.apply(Event(at=engine.state.clock + 1, kind=EventKind.STOP))
+    knots = summarize(engine)["knots"]
+    assert reported <= {k["region"] for k in knots}, reported
+    event("with a knot" if knots else "no knot")
