@@ -520,3 +520,21 @@ def test_a_second_knot_reported_while_one_is_worked_is_in_the_summary() -> None:
     send(engine, t + 10, "stop")
     outcomes = {k["region"]: k["outcome"] for k in summarize(engine)["knots"]}
     assert outcomes == {"middle-trapezius-left": "interrupted", "teres-right": "noted"}
+
+
+def test_the_rest_of_a_step_a_knot_interrupts_is_done_in_full_b1() -> None:
+    # A knot as a second-round step (priority 3) begins: its other half is bound to its full
+    # time, so the rest must not be dropped or shortened when the plan is re-fitted.
+    plan = plan_of(minutes=45, routine="neck-and-shoulders", trouble_spots=["neck-left"])
+    engine = SessionEngine(plan)
+    t = at_step(engine, "upper-back.knead-traps.left@2")
+    planned = engine.state.current.seconds  # type: ignore[union-attr]
+    send(engine, t, "knot")
+    engine.advance(10_000)
+    done = sum(
+        s.step.seconds
+        for s in engine.state.timeline
+        if s.step.id == "upper-back.knead-traps.left@2"
+    )
+    assert done == pytest.approx(planned)
+    assert engine.status is SessionStatus.FINISHED and balance_broken(engine) == []

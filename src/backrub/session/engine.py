@@ -425,6 +425,20 @@ class SessionEngine:
         if requeue is not None:
             state.queue.insert(self._later_in_phase(requeue.phase), requeue)
 
+    @staticmethod
+    def _rest_of(step: Step, seconds: float) -> Step:
+        """The rest of a step, done later: all of it, since its other half keeps the full time
+        (B1); dropped or shortened, it would leave the pair uneven."""
+        return step.model_copy(
+            update={
+                "seconds": seconds,
+                "min_seconds": seconds,
+                "max_seconds": seconds,
+                "pair": None,
+                "priority": 1 if step.pair is not None else step.priority,
+            }
+        )
+
     def _later_in_phase(self, phase: PhaseKind) -> int:
         """Where a postponed step goes: after the rest of its phase, before the next phase."""
         queue = self.state.queue
@@ -629,10 +643,7 @@ class SessionEngine:
         if state.current is not None:
             left = state.current.seconds - state.elapsed
             if left >= 1:
-                # All of the rest: the other half is bound to this half's full time (B1).
-                resume = state.current.model_copy(
-                    update={"seconds": left, "min_seconds": left, "max_seconds": left, "pair": None}
-                )
+                resume = self._rest_of(state.current, left)
             self._record_segment()
             # The rest is done after the knot, so the other half keeps the full time.
             self._fix_partner(state.current, state.current.seconds)
@@ -949,14 +960,7 @@ class SessionEngine:
                 return
             self._end_current(event.at)
         else:
-            later = current.model_copy(
-                update={
-                    "seconds": left,
-                    "min_seconds": min(left, current.min_seconds),
-                    "max_seconds": left,
-                    "pair": None,
-                }
-            )
+            later = self._rest_of(current, left)
             state.returned.add(later.id)
             self._react(event, f"moved on; back to {current.id} later in this phase", ("L1",))
             self._say("tickle-move-on", event.at)
