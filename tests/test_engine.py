@@ -538,3 +538,12 @@ def test_the_rest_of_a_step_a_knot_interrupts_is_done_in_full_b1() -> None:
     )
     assert done == pytest.approx(planned)
     assert engine.status is SessionStatus.FINISHED and balance_broken(engine) == []
+
+
+def test_skipping_the_gentle_circles_of_a_knot_keeps_the_knot_on_record() -> None:
+    engine = SessionEngine(plan_of())
+    t = at_step(engine, "neck.knead-neck.left")
+    keys = send(engine, t, "knot")
+    assert "gentle-knot" in keys
+    send(engine, t + 10, "skip")
+    assert [(k.region, k.outcome) for k in engine.state.knots] == [("neck-left", "gentle")]

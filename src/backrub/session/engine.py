@@ -821,6 +821,9 @@ class SessionEngine:
         knot = state.knot
         assert knot is not None
         self._leave_rung()
+        if outcome is None and not knot.recorded:
+            # Cut short before any outcome (a skip during gentle circles): still on record.
+            outcome = "gentle" if knot.gentle else "interrupted"
         if outcome is not None:
             self._record_knot(outcome, knot.seconds)
         # The other side gets the same time through re-planning's evening out (B1), which also
