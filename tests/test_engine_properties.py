@@ -7,19 +7,20 @@ from dataclasses import replace
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from backrub.atlas import Side, Tissue, default_atlas
+from backrub.atlas import Tissue, default_atlas
 from backrub.errors import PlanningError
 from backrub.method.vocabulary import PressureLevel, Technique
 from backrub.planner import Order, PlanRequest, PlanStatus, make_plan
-from backrub.safety import RULES, judge_steps
+from backrub.safety import RULES, RULES_BY_ID, judge_steps
 from backrub.safety.restrictions import Restrictions
+from backrub.safety.rules import side_seconds as pair_seconds
 from backrub.session import Event, EventKind, SessionEngine, SessionOver, SessionStatus
-from backrub.session.balance import side_seconds
+from backrub.session.summary import summarize
 
 ATLAS = default_atlas()
 MUSCLES = sorted(r.id for r in ATLAS.regions if r.tissue is Tissue.MUSCLE)
 # X4, X5 and the session's own exclusions depend on when they happened: checked separately.
-# Balance in a live session is by side totals (B1 per region cannot survive a skipped half).
+# B1 is judged with the engine's own context below (it knows what the session left out).
 TIMELESS_RULES = [rule for rule in RULES if rule.id not in ("X4", "X5", "B1")]
 
 # People send these; `end` is logged by the live guides when time runs out, never pressed.
@@ -101,22 +102,29 @@ def test_any_events_keep_every_rule_balance_budget_and_closing(
     )
     broken = judge_steps(done, context, rules=TIMELESS_RULES)
     assert broken == [], [v.one_line() for v in broken]
+    # Left out means not worked afterwards: no region the summary lists as left out is touched
+    # (not even by a feather sweep) from the moment it was taken out.
+    since = dict.fromkeys(engine.plan.restrictions.excluded_regions, 0.0)
+    since.update(state.excluded_at)
+    if state.trapezius_stopped_at is not None:
+        trapezius = [r.id for r in ATLAS.regions if r.base == "upper-trapezius"]
+        since.update(dict.fromkeys(trapezius, state.trapezius_stopped_at))
+    left_out = {item["region"] for item in summarize(engine)["left_out"] if "region" in item}
+    assert left_out <= set(since), left_out - set(since)
     for segment in state.timeline:
         step = segment.step
-        assert not set(step.regions) & set(engine.plan.restrictions.excluded_regions)
-        for region_id, since in state.excluded_at.items():
-            if region_id in step.regions:
-                assert segment.start < since + 1e-6, (region_id, segment)
-        on_trapezius = any(ATLAS.region(r).base == "upper-trapezius" for r in step.regions)
-        feather_sweep = step.technique is Technique.SWEEP and step.pressure <= 1
-        if state.trapezius_stopped_at is not None and on_trapezius and not feather_sweep:
-            assert segment.start < state.trapezius_stopped_at + 1e-6, segment
+        for region_id in set(step.regions) & left_out:
+            assert segment.start < since[region_id] + 1e-6, (region_id, segment)
         cap = engine.plan.restrictions.max_pressure
         assert cap is None or step.pressure <= cap
     if not stopped:
         assert state.worked <= engine.budget * 1.02 + 1
-        totals = side_seconds(done, ATLAS)
-        left, right = totals[Side.LEFT], totals[Side.RIGHT]
+        # The product's own B1 rule, pair by pair, as the engine judges the session it ran.
+        unbalanced = judge_steps(done, engine.context(), rules=[RULES_BY_ID["B1"]])
+        assert unbalanced == [], [v.one_line() for v in unbalanced]
+        # And so the sides, over the pairs B1 judges (a pair with a side left out is not).
+        pairs = pair_seconds(done, engine.context()).values()
+        left, right = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
         assert abs(left - right) <= max(10.0, 0.10 * max(left, right)), (left, right)
 
 
@@ -128,3 +136,35 @@ def test_replaying_the_same_events_rebuilds_the_same_state(
     request, events = session
     first, second = run(request, events), run(request, events)
     assert first.state == second.state
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions())
+def test_every_knot_reported_is_in_the_summary_with_its_outcome(
+    session: tuple[PlanRequest, list[Event]],
+) -> None:
+    request, events = session
+    try:
+        plan = make_plan(request)
+    except PlanningError:
+        assume(False)
+        raise
+    engine = SessionEngine(plan)
+    reported: set[str] = set()
+    for item in events:
+        engine.advance(item.at)
+        if engine.state.status.is_over:
+            break
+        current, working = engine.state.current, engine.state.knot
+        region = item.region or (current.regions[0] if current else None)
+        taken = engine.state.status is SessionStatus.RUNNING
+        if item.kind is EventKind.KNOT and taken and region is not None:
+            muscle = ATLAS.region(region).tissue is Tissue.MUSCLE
+            if muscle and (working is None or working.region != region):
+                reported.add(region)
+        engine.apply(item)
+    if not engine.state.status.is_over:
+        engine.apply(Event(at=engine.state.clock + 1, kind=EventKind.STOP))
+    knots = summarize(engine)["knots"]
+    assert reported <= {k["region"] for k in knots}, reported
+    event("with a knot" if knots else "no knot")

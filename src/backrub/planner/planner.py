@@ -21,7 +21,13 @@ from backrub.planner.history import SessionDigest, learn
 from backrub.planner.lessons import history_notes, shape_with_lessons
 from backrub.planner.plan import LeftOut, Plan, PlanStatus
 from backrub.planner.request import Order, PlanRequest
-from backrub.planner.shaping import apply_restrictions, shape_pressure, warmed_areas
+from backrub.planner.shaping import (
+    apply_restrictions,
+    closing_elsewhere,
+    closing_regions,
+    shape_pressure,
+    warmed_areas,
+)
 from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
 from backrub.safety.context import UPPER_TRAPEZIUS_LIMIT_SECONDS, SafetyContext
 from backrub.safety.judge import judge_plan
@@ -75,16 +81,13 @@ def make_plan(
         for region, reason in limits.excluded_regions.items()
     ]
     limited_steps: list[Step] = []
-    closing_regions = tuple(
-        dict.fromkeys(r for s in routine.steps if s.phase is PhaseKind.CLOSING for r in s.regions)
-    )
+    closing = closing_regions(routine.steps)
     for step in routine.steps:
         limited, lost = apply_restrictions(step, limits)
         if limited is None and not lost and step.phase is PhaseKind.CLOSING and not step.path:
             # Every region of this closing step is left out; the closing still needs its kind of
             # stroke (C1), so it goes on the closing's other regions that are still allowed.
-            elsewhere = step.model_copy(update={"regions": closing_regions})
-            limited, lost = apply_restrictions(elsewhere, limits)
+            limited, lost = closing_elsewhere(step, closing, limits)
         left_out.extend(item for item in lost if item not in left_out)
         if limited is not None:
             limited_steps.append(limited)

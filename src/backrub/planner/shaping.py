@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from backrub.atlas import Area, Atlas, Tissue
 from backrub.method.step import Step
@@ -87,6 +87,24 @@ def apply_restrictions(step: Step, limits: Restrictions) -> tuple[Step | None, l
             ]
         contact = replacement
     return step.model_copy(update={"regions": regions, "contact": contact}), []
+
+
+def closing_regions(steps: Iterable[Step]) -> tuple[str, ...]:
+    """Every region the closing's steps work, in order of first use."""
+    return tuple(
+        dict.fromkeys(r for step in steps if step.phase is PhaseKind.CLOSING for r in step.regions)
+    )
+
+
+def closing_elsewhere(
+    step: Step, regions: tuple[str, ...], limits: Restrictions
+) -> tuple[Step | None, list[LeftOut]]:
+    """A closing step whose own regions are all left out, moved to the closing's other regions.
+
+    The closing still needs its kind of stroke (C1): compressions, percussion and sweeps each
+    go wherever the closing may still work, with the limits applied as for any step.
+    """
+    return apply_restrictions(step.model_copy(update={"regions": regions}), limits)
 
 
 def pressure_cap(

@@ -59,13 +59,15 @@ def render_back_map(
     title: str | None = None,
     width_px: int = 720,
     markers: bool = True,
+    waiting_knots: Iterable[str] = (),
 ) -> str:
     """The back map as SVG text.
 
     `highlight` names regions to draw lit (the live page's current region). `heat` maps region
     ids to 0..1 and colours them on a ramp; muscles it leaves out count as 0, so a coverage
     summary shows unworked muscles too. `markers=False` leaves out the numbered step discs (a
-    live page shows one step at a time). Unknown region ids raise `UnknownNameError`.
+    live page shows one step at a time). `waiting_knots` marks regions where a knot was noted
+    and waits to be worked (a dashed ring). Unknown region ids raise `UnknownNameError`.
     """
     # A bare string is one region id, not an iterable of one-letter ids.
     wanted = [highlight] if isinstance(highlight, str) else list(highlight)
@@ -98,6 +100,7 @@ def render_back_map(
         )
     )
     parts.append(group({"class": "plan-strokes"}, step_strokes(atlas, steps, frame)))
+    parts.append(_waiting_knots(atlas, frame, waiting_knots))
     if markers:
         parts.append(group({"class": "plan-markers"}, step_markers(atlas, steps, frame)))
     parts += _side_markers(layout)
@@ -305,6 +308,31 @@ def _region(region: Region, frame: FrameMapping, *, lit: bool, heat: float | Non
         "path", {"d": frame.shape_data(region_shape(region)), "fill-rule": "evenodd", **style}
     )
     return element("g", attributes, title_element(region.name), shape)
+
+
+def _waiting_knots(atlas: Atlas, frame: FrameMapping, regions: Iterable[str]) -> str:
+    marks = []
+    for region_id in dict.fromkeys(regions):
+        region = atlas.region(region_id)
+        x, y = frame.px(atlas.geometry.centroid(region.id))
+        marks.append(
+            element(
+                "circle",
+                {
+                    "class": "waiting-knot",
+                    "data-region": region.id,
+                    "cx": x,
+                    "cy": y,
+                    "r": 9,
+                    "fill": "none",
+                    "stroke": "#b35900",
+                    "stroke-width": 2.5,
+                    "stroke-dasharray": "4 3",
+                },
+                title_element(f"Knot noted on the {region.name}: worked after the warm-up"),
+            )
+        )
+    return group({"class": "waiting-knots", "pointer-events": "none"}, marks) if marks else ""
 
 
 def _glow(region: Region, frame: FrameMapping) -> list[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
-from backrub.atlas import Area, Atlas, Side, Tissue
+from backrub.atlas import Area, Atlas, Region, Side, Tissue
 from backrub.method.ladder import PHASE_OF_AREA
 from backrub.method.step import Step
 from backrub.method.vocabulary import (
@@ -14,11 +14,16 @@ from backrub.method.vocabulary import (
     StepSide,
     Technique,
 )
+from backrub.safety.context import SafetyContext
+from backrub.safety.rules import SidesBalanced
+from backrub.safety.rules import side_seconds as pair_seconds
 
 # Below this many seconds (or this share of the larger side) the sides count as even.
 EVEN_SECONDS = 10.0
 EVEN_SHARE = 0.04
 MAX_EVEN_OUT_STEP = 120.0
+# Why a region is left out once the receiver cut its evening-out short.
+CUT_SHORT = "the receiver cut short evening it out"
 
 
 def side_seconds(steps: Iterable[Step], atlas: Atlas) -> dict[Side, float]:
@@ -31,82 +36,93 @@ def side_seconds(steps: Iterable[Step], atlas: Atlas) -> dict[Side, float]:
     return totals
 
 
-def gap(steps: Iterable[Step], atlas: Atlas) -> float:
-    """How many seconds one side is ahead of the other, however small."""
-    totals = side_seconds(steps, atlas)
-    return abs(totals[Side.LEFT] - totals[Side.RIGHT])
+def owed_by_region(steps: Sequence[Step], context: SafetyContext) -> dict[str, float]:
+    """Seconds each region is owed to match its own mirror, for every pair the B1 rule judges.
 
-
-def imbalance(steps: Iterable[Step], atlas: Atlas) -> tuple[Side | None, float]:
-    """The lighter side and by how much, or (None, 0) when the sides are even enough."""
-    totals = side_seconds(steps, atlas)
-    left, right = totals[Side.LEFT], totals[Side.RIGHT]
-    gap = abs(left - right)
-    if gap <= max(EVEN_SECONDS, EVEN_SHARE * max(left, right)):
-        return None, 0.0
-    return (Side.LEFT if left < right else Side.RIGHT), gap
+    Pairs with a side left out (and the upper trapezius after a headache) are not judged, so
+    nothing is owed there. A gap is owed once it reaches half of what B1 allows, so whatever
+    the rest of the session adds by rounding, the finished session keeps the rule.
+    """
+    owed: dict[str, float] = {}
+    for base, (left, right) in sorted(pair_seconds(steps, context).items()):
+        gap = abs(left - right)
+        if gap >= max(1.0, SidesBalanced.allowance(left, right, context) / 2):
+            lighter = Side.LEFT if left < right else Side.RIGHT
+            owed[f"{base}-{lighter.value}"] = gap
+    return owed
 
 
 def even_out_steps(
-    side: Side,
-    seconds: float,
-    *,
-    worked: Iterable[Step],
-    atlas: Atlas,
-    blocked: set[str],
-    label: str,
+    owed: Mapping[str, float], seconds: float, *, atlas: Atlas, label: str
 ) -> list[Step]:
-    """Gentle work on the lighter side, first where the two sides differ the most."""
-    per_side: dict[str, dict[Side, float]] = {}
-    for step in worked:
-        for region_id in step.regions:
-            region = atlas.region(region_id)
-            if region.side is not Side.MIDLINE:
-                sides = per_side.setdefault(region.base, {Side.LEFT: 0.0, Side.RIGHT: 0.0})
-                sides[region.side] += step.seconds
-    other = Side.RIGHT if side is Side.LEFT else Side.LEFT
-    gaps = {base: sides[other] - sides[side] for base, sides in per_side.items()}
-    candidates = [
-        f"{base}-{side.value}" for base in sorted(gaps, key=lambda b: -gaps[b]) if gaps[base] > 0
-    ]
-    candidates += [
-        r.id
-        for r in atlas.regions
-        if r.side is side and r.tissue is Tissue.MUSCLE and r.area is Area.UPPER_BACK
-    ]
-    allowed = [
-        r
-        for r in dict.fromkeys(candidates)
-        if r not in blocked and atlas.region(r).tissue is Tissue.MUSCLE
-    ]
-    if not allowed:
-        return []
-    steps = []
-    remaining, number = seconds, 0
-    while remaining >= 1 and number < len(allowed):
-        region = atlas.region(allowed[number])
-        chunk = min(MAX_EVEN_OUT_STEP, remaining)
-        neck = region.area is Area.NECK
-        steps.append(
-            Step(
-                id=f"{label}.{region.id}",
-                phase=PHASE_OF_AREA[region.area],
-                regions=(region.id,),
-                side=StepSide(side.value),
-                technique=Technique.CIRCLES,
-                contact=Contact.FINGERTIPS if neck else Contact.PALMS,
-                pressure=PressureLevel.LIGHT,
-                seconds=round(chunk),
-                min_seconds=round(chunk),
-                max_seconds=round(chunk),
-                direction=Direction.CIRCLES,
-                cue="Same again on this side, gently, so both sides feel alike.",
-                how="One side had more work; give this side easy circles for the same time "
-                "so the receiver feels balanced.",
-                method_ids=("B1",),
-                priority=1,
-            )
-        )
-        remaining -= chunk
-        number += 1
+    """Gentle work that pays each region what it is owed, on that region itself (B1).
+
+    The largest debts first, within `seconds` in all; a debt longer than one step's cap is
+    paid in several steps on the same region, never spilled onto a neighbour.
+    """
+    steps: list[Step] = []
+    left = seconds
+    for region_id in sorted(owed, key=lambda r: (-owed[r], r)):
+        region = atlas.region(region_id)
+        if region.tissue is not Tissue.MUSCLE:
+            continue
+        debt = min(owed[region_id], left)
+        part = 1
+        while round(debt) >= 1:
+            chunk = float(round(min(MAX_EVEN_OUT_STEP, debt)))
+            suffix = "" if part == 1 else f".{part}"
+            steps.append(_even_out_step(region, chunk, step_id=f"{label}.{region.id}{suffix}"))
+            debt -= chunk
+            left -= chunk
+            part += 1
     return steps
+
+
+def partner_kept(
+    queue: Sequence[Step], skipped: Step, planned: Sequence[Step]
+) -> tuple[Step, Step] | None:
+    """The other half of a skipped step, raised back to its planned minimum if it fell below.
+
+    Returns (the queued half, the same half with its minimum time), or None when there is
+    nothing to raise. The skipped half is then owed the difference, evened out later.
+    """
+    if skipped.pair is None:
+        return None
+    partner = next((s for s in queue if s.pair == skipped.pair), None)
+    if partner is None:
+        return None
+    own = next((s for s in planned if s.id == partner.id), None)
+    least = own.min_seconds if own is not None else 0.0
+    if partner.seconds >= least:
+        return None
+    kept = partner.model_copy(
+        update={"seconds": least, "min_seconds": least, "max_seconds": least, "priority": 1}
+    )
+    return partner, kept
+
+
+def is_even_out(step: Step) -> bool:
+    """A step the engine added to even out the sides (not one the plan itself holds)."""
+    return step.id.startswith("even-")
+
+
+def _even_out_step(region: Region, seconds: float, *, step_id: str) -> Step:
+    neck = region.area is Area.NECK
+    return Step(
+        id=step_id,
+        phase=PHASE_OF_AREA[region.area],
+        regions=(region.id,),
+        side=StepSide(region.side.value),
+        technique=Technique.CIRCLES,
+        contact=Contact.FINGERTIPS if neck else Contact.PALMS,
+        pressure=PressureLevel.LIGHT,
+        seconds=seconds,
+        min_seconds=seconds,
+        max_seconds=seconds,
+        direction=Direction.CIRCLES,
+        cue="Same again on this side, gently, so both sides feel alike.",
+        how="The other side had more work here; give this side easy circles for the same time "
+        "so the receiver feels balanced.",
+        method_ids=("B1",),
+        priority=1,
+    )

@@ -22,6 +22,7 @@ from backrub.method.vocabulary import (
 )
 from backrub.method.words import contact_info
 from backrub.planner import Plan, PlanStatus
+from backrub.planner.shaping import closing_elsewhere, closing_regions
 from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
 from backrub.safety import SafetyContext, judge_step
 from backrub.safety.restrictions import Restrictions
@@ -44,8 +45,6 @@ CHECK_IN_EVERY = 30.0
 WATER_FIRST = 15 * 60.0
 WATER_EVERY = 20 * 60.0
 MUST_DO_SECONDS = 5.0
-# A knot needs at least this long on the ladder to be worth starting (U6: 30-60 s a rung).
-MIN_LADDER_SECONDS = 60.0
 RELAXING_BAND = (3, 5)
 KNOT_BAND = (6, 7)
 TOO_MUCH = 8
@@ -237,20 +236,30 @@ class SessionEngine:
         for index, queued in enumerate(self.state.queue):
             if queued.pair == step.pair:
                 seconds = round(done, 3)
+                # Bound to a half already under way: dropping it would unbalance the pair.
                 self.state.queue[index] = queued.model_copy(
-                    update={"seconds": seconds, "min_seconds": seconds, "max_seconds": seconds}
+                    update={
+                        "seconds": seconds,
+                        "min_seconds": seconds,
+                        "max_seconds": seconds,
+                        "priority": 1,
+                    }
                 )
 
     def _start_next(self, at: float) -> None:
         state = self.state
         while state.queue:
             upcoming = state.queue[0].phase
+            # A knot noted in the warm-up comes up once it is over: before the closing at the
+            # latest, and before the closing's balancing so its other side is evened out too.
             if (
                 state.deferred_knots
                 and state.knot is None
-                and upcoming not in (PhaseKind.OPENING, PhaseKind.CLOSING)
+                and upcoming is not PhaseKind.OPENING
+                and not (upcoming is PhaseKind.CLOSING and state.balanced)
             ):
-                self._start_knot(state.deferred_knots.pop(0), at)
+                region_id = state.deferred_knots.pop(0)
+                self._start_knot(region_id, at, found_at=state.deferred_at.pop(region_id, at))
                 if state.current is not None or state.status.is_over:
                     self._replan()
                     return
@@ -279,17 +288,19 @@ class SessionEngine:
     def _fit_for_now(self, step: Step) -> Step | None:
         """The step as it may be done now: limits applied, preference offset, then the guard."""
         state = self.state
+        # After a headache or nausea even the closing's feather sweep goes around the upper
+        # trapezius: the receiver was told it is over there, and the summary says so (X4).
         regions = tuple(
             r
             for r in step.regions
             if r not in state.excluded
-            and not (
-                state.upper_trapezius_stopped
-                and self._is_trapezius(r)
-                and not self._is_feather_sweep(step)
-            )
+            and not (state.upper_trapezius_stopped and self._is_trapezius(r))
         )
-        if not regions or step.technique.value in state.removed_techniques:
+        if step.technique.value in state.removed_techniques:
+            return None
+        if not regions and step.phase is PhaseKind.CLOSING and not step.path:
+            return self._closing_elsewhere(step)
+        if not regions:
             return None
         step = step.model_copy(update={"regions": regions})
         if (
@@ -301,6 +312,26 @@ class SessionEngine:
         ):
             step = self._with_pressure(step, int(step.pressure) + state.pressure_offset)
         return self._safe(step)
+
+    def _closing_elsewhere(self, step: Step) -> Step | None:
+        """A closing step whose regions were all taken out goes where the closing still may (C1).
+
+        The planner does the same at plan time; the closing keeps its compressions, percussion
+        and sweeps in that order however the session went.
+        """
+        blocked = self._blocked_regions()
+        limits = self.context().restrictions.merged(
+            Restrictions(excluded_regions=dict.fromkeys(blocked, "taken out in this session"))
+        )
+        moved, _ = closing_elsewhere(step, closing_regions(self.plan.steps), limits)
+        if moved is None:
+            return None
+        self._react_text(
+            "closing",
+            f"{step.id} moved to {', '.join(moved.regions)}: its own regions are out",
+            ("C1",),
+        )
+        return self._safe(moved)
 
     def _safe(self, step: Step) -> Step | None:
         """The step, or the nearest gentler version of it that keeps every rule; None if none."""
@@ -381,9 +412,34 @@ class SessionEngine:
         if current.phase is PhaseKind.CLOSING and state.elapsed < MUST_DO_SECONDS:
             # Cut off before it was really done: this part of the closing is left out.
             state.removed_techniques.setdefault(current.technique.value, "stopped by the receiver")
+        if (
+            requeue is None
+            and balance.is_even_out(current)
+            and current.seconds - state.elapsed >= 1
+        ):
+            # The receiver does not want more there: that region is left for the session
+            # rather than evened out again and again (B1 judges no pair with a side left out).
+            region = current.regions[0]
+            if region not in self._blocked_regions():
+                state.excluded[region] = balance.CUT_SHORT
+                state.excluded_at[region] = state.worked
         state.current = None
         if requeue is not None:
             state.queue.insert(self._later_in_phase(requeue.phase), requeue)
+
+    @staticmethod
+    def _rest_of(step: Step, seconds: float) -> Step:
+        """The rest of a step, done later: all of it, since its other half keeps the full time
+        (B1); dropped or shortened, it would leave the pair uneven."""
+        return step.model_copy(
+            update={
+                "seconds": seconds,
+                "min_seconds": seconds,
+                "max_seconds": seconds,
+                "pair": None,
+                "priority": 1 if step.pair is not None else step.priority,
+            }
+        )
 
     def _later_in_phase(self, phase: PhaseKind) -> int:
         """Where a postponed step goes: after the rest of its phase, before the next phase."""
@@ -398,6 +454,7 @@ class SessionEngine:
         if state.status.is_over:
             return
         state.status = SessionStatus.FINISHED
+        self._knots_not_reached()
         self._say("finished", at)
         self._say("cold-water", at)
         self._say("swap-roles", at)
@@ -414,31 +471,29 @@ class SessionEngine:
         state = self.state
         if not state.queue:
             return
-        projected = [*self.done_steps, *self._pending()]
-        side, gap = balance.imbalance(projected, self.atlas)
+        owed = self._owed()
         reserve = 0.0
-        if side is not None and not state.balanced:
+        if owed:
             if state.knot is None:
                 # The plan will not even itself out any more: add the work now (before the
-                # closing), while the rest can still make room for it (B1).
-                state.even_outs += 1
+                # closing), on the regions that are owed it, while the rest can still make
+                # room for it (B1).
                 closing = next(
                     (i for i, s in enumerate(state.queue) if s.phase is PhaseKind.CLOSING),
                     len(state.queue),
                 )
                 # Within the time left: the optional steps can make way, the essential cannot.
                 essential = shortest_seconds([s for s in state.queue if s.priority == 1])
-                affordable = min(gap, max(0.0, self._remaining_budget() - essential))
-                state.queue[closing:closing] = balance.even_out_steps(
-                    side,
-                    affordable,
-                    worked=projected,
-                    atlas=self.atlas,
-                    blocked=self._blocked_regions(),
-                    label=f"even-{state.even_outs}",
+                affordable = max(0.0, self._remaining_budget() - essential)
+                steps = balance.even_out_steps(
+                    owed, affordable, atlas=self.atlas, label=f"even-{state.even_outs + 1}"
                 )
+                if steps:
+                    state.even_outs += 1
+                    state.queue[closing:closing] = steps
+                    self._react_balance(steps, "before the closing")
             else:
-                reserve = gap
+                reserve = sum(owed.values())
         room = max(0.0, self._remaining_budget() - reserve)
         if shortest_seconds(state.queue) > room:
             kept, dropped = drop_for_time(
@@ -469,31 +524,32 @@ class SessionEngine:
         regions = tuple(r for r in step.regions if r not in blocked)
         return step.model_copy(update={"regions": regions or step.regions[:0]})
 
+    def _owed(self) -> dict[str, float]:
+        """What each region is owed by its mirror, once everything planned is done (B1)."""
+        return balance.owed_by_region([*self.done_steps, *self._pending()], self.context())
+
     def _even_out_before_closing(self, at: float) -> None:
         # The closing counts too: with a region left out on one side it is not symmetric.
-        side, gap = balance.imbalance(
-            [*self.done_steps, *(self._as_it_will_be(s) for s in self.state.queue)], self.atlas
-        )
-        if side is None:
+        owed = self._owed()
+        if not owed:
             return
         closing_shortest = shortest_seconds(self.state.queue)
         # Balance comes first, but never more than 1% past the budget (the rest of the 2%
         # allowance is for the closing's own rounding).
         room = self.budget * 1.01 - self.state.worked - closing_shortest
-        seconds = min(gap, max(0.0, room))
-        steps = balance.even_out_steps(
-            side,
-            seconds,
-            worked=self.done_steps,
-            atlas=self.atlas,
-            blocked=self._blocked_regions(),
-            label="even-closing",
-        )
+        steps = balance.even_out_steps(owed, max(0.0, room), atlas=self.atlas, label="even-closing")
         if steps:
             self.state.queue[0:0] = steps
-            self._react_text("balance", f"{seconds:.0f} s more on the {side.value} side", ("B1",))
+            self._react_balance(steps, "now")
             self._say("balance", at)
             self._replan_closing()
+
+    def _react_balance(self, steps: list[Step], when: str) -> None:
+        seconds: dict[str, float] = {}
+        for step in steps:
+            seconds[step.regions[0]] = seconds.get(step.regions[0], 0.0) + step.seconds
+        where = ", ".join(f"{value:.0f} s on {region}" for region, value in seconds.items())
+        self._react_text("balance", f"evening out {when}: {where}", ("B1",))
 
     def _replan_closing(self) -> None:
         state = self.state
@@ -547,8 +603,16 @@ class SessionEngine:
         if state.current is None and not state.status.is_over:
             self._start_next(at)
 
-    def _start_knot(self, region_id: str, at: float, *, planned_limit: float | None = None) -> None:
+    def _start_knot(
+        self,
+        region_id: str,
+        at: float,
+        *,
+        planned_limit: float | None = None,
+        found_at: float | None = None,
+    ) -> None:
         state = self.state
+        found = at if found_at is None else found_at
         region = self.atlas.region(region_id)
         ladder_spec = self.book.ladder
         state.knot_count += 1
@@ -556,21 +620,22 @@ class SessionEngine:
         # Whatever a knot on one side takes, the other side gets as well (B1); and what the
         # sides already owe each other is spoken for.
         sides = 1 if region.side is Side.MIDLINE else 2
-        owed = balance.gap([*self.done_steps, *self._pending()], self.atlas)
+        owed = sum(self._owed().values())
         slack = (
             self._remaining_budget()
             - owed
             - shortest_seconds([s for s in state.queue if s.priority == 1])
         )
         # The ladder gets what time allows, up to its bound; a planned one, what was planned.
-        room = slack / sides - ladder.AFTERCARE_SECONDS
+        room = slack / sides - ladder_spec.aftercare.seconds
         bound = float(ladder_spec.limit_seconds) if planned_limit is None else planned_limit
         if planned_limit is None:
             bound = min(bound, room)
-        least = ladder.GENTLE_KNOT_SECONDS if gentle else MIN_LADDER_SECONDS
+        # Worth starting with time for its first rung (U6): optional steps make way for it.
+        least = ladder.GENTLE_KNOT_SECONDS if gentle else float(ladder_spec.rung[0].seconds)
         if planned_limit is None and bound < least:
             state.knots.append(
-                KnotRecord(region=region_id, found_at=at, outcome="noted", seconds=0.0)
+                KnotRecord(region=region_id, found_at=found, outcome="noted", seconds=0.0)
             )
             state.notes.append(f"knot on {region_id}: no time left in this session")
             self._react_text("knot", f"no time for the knot on {region_id}; noted", ("U8",))
@@ -580,21 +645,14 @@ class SessionEngine:
         if state.current is not None:
             left = state.current.seconds - state.elapsed
             if left >= 1:
-                resume = state.current.model_copy(
-                    update={
-                        "seconds": left,
-                        "min_seconds": min(left, state.current.min_seconds),
-                        "max_seconds": left,
-                        "pair": None,
-                    }
-                )
+                resume = self._rest_of(state.current, left)
             self._record_segment()
             # The rest is done after the knot, so the other half keeps the full time.
             self._fix_partner(state.current, state.current.seconds)
         state.knot = KnotWork(
             region=region_id,
             number=state.knot_count,
-            found_at=at,
+            found_at=found,
             limit=max(bound, 1.0),
             gentle=gentle,
             resume=resume,
@@ -621,7 +679,7 @@ class SessionEngine:
         knot = self.state.knot
         assert knot is not None
         spec = self.book.ladder
-        seconds = min(ladder.RUNG_SECONDS, knot.limit - knot.seconds)
+        seconds = ladder.rung_seconds(spec, rung, left=knot.limit - knot.seconds)
         step = ladder.rung_step(
             spec,
             rung,
@@ -661,7 +719,9 @@ class SessionEngine:
         elif knot.gentle:
             self._aftercare(at, "gentle")
         elif knot.seconds >= knot.limit - 1e-6:
-            self._react_text("bound", f"two minutes on the knot at {knot.region}", ("U8",))
+            full = knot.limit >= self.book.ladder.limit_seconds - 1
+            bound = "two minutes" if full else f"{knot.seconds:.0f} s, all the time there was,"
+            self._react_text("bound", f"{bound} on the knot at {knot.region}", ("U8",))
             self._say("knot-bound", at)
             self._aftercare(at, "bounded")
         else:
@@ -746,12 +806,26 @@ class SessionEngine:
             state.queue.insert(0, knot.resume)
         state.knot = None
 
+    def _knots_not_reached(self) -> None:
+        """Knots noted in the warm-up that the session ended before: kept, with that outcome."""
+        state = self.state
+        for region_id in state.deferred_knots:
+            found = state.deferred_at.get(region_id, state.clock)
+            state.knots.append(
+                KnotRecord(region=region_id, found_at=found, outcome="not reached", seconds=0.0)
+            )
+        state.deferred_knots.clear()
+        state.deferred_at.clear()
+
     def _close_knot(self, at: float, outcome: str | None) -> None:
         """Knot work is over: even out the other side, resume the plan, re-plan the rest."""
         state = self.state
         knot = state.knot
         assert knot is not None
         self._leave_rung()
+        if outcome is None and not knot.recorded:
+            # Cut short before any outcome (a skip during gentle circles): still on record.
+            outcome = "gentle" if knot.gentle else "interrupted"
         if outcome is not None:
             self._record_knot(outcome, knot.seconds)
         # The other side gets the same time through re-planning's evening out (B1), which also
@@ -891,14 +965,7 @@ class SessionEngine:
                 return
             self._end_current(event.at)
         else:
-            later = current.model_copy(
-                update={
-                    "seconds": left,
-                    "min_seconds": min(left, current.min_seconds),
-                    "max_seconds": left,
-                    "pair": None,
-                }
-            )
+            later = self._rest_of(current, left)
             state.returned.add(later.id)
             self._react(event, f"moved on; back to {current.id} later in this phase", ("L1",))
             self._say("tickle-move-on", event.at)
@@ -978,6 +1045,10 @@ class SessionEngine:
                 event, f"already on a knot at {state.knot.region}; noted {region_id}", ("U8",)
             )
             state.notes.append(f"another knot on {region_id} while working one")
+            if region_id != state.knot.region and region.tissue is Tissue.MUSCLE:
+                state.knots.append(
+                    KnotRecord(region=region_id, found_at=event.at, outcome="noted", seconds=0.0)
+                )
             return
         if region.tissue is not Tissue.MUSCLE:
             self._react(event, f"{region_id} is {region.tissue.value}: never pressed", ("X1",))
@@ -987,6 +1058,7 @@ class SessionEngine:
             # Finding the knots is what the warm-up is for; working them comes after it.
             if region_id not in state.deferred_knots:
                 state.deferred_knots.append(region_id)
+                state.deferred_at[region_id] = event.at
             self._react(event, f"knot on {region_id} noted: worked after the warm-up", ("O1", "O4"))
             self._say("knot-later", event.at)
             return
@@ -1083,8 +1155,25 @@ class SessionEngine:
             elif state.elapsed < MUST_DO_SECONDS:
                 self._shorten_to_minimum(event)
                 return
-        self._react(event, f"skipped the rest of {current.id}", ())
         self._end_current(event.at)
+        # One tap skips one step: the other half of a pair keeps a useful minimum (B1).
+        kept = balance.partner_kept(state.queue, current, self.plan.steps)
+        if state.excluded.get(current.regions[0]) == balance.CUT_SHORT:
+            self._react(
+                event,
+                f"skipped the rest of {current.id}; {current.regions[0]} left for this session",
+                ("B1",),
+            )
+        elif kept is None:
+            self._react(event, f"skipped the rest of {current.id}", ())
+        else:
+            state.queue[state.queue.index(kept[0])] = kept[1]
+            self._react(
+                event,
+                f"skipped the rest of {current.id}; {kept[1].id} still gets its "
+                f"{kept[1].seconds:g} s, and the difference is evened out here later",
+                ("B1",),
+            )
         self._replan()
         self._start_next(event.at)
 
@@ -1115,6 +1204,7 @@ class SessionEngine:
             state.queue.clear()
         self._record_segment()
         state.current = None
+        self._knots_not_reached()
         self._react(event, "session stopped", ())
         self._say("stopped", event.at)
         self._say("cold-water", event.at)

@@ -13,10 +13,18 @@ from backrub.method.vocabulary import (
     Technique,
 )
 
-# Each rung gets about 30-60 s (U6); aftercare 30-60 s (U9).
-RUNG_SECONDS = 60.0
+# Aftercare lasts 30-60 s (U9); the routine's own aftercare time is what a live ladder uses.
 AFTERCARE_SECONDS = 45.0
 GENTLE_KNOT_SECONDS = 60.0
+
+
+def rung_seconds(ladder: KnotLadder, rung: int, *, left: float) -> float:
+    """The routine's own time for this rung (U6), within what is left of the knot's bound (U8).
+
+    The planner times its ladders the same way, so a live knot with no feedback climbs heel,
+    knuckles, forearm just as a planned one does.
+    """
+    return min(float(ladder.rung[rung].seconds), left)
 
 
 def rung_step(
@@ -44,7 +52,7 @@ def aftercare_step(ladder: KnotLadder, *, region: Region, knot_number: int) -> S
         ladder.aftercare,
         step_id=f"knot-{knot_number}.{region.id}.aftercare",
         region=region,
-        seconds=AFTERCARE_SECONDS,
+        seconds=float(ladder.aftercare.seconds),
         knot=False,
         number=None,
     )

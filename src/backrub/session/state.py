@@ -55,7 +55,9 @@ class Reaction:
 class KnotRecord:
     region: str
     found_at: float
-    outcome: str  # released, bounded, interrupted, noted (no time left), gentle
+    # released, bounded, interrupted, gentle, noted (no time left), not reached (the session
+    # ended before a knot noted during the warm-up came up)
+    outcome: str
     seconds: float
 
 
@@ -109,5 +111,6 @@ class SessionState:
     care_said: set[str] = field(default_factory=set)
     last_check_in: float = -1e9
     notes: list[str] = field(default_factory=list)
-    # Knots found during the warm-up, worked once it is over (O1, O4).
+    # Knots found during the warm-up, worked once it is over (O1, O4), and when each was found.
     deferred_knots: list[str] = field(default_factory=list)
+    deferred_at: dict[str, float] = field(default_factory=dict)

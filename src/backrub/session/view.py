@@ -65,6 +65,8 @@ class SessionView:
     knot_region: str | None
     asking_elbow: bool
     recent_cues: tuple[Cue, ...]
+    # Knots noted during the warm-up, waiting to be worked once it is over (O1, O4).
+    waiting_knots: tuple[str, ...] = ()
 
     @property
     def step_left(self) -> float:
@@ -97,4 +99,5 @@ def view_of(engine: SessionEngine, *, recent: int = 3) -> SessionView:
             knot and knot.asked_elbow and not knot.elbow_accepted and not knot.elbow_declined
         ),
         recent_cues=tuple(state.cues[-recent:]),
+        waiting_knots=tuple(state.deferred_knots),
     )

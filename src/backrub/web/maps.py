@@ -20,7 +20,9 @@ def tap_map() -> str:
 
 
 def session_map(engine: SessionEngine) -> str:
-    """The current step: its regions lit and its stroke drawn, for the live page to animate."""
+    """The current step: its regions lit and its stroke drawn, for the live page to animate.
+
+    Knots noted during the warm-up and still waiting are marked where they are."""
     step = engine.state.current
     steps = [step] if step is not None else []
     regions = step.regions if step is not None else ()
@@ -31,6 +33,7 @@ def session_map(engine: SessionEngine) -> str:
         labels=False,
         width_px=MAP_WIDTH,
         markers=False,
+        waiting_knots=engine.state.deferred_knots,
     )
 
 

@@ -60,6 +60,7 @@ KNOT_OUTCOMES = {
     "interrupted": ("Cut short", "Work on it stopped before it was done."),
     "gentle": ("Gentle only", "Not a place for deep work, so only gentle circles."),
     "noted": ("Noted", "Found, but there was no time left to work on it."),
+    "not reached": ("Not reached", "Noted in the warm-up; the session ended before it came up."),
 }
 # The giver's care (G2, G3), in the routine's own words when it has them; ours otherwise.
 CARE_KEYS = {

@@ -65,6 +65,7 @@ def session_state(run: LiveRun, version: int) -> dict[str, Any]:
         "next_step": step_json(view.next_step),
         "knot_region": view.knot_region,
         "asking_elbow": view.asking_elbow,
+        "waiting_knots": list(view.waiting_knots),
         # Numbered, so a page speaks each cue once however many updates repeat it.
         "cues": [
             {"number": first + index, "key": cue.key, "text": cue.text, "at": round(cue.at, 1)}

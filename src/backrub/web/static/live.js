@@ -150,7 +150,8 @@ function start(root) {
     el.elbow.hidden = !next.asking_elbow;
     showKnot(next);
     showSaid(next);
-    const key = step ? `${step.id}|${step.regions.join(",")}` : "";
+    const waiting = (next.waiting_knots || []).join(",");
+    const key = step ? `${step.id}|${step.regions.join(",")}|${waiting}` : "";
     if (key !== mapKey) loadMap(key);
     speakNew(next);
     tick();
@@ -183,7 +184,13 @@ function start(root) {
     el.knotState.dataset.region = region;
     el.knotState.classList.toggle("active", Boolean(region));
     if (!region) {
-      setText(el.knotState, "No knot being worked.");
+      const waiting = (next.waiting_knots || []).map((id) => regionNames.get(id) || id);
+      setText(
+        el.knotState,
+        waiting.length
+          ? `Knot noted: ${waiting.join(", ")}. Worked after the warm-up.`
+          : "No knot being worked.",
+      );
       return;
     }
     const name = regionNames.get(region) || region;
