@@ -75,6 +75,8 @@ class KnotWork:
     gentle: bool = False
     recorded: bool = False
     resume: Step | None = None
+    # Aftercare is given once per knot (U9): nothing pressed may start it over.
+    aftercare_given: bool = False
 
 
 @dataclass
@@ -111,3 +113,5 @@ class SessionState:
     notes: list[str] = field(default_factory=list)
     # Knots found during the warm-up, worked once it is over (O1, O4).
     deferred_knots: list[str] = field(default_factory=list)
+    # Pain lowers the rest of the session by one level at most, however often it is reported.
+    pain_eased: bool = False
