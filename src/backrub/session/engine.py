@@ -297,6 +297,11 @@ class SessionEngine:
                 )
                 if r not in self._blocked_regions()
             )
+            if not regions:
+                # Nowhere left for it: this part of the closing is left out, and says why.
+                state.removed_techniques.setdefault(
+                    step.technique.value, "every region for it was left out"
+                )
         if not regions or step.technique.value in state.removed_techniques:
             return None
         step = step.model_copy(update={"regions": regions})
