@@ -117,25 +117,56 @@ requests = st.builds(
 )
 
 
+LADDER = [
+    EventKind.STILL_TIGHT,
+    EventKind.STILL_TIGHT,
+    EventKind.RELEASED,
+    EventKind.ACCEPT_ELBOW,
+    EventKind.DECLINE_ELBOW,
+    EventKind.TICKLISH,
+    EventKind.TICKLISH,
+    EventKind.SKIP,
+    EventKind.SKIP,
+    EventKind.SKIP,
+    EventKind.PAIN,
+    EventKind.MORE,
+    EventKind.FELT,
+]
+
+
+def one_event(draw: st.DrawFn, at: float, kinds: list[EventKind]) -> Event:
+    kind = draw(st.sampled_from(kinds))
+    region = None
+    if kind in (EventKind.KNOT, EventKind.PAIN) and draw(st.booleans()):
+        region = draw(st.sampled_from(REGIONS if kind is EventKind.KNOT else MUSCLES))
+    value = draw(st.integers(0, 10)) if kind is EventKind.FELT else None
+    return Event(at=at, kind=kind, region=region, value=value)
+
+
 @st.composite
 def events_for(draw: st.DrawFn, budget: float) -> list[Event]:
-    """Events at random times, several often at the very same instant."""
-    count = draw(st.integers(0, 40))
-    times: list[float] = []
-    for _ in range(count):
-        if times and draw(st.integers(0, 3)) == 0:
-            times.append(times[-1])  # the same instant as the one before
+    """Events at random times, several often at the very same instant, and knots followed by a
+    quick run of ladder words (so the elbow question and the aftercare are reached often)."""
+    found: list[Event] = []
+    # Often in the middle of the session, where knots are worked rather than noted.
+    moments = st.one_of(st.floats(0, budget * 1.2), st.floats(budget * 0.3, budget * 0.7))
+    starts = sorted(draw(st.lists(moments, max_size=12)))
+    for start in starts:
+        if found and start < found[-1].at:
+            start = found[-1].at
+        if draw(st.booleans()):
+            # A knot here, then what the receiver says as the ladder runs.
+            found.append(Event(at=start, kind=EventKind.KNOT))
+            at = start
+            for _ in range(draw(st.integers(1, 8))):
+                at += draw(st.sampled_from([0.0, 0.0, 1.0, 4.0, 15.0, 40.0]))
+                found.append(one_event(draw, at, LADDER))
         else:
-            times.append(draw(st.floats(0, budget * 1.2)))
-    times.sort()
-    found = []
-    for at in times:
-        kind = draw(st.sampled_from(WEIGHTED + [EventKind.STOP] * draw(st.integers(0, 1))))
-        region = None
-        if kind in (EventKind.KNOT, EventKind.PAIN) and draw(st.booleans()):
-            region = draw(st.sampled_from(REGIONS if kind is EventKind.KNOT else MUSCLES))
-        value = draw(st.integers(0, 10)) if kind is EventKind.FELT else None
-        found.append(Event(at=at, kind=kind, region=region, value=value))
+            found.append(one_event(draw, start, WEIGHTED))
+            while draw(st.integers(0, 3)) == 0:  # another at the very same instant
+                found.append(one_event(draw, start, WEIGHTED))
+    if draw(st.integers(0, 3)) == 0:
+        found.append(Event(at=max([0.0, *(e.at for e in found)]), kind=EventKind.STOP))
     return found
 
 
@@ -190,9 +221,30 @@ def check_skip(engine: SessionEngine, before: Step | None, event: Event, said: l
     assert current.seconds - state.elapsed <= 5.0 + 1e-6, (before.id, current.seconds)
 
 
+class AftercareWatch:
+    """Sees every state in turn: a knot's aftercare runs once, never begun over (U9)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.last: tuple[str | None, float] = (None, 0.0)
+
+    def see(self, engine: SessionEngine) -> None:
+        check_now(engine)
+        current, elapsed = engine.state.current, engine.state.elapsed
+        if is_aftercare(current):
+            assert current is not None
+            if current.id != self.last[0]:
+                assert current.id not in self.seen, f"{current.id} begun again"
+                self.seen.add(current.id)
+            else:
+                assert elapsed >= self.last[1] - 1e-9, f"{current.id} started over"
+        self.last = (current.id if current else None, elapsed)
+
+
 def drive(plan: Plan, events: list[Event]) -> SessionEngine:
     engine = SessionEngine(plan)
-    check_now(engine)
+    watch = AftercareWatch()
+    watch.see(engine)
     for item in events:
         before = engine.state.current
         running = engine.status is SessionStatus.RUNNING
@@ -203,7 +255,7 @@ def drive(plan: Plan, events: list[Event]) -> SessionEngine:
             said = [cue.key for cue in engine.apply(item)]
         except SessionOver:
             break
-        check_now(engine)
+        watch.see(engine)
         if running:
             check_skip(engine, before, item, said)
     for _ in range(2):
@@ -213,12 +265,12 @@ def drive(plan: Plan, events: list[Event]) -> SessionEngine:
         while not engine.status.is_over and clock < engine.budget * 4:
             clock += 7.0
             engine.advance(clock)
-            check_now(engine)
+            watch.see(engine)
     return engine
 
 
 @settings(
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

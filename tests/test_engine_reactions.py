@@ -265,3 +265,14 @@ def test_upper_trapezius_work_checks_in_every_30_seconds_u4() -> None:
     expected = [n * CHECK_IN_EVERY for n in range(int(step.seconds // CHECK_IN_EVERY) + 1)]
     expected = [at for at in expected if at < step.seconds - 1e-6]
     assert [round(at, 3) for at in check_ins] == expected
+
+
+def test_a_skip_after_a_tickle_on_the_last_step_before_the_closing_ends_it() -> None:
+    # "Back to it later in this phase" with nothing left in the phase came back at once.
+    engine = SessionEngine(plan_of())
+    last = [s.id for s in engine.plan.steps if s.phase.value != "closing"][-1]
+    t = reach(engine, last)
+    send(engine, t, "ticklish")
+    send(engine, t + 2, "skip")
+    assert current_id(engine) != last
+    assert "moved on" in last_reaction(engine)

@@ -195,3 +195,20 @@ def test_history_on_a_corrupt_file_is_refused_untouched(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "damaged" in result.stderr or "not a backrub database" in result.stderr
     assert database.read_bytes() == b"not a database at all" * 100
+
+
+def test_simulate_takes_where_it_hurts_and_pain_twice_leaves_that_region(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path
+) -> None:
+    events = write_events(
+        tmp_path,
+        '{"at": 400, "kind": "pain", "region": "latissimus-left"}',
+        '{"at": 420, "kind": "pain", "region": "latissimus-left"}',
+    )
+    result = run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["region"] for item in data["summary"]["left_out"]] == ["latissimus-left"]
+    reactions = [r["what"] for r in data["reactions"] if r["event"] == "pain"]
+    assert any("latissimus-left left out" in what for what in reactions)
+    assert any("one level lighter" in what for what in reactions)

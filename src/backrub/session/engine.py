@@ -927,7 +927,19 @@ class SessionEngine:
         assert current is not None
         left = current.seconds - state.elapsed
         closing = current.phase is PhaseKind.CLOSING
-        if current.id in state.returned or left < 1 or state.knot is not None or closing:
+        # "Later" must come after something else: with nothing between, it would come back at
+        # once, and the move (or a skip) would do nothing the giver could see.
+        queue = state.queue
+        nothing_between = not any(s.phase is current.phase for s in queue) and (
+            not queue or queue[0].phase is PhaseKind.CLOSING
+        )
+        if (
+            current.id in state.returned
+            or left < 1
+            or state.knot is not None
+            or closing
+            or nothing_between
+        ):
             self._react(event, f"moved on from {current.id}", ("L1",))
             self._say("tickle-move-on", event.at)
             if state.knot is not None:
