@@ -330,6 +330,48 @@ def test_x1_light_sweep_on_the_spine_is_refused() -> None:
     assert "spine" in violations[0].message
 
 
+@pytest.mark.parametrize(
+    ("technique", "contact"),
+    [
+        (Technique.STATIC_PRESSURE, Contact.THUMBS),
+        (Technique.CIRCLES, Contact.FINGERTIPS),
+        (Technique.PALM_COMPRESSION, Contact.PALMS),
+    ],
+)
+def test_x1_only_a_sweep_passes_over_bone_even_at_feather(
+    technique: Technique, contact: Contact
+) -> None:
+    step = make_step(
+        regions=("spine",),
+        side=StepSide.MIDLINE,
+        technique=technique,
+        contact=contact,
+        pressure=PressureLevel.FEATHER,
+    )
+    violations = judge_step(step)
+    assert broken(violations) == {"X1"}
+    assert "only a feather-light sweep" in violations[0].message
+
+
+def test_x1_feather_thumb_pressure_on_the_spine_fails_the_check_command(tmp_path: Path) -> None:
+    text = (ROUTINES / "breaks-X1.toml").read_text(encoding="utf-8")
+    # Take out the crossing stroke; make the thumbs on the spine still and feather-light.
+    start = text.index('[[phase.step]]\nid = "across-spine"')
+    text = text[:start] + text[text.index("[[phase]]", start) :]
+    thumbs = text.index('id = "thumbs-spine"')
+    end = text.index("[[phase.step]]", thumbs) if "[[phase.step]]" in text[thumbs:] else len(text)
+    block = text[thumbs:end].replace('technique = "circles"', 'technique = "static-pressure"')
+    text = text[:thumbs] + block.replace("pressure = 2", "pressure = 1") + text[end:]
+    routine = tmp_path / "feather-thumbs.toml"
+    routine.write_text(text, encoding="utf-8")
+    result = run_cli("check", str(routine), "--json")
+    verdict = json.loads(result.stdout)
+    assert result.returncode == 1, result.stdout
+    assert {(v["rule"], v["step"]) for v in verdict["violations"]} == {
+        ("X1", "upper-back.thumbs-spine")
+    }
+
+
 @pytest.mark.parametrize("bone", ["spine", "scapular-spine-left", "iliac-crest-right", "psis-left"])
 def test_x1_circles_on_any_bone_are_refused(bone: str) -> None:
     step = make_step(regions=(bone,), contact=Contact.THUMBS, pressure=PressureLevel.LIGHT)
@@ -611,12 +653,14 @@ def test_u7_elbow_may_go_to_5_after_starting_at_4() -> None:
 
 def test_u6_elbow_on_another_spot_than_the_forearm_is_refused() -> None:
     history = [warm_up(), forearm_rung(regions=("middle-trapezius-left",), side=StepSide.LEFT)]
-    assert broken(judge_step(elbow(), history=history)) == {"U6"}
+    # Moving off the forearm's spot also leaves that knot without its aftercare (U9).
+    assert broken(judge_step(elbow(), history=history)) == {"U6", "U9"}
 
 
 def test_u6_elbow_outside_knot_work_is_refused() -> None:
     history = [warm_up(), forearm_rung()]
-    assert broken(judge_step(elbow(knot=False), history=history)) == {"U6"}
+    # It also leaves the forearm's knot work without its aftercare (U9).
+    assert broken(judge_step(elbow(knot=False), history=history)) == {"U6", "U9"}
 
 
 # ------------------------------------------------------------------ U8: knot bound
@@ -670,6 +714,22 @@ def test_u9_knot_followed_by_mild_rubbing_on_the_spot_passes() -> None:
 )
 def test_u9_knot_without_aftercare_is_refused(follow: Step) -> None:
     assert check_rule("U9", [warm_up(), knot("k", 60), follow]) == ["k"]
+
+
+def test_the_live_guard_refuses_a_step_that_leaves_earlier_knot_work_without_aftercare() -> None:
+    # U9 names the knot, not the step after it: the guard judges the whole new sequence.
+    history = [warm_up(), knot("k", 60)]
+    elsewhere = make_step("next", regions=("teres-right",))
+    violations = judge_step(elsewhere, history=history)
+    assert [(v.rule, v.step) for v in violations] == [("U9", "k")]
+    assert judge_step(rub(), history=history) == []
+
+
+def test_the_live_guard_does_not_blame_a_step_for_what_the_history_broke() -> None:
+    # The elbow without consent broke U6 earlier; the aftercare after it is not at fault.
+    history = [warm_up(), forearm_rung(), elbow(consent=False)]
+    assert "U6" in broken(judge_steps([*history]))
+    assert judge_step(rub(regions=("middle-trapezius-right",)), history=history) == []
 
 
 def test_u9_knot_at_the_end_needs_aftercare_unless_stopped_early() -> None:

@@ -289,3 +289,20 @@ def test_show_and_history_count_feedback_apart_from_save_points(tmp_path: Path) 
     verdict, _ = sides_in_words(summary["sides"], default_atlas())
     assert verdict in " ".join(text.split())
     assert "Stopped before it reached" in text and "not done:" in text
+
+
+def test_simulate_takes_where_it_hurts_and_pain_twice_leaves_that_region(
+    run_backrub: RunBackrub, tmp_path: Path, plan_file: Path
+) -> None:
+    events = write_events(
+        tmp_path,
+        '{"at": 400, "kind": "pain", "region": "latissimus-left"}',
+        '{"at": 420, "kind": "pain", "region": "latissimus-left"}',
+    )
+    result = run_backrub("simulate", "--plan", str(plan_file), "--events", str(events), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [item["region"] for item in data["summary"]["left_out"]] == ["latissimus-left"]
+    reactions = [r["what"] for r in data["reactions"] if r["event"] == "pain"]
+    assert any("latissimus-left left out" in what for what in reactions)
+    assert any("one level lighter" in what for what in reactions)

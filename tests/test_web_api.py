@@ -151,6 +151,7 @@ def test_malformed_json_is_a_4xx_naming_the_body(client: httpx.Client) -> None:
         ({"kind": "more", "value": 3}, "value"),
         ({"kind": "knot", "region": "nowhere"}, "region"),
         ({"kind": "less", "region": "spine"}, "region"),
+        ({"kind": "pain", "region": "nowhere"}, "region"),
         ({"kind": "tick"}, "kind"),
         ({"kind": "tickle"}, "kind"),
     ],
@@ -219,6 +220,29 @@ def test_the_knot_ladder_runs_to_release_and_the_summary_keeps_it(client: httpx.
     assert summary["session"]["status"] == "stopped"
     knots = summary["summary"]["knots"]
     assert [(k["region"], k["outcome"]) for k in knots] == [(KNOT_REGION, "released")]
+
+
+def test_pain_takes_a_region_and_twice_leaves_that_region(client: httpx.Client) -> None:
+    session = start_session(client)["id"]
+    past_warm_up(client, session)
+    spot = "latissimus-left"
+    first = send(client, session, kind="pain", region=spot)
+    assert first["reaction"]["event"] == "pain"
+    again = send(client, session, kind="pain", region=spot)
+    assert f"{spot} left out" in again["reaction"]["what"]
+    assert again["reaction"]["number"] > first["reaction"]["number"]
+    send(client, session, kind="stop")
+    summary = client.get(f"/api/sessions/{session}/summary").json()["summary"]
+    assert [item["region"] for item in summary["left_out"]] == [spot]
+
+
+def test_still_tight_with_no_knot_is_answered_with_why_nothing_changed(
+    client: httpx.Client,
+) -> None:
+    session = start_session(client)["id"]
+    state = send(client, session, kind="still-tight")
+    assert state["reaction"]["event"] == "still-tight"
+    assert state["reaction"]["what"].startswith("no knot being worked")
 
 
 def test_a_finished_session_refuses_events_and_nothing_changes(client: httpx.Client) -> None:

@@ -245,6 +245,28 @@ def test_more_changes_the_pressure_on_the_page(web_server: Server, phones: Any) 
     assert "more" in cues and "at-limit" not in cues
 
 
+def test_ouch_asks_where_and_a_tap_on_the_map_sends_the_spot(
+    web_server: Server, phones: Any
+) -> None:
+    session_id = new_session(web_server)["id"]
+    page = phones(session_id).page
+    page.click('.dock [data-event="pain"]')
+    page.wait_for_selector("#pick-question:has-text('Where does it hurt?')")
+    assert page.is_visible("#pick-none")  # the spot is optional
+    page.click('#map [data-region="latissimus-left"]')
+    assert page.is_hidden("#pick-prompt")
+    page.wait_for_selector("#ack:has-text('Ouch sent')")
+    eventually(lambda: (state_of(web_server, session_id)["reaction"] or {}).get("event") == "pain")
+    first = state_of(web_server, session_id)["reaction"]["number"]
+    # Again without a spot: sent at once, no region.
+    page.click('.dock [data-event="pain"]')
+    page.click("#pick-none")
+    eventually(lambda: state_of(web_server, session_id)["reaction"]["number"] > first)
+    # A press that changes nothing says why instead of only "Sent".
+    page.click('.feedback [data-event="still-tight"]')
+    page.wait_for_selector("#ack:has-text('No knot being worked')")
+
+
 def test_knot_here_by_tapping_the_map(web_server: Server, phones: Any) -> None:
     session_id = new_session(web_server)["id"]
     page = phones(session_id).page

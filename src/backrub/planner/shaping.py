@@ -13,6 +13,7 @@ from backrub.method.vocabulary import (
     StepSide,
     Technique,
 )
+from backrub.method.wording import reworded
 from backrub.method.words import contact_info
 from backrub.planner.plan import LeftOut
 from backrub.safety.context import WARM_UP_PASSES, SafetyContext
@@ -86,7 +87,7 @@ def apply_restrictions(step: Step, limits: Restrictions) -> tuple[Step | None, l
                 )
             ]
         contact = replacement
-    return step.model_copy(update={"regions": regions, "contact": contact}), []
+    return reworded(step.model_copy(update={"regions": regions, "contact": contact}), step), []
 
 
 def closing_regions(steps: Iterable[Step]) -> tuple[str, ...]:
@@ -169,7 +170,10 @@ def shape_pressure(
         pressure >= PressureLevel.MODERATE
         and any(atlas.region(r).base == UPPER_TRAPEZIUS for r in step.regions)
     )
-    return step.model_copy(update={"pressure": pressure, "contact": contact, "check_in": check_in})
+    shaped = step.model_copy(
+        update={"pressure": pressure, "contact": contact, "check_in": check_in}
+    )
+    return reworded(shaped, step)
 
 
 def _contact_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -51,7 +52,11 @@ def judge_plan(plan: HasSteps, context: SafetyContext | None = None) -> list[Vio
 def judge_step(
     step: Step, context: SafetyContext | None = None, *, history: Sequence[Step] = ()
 ) -> list[Violation]:
-    """Violations a step would cause if done now, after `history` (the steps already done)."""
+    """Violations a step would cause if done now, after `history` (the steps already done).
+
+    What the step makes of the whole sequence: its own faults, and any it causes that a rule
+    reports against an earlier step (U9 names the knot work the step fails to follow with
+    aftercare). What the history broke before this step is not the step's doing."""
     context = replace(context or SafetyContext(), require_closing=False)
     sequence = [*history, step]
     found: list[Violation] = []
@@ -59,7 +64,12 @@ def judge_step(
         if isinstance(rule, _WHOLE_SESSION_RULES):
             continue
         found.extend(rule.check_step(step, context))
-        found.extend(v for v in rule.check_sequence(sequence, context) if v.step == step.id)
+        before = Counter(rule.check_sequence(history, context)) if history else Counter()
+        for violation in rule.check_sequence(sequence, context):
+            if before[violation] > 0:
+                before[violation] -= 1
+            else:
+                found.append(violation)
     return found
 
 

@@ -87,21 +87,24 @@ class NoPressureOnBone(Rule):
     method_ids = ("X1",)
 
     def check_step(self, step: Step, context: SafetyContext) -> Iterator[Violation]:
-        # A feather-light sweep may pass over bone; anything firmer hurts without relaxing.
-        if step.pressure <= PressureLevel.FEATHER:
+        # Only a feather-light sweep may pass over bone; anything else presses on it, and
+        # pressing on bone hurts without relaxing anything, however light.
+        if step.technique is Technique.SWEEP and step.pressure <= PressureLevel.FEATHER:
             return
+        what = f"{step.technique} at pressure {int(step.pressure)}"
         bones = [r.id for r in regions_of(step, context) if r.tissue is Tissue.BONE]
         if bones:
             yield self.violation(
-                step, f"pressure {int(step.pressure)} on bone ({', '.join(bones)}); only 1 allowed"
+                step,
+                f"{what} on bone ({', '.join(bones)}); only a feather-light sweep may pass there",
             )
             return
         crossings = crossed(step, context, Tissue.BONE)
         if crossings:
             yield self.violation(
                 step,
-                f"the stroke path crosses bone ({', '.join(crossings)}) at pressure "
-                f"{int(step.pressure)}; lift off or go around it",
+                f"the stroke path crosses bone ({', '.join(crossings)}) with {what}; "
+                "lift off or go around it",
             )
 
 

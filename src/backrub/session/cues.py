@@ -26,11 +26,23 @@ _DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stopped": ("Session stopped. Finish with a few light sweeps if it feels right.", ("C4",)),
     "paused": ("Paused. Hands off; resume when you are both ready.", ()),
     "resumed": ("Resuming where you left off.", ()),
+    "knot-next-time": (
+        "That knot is noted for next time; the forearm was as deep as it goes today.",
+        ("U6", "U8"),
+    ),
+    "aftercare-short": ("A few seconds of light rubbing to settle the spot, then on.", ("U9",)),
+    "kidney-knot": (
+        "That is the kidney area: no knot work there. Keep to light strokes over it.",
+        ("X2",),
+    ),
     "skip-closing": (
         "A few seconds more: the closing tells the body the massage is ending.",
         ("C1",),
     ),
 }
+
+# The aftercare's own cue says the knot let go; after a ladder that ended otherwise it did not.
+AFTERCARE_NOT_RELEASED = "That is enough on this knot: rub the spot gently with your palm"
 
 
 class CueBook:

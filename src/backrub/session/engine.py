@@ -20,6 +20,7 @@ from backrub.method.vocabulary import (
     StepSide,
     Technique,
 )
+from backrub.method.wording import reworded
 from backrub.method.words import contact_info
 from backrub.planner import Plan, PlanStatus
 from backrub.planner.shaping import closing_elsewhere, closing_regions
@@ -28,7 +29,7 @@ from backrub.safety import SafetyContext, judge_step
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
 from backrub.session import balance, ladder
-from backrub.session.cues import CueBook
+from backrub.session.cues import AFTERCARE_NOT_RELEASED, CueBook
 from backrub.session.events import Event, EventKind
 from backrub.session.machine import ALLOWED, TRANSITIONS, handler_name
 from backrub.session.state import (
@@ -109,7 +110,7 @@ class SessionEngine:
             raise BackrubError(
                 f"event at {event.at:g} s is before the last one ({self.state.clock:g} s)"
             )
-        if event.kind is EventKind.KNOT and event.region is not None:
+        if event.region is not None:
             self.atlas.region(event.region)
 
     def apply(self, event: Event) -> list[Cue]:
@@ -299,7 +300,13 @@ class SessionEngine:
         if step.technique.value in state.removed_techniques:
             return None
         if not regions and step.phase is PhaseKind.CLOSING and not step.path:
-            return self._closing_elsewhere(step)
+            moved = self._closing_elsewhere(step)
+            if moved is None:
+                # Nowhere left for it: this part of the closing is left out, and says why.
+                state.removed_techniques.setdefault(
+                    step.technique.value, "every region for it was left out"
+                )
+            return moved
         if not regions:
             return None
         step = step.model_copy(update={"regions": regions})
@@ -342,7 +349,12 @@ class SessionEngine:
             candidates.append(self._with_pressure(step, pressure))
         if step.technique in _PRESSING and not step.knot:
             candidates.append(
-                step.model_copy(update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT})
+                reworded(
+                    step.model_copy(
+                        update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT}
+                    ),
+                    step,
+                )
             )
         for candidate in candidates:
             if not judge_step(candidate, context, history=history):
@@ -361,7 +373,8 @@ class SessionEngine:
             while wanted < contact_info(contact).min and contact in _SOFTER:
                 contact = _SOFTER[contact]
         pressure = contact_info(contact).clamp(wanted)
-        return step.model_copy(update={"pressure": pressure, "contact": contact})
+        # A new contact gets its own words: the old cue would tell the giver to use the old one.
+        return reworded(step.model_copy(update={"pressure": pressure, "contact": contact}), step)
 
     def _announce(self, step: Step, at: float) -> None:
         state = self.state
@@ -769,9 +782,15 @@ class SessionEngine:
         self._leave_rung()
         region = self.atlas.region(knot.region)
         self._record_knot(outcome, knot.seconds)
-        step = self._safe(
-            ladder.aftercare_step(self.book.ladder, region=region, knot_number=knot.number)
-        )
+        if knot.aftercare_given:
+            # Once per knot, whatever is pressed: a second would make aftercare unbounded (U9).
+            self._close_knot(at, None)
+            return
+        knot.aftercare_given = True
+        rubbing = ladder.aftercare_step(self.book.ladder, region=region, knot_number=knot.number)
+        if outcome != "released":
+            rubbing = rubbing.model_copy(update={"cue": AFTERCARE_NOT_RELEASED})
+        step = self._safe(rubbing)
         if step is None:
             self._close_knot(at, None)
             return
@@ -830,6 +849,9 @@ class SessionEngine:
             self._record_knot(outcome, knot.seconds)
         # The other side gets the same time through re-planning's evening out (B1), which also
         # sees a knot planned on that side and so does not count the time twice.
+        if knot.elbow_declined:
+            state.notes.append(f"knot on {knot.region}: elbow declined, for next time")
+            self._say("knot-next-time", at)
         if knot.resume is not None:
             state.queue.insert(0, knot.resume)
         state.knot = None
@@ -889,6 +911,16 @@ class SessionEngine:
     def _shift_offset(self, delta: int) -> None:
         self.state.pressure_offset = max(-2, min(2, self.state.pressure_offset + delta))
 
+    def _aftercare_now(self) -> bool:
+        """The current step is a knot's aftercare."""
+        knot, current = self.state.knot, self.state.current
+        return (
+            knot is not None
+            and current is not None
+            and not current.knot
+            and current.id.startswith(f"knot-{knot.number}.")
+        )
+
     def _in_aftercare(self, event: Event) -> bool:
         current = self.state.current
         if current is not None and current.technique is Technique.MILD_RUBBING:
@@ -941,6 +973,12 @@ class SessionEngine:
         current = state.current
         if current is None:
             return
+        if self._aftercare_now():
+            # Aftercare stays mild (U9): a tickle ends it rather than making it firmer.
+            self._react(event, "ticklish in the aftercare: it stays light; moving on", ("U9", "L1"))
+            self._say("tickle-move-on", event.at)
+            self._close_knot(event.at, None)
+            return
         key = f"{current.phase.value}:{','.join(current.regions)}"
         state.tickles[key] = state.tickles.get(key, 0) + 1
         if (
@@ -957,7 +995,19 @@ class SessionEngine:
         assert current is not None
         left = current.seconds - state.elapsed
         closing = current.phase is PhaseKind.CLOSING
-        if current.id in state.returned or left < 1 or state.knot is not None or closing:
+        # "Later" must come after something else: with nothing between, it would come back at
+        # once, and the move (or a skip) would do nothing the giver could see.
+        queue = state.queue
+        nothing_between = not any(s.phase is current.phase for s in queue) and (
+            not queue or queue[0].phase is PhaseKind.CLOSING
+        )
+        if (
+            current.id in state.returned
+            or left < 1
+            or state.knot is not None
+            or closing
+            or nothing_between
+        ):
             self._react(event, f"moved on from {current.id}", ("L1",))
             self._say("tickle-move-on", event.at)
             if state.knot is not None:
@@ -978,26 +1028,46 @@ class SessionEngine:
         current = state.current
         if current is None:
             return
-        key = ",".join(current.regions)
-        state.pains[key] = state.pains.get(key, 0) + 1
-        self._shift_offset(-1)
-        if state.pains[key] == 1:
-            if not self._adjust(event, -2, ("U4", "X1"), "pain-less"):
-                self._react(event, "pain at the lightest pressure: leaving the spot", ("U4",))
-                state.pains[key] = 2
-            else:
+        # Where it hurts: the spot tapped, else every region the step works.
+        spots = (event.region,) if event.region is not None else current.regions
+        for spot in spots:
+            state.pains[spot] = state.pains.get(spot, 0) + 1
+        lighter = self._ease_rest_for_pain()
+        if all(state.pains[spot] == 1 for spot in spots):
+            if self._adjust(event, -2, ("U4", "X1"), "pain-less"):
+                self._react(event, lighter, ("U4",))
                 return
-        self._react(event, f"pain again: {key} left out for this session", ("U4", "X1"))
+            self._react(event, "pain at the lightest pressure: leaving the spot", ("U4",))
+            for spot in spots:
+                state.pains[spot] = 2
+        left = [spot for spot in spots if state.pains[spot] >= 2]
+        self._react(
+            event,
+            f"pain again: {', '.join(left)} left out for this session; {lighter}",
+            ("U4", "X1"),
+        )
         self._say("pain-leave", event.at)
-        if len(current.regions) == 1:
-            state.excluded[current.regions[0]] = "pain reported twice in this session"
-            state.excluded_at[current.regions[0]] = state.worked
+        for spot in left:
+            state.excluded[spot] = "pain reported twice in this session"
+            state.excluded_at[spot] = state.worked
+        if not set(left) & set(current.regions):
+            # Tapped somewhere not worked now: the current step goes on; the rest avoids it.
+            self._replan()
+            return
         if state.knot is not None:
             self._drop_knot("interrupted")
         else:
             self._end_current(event.at)
         self._replan()
         self._start_next(event.at)
+
+    def _ease_rest_for_pain(self) -> str:
+        """The rest of the session one level lighter for pain, once in all (U4)."""
+        if self.state.pain_eased:
+            return "the rest of the session stays one level lighter (once for pain, not more)"
+        self.state.pain_eased = True
+        self._shift_offset(-1)
+        return "the rest of the session one level lighter"
 
     def _headache_or_nausea(self, event: Event) -> None:
         state = self.state
@@ -1050,6 +1120,11 @@ class SessionEngine:
                     KnotRecord(region=region_id, found_at=event.at, outcome="noted", seconds=0.0)
                 )
             return
+        if region.tissue is Tissue.CAUTION:
+            # Not bone: the kidneys lie under it, so no knot work, only light strokes (X2).
+            self._react(event, f"{region_id} is over the kidneys: no knot work there", ("X2",))
+            self._say("kidney-knot", event.at)
+            return
         if region.tissue is not Tissue.MUSCLE:
             self._react(event, f"{region_id} is {region.tissue.value}: never pressed", ("X1",))
             self._say("bone", event.at)
@@ -1075,7 +1150,8 @@ class SessionEngine:
     def on_still_tight(self, event: Event) -> None:
         state = self.state
         if state.knot is None or state.current is None or not state.current.knot:
-            self._react(event, "no knot being worked", ())
+            what = "this is the aftercare" if state.knot is not None else "nothing to climb"
+            self._react(event, f"no knot being worked: {what}", ("U6",))
             return
         if state.knot.gentle:
             self._react(event, "still tight: gentle circles only here", ("X3",))
@@ -1089,19 +1165,34 @@ class SessionEngine:
     def on_released(self, event: Event) -> None:
         state = self.state
         if state.knot is None or state.current is None:
-            self._react(event, "no knot being worked", ())
+            self._react(event, "no knot being worked: nothing to release", ("U9",))
             return
-        if state.current.technique is Technique.MILD_RUBBING:
+        if not state.current.knot:
+            self._react(event, "no knot being worked: this is the aftercare", ("U9",))
             return
         self._react(event, f"knot at {state.knot.region} released", ("U9",))
         self._say("knot-released", event.at)
         self._aftercare(event.at, "released")
 
-    def on_accept_elbow(self, event: Event) -> None:
+    @property
+    def asking_elbow(self) -> bool:
+        """The elbow question is open only while the forearm rung it was asked on runs (U6)."""
         state = self.state
-        knot = state.knot
-        if knot is None or knot.gentle or not knot.asked_elbow or knot.elbow_accepted:
-            self._react(event, "the elbow was not offered now", ("U6",))
+        knot, current = state.knot, state.current
+        return bool(
+            knot is not None
+            and knot.asked_elbow
+            and not (knot.gentle or knot.elbow_accepted or knot.elbow_declined)
+            and current is not None
+            and current.knot
+            and current.contact is not Contact.ELBOW
+            and current.id.startswith(f"knot-{knot.number}.")
+        )
+
+    def on_accept_elbow(self, event: Event) -> None:
+        knot = self.state.knot
+        if knot is None or not self.asking_elbow:
+            self._react(event, "the elbow was not offered now: nothing changes", ("U6",))
             return
         knot.elbow_accepted = True
         self._react(
@@ -1117,11 +1208,17 @@ class SessionEngine:
 
     def on_decline_elbow(self, event: Event) -> None:
         knot = self.state.knot
-        if knot is None or not knot.asked_elbow:
-            self._react(event, "the elbow was not offered now", ("U6",))
+        if knot is None or not self.asking_elbow:
+            self._react(event, "the elbow was not offered now: nothing changes", ("U6",))
             return
         knot.elbow_declined = True
-        self._react(event, "no elbow: staying with the forearm", ("U6",))
+        # The forearm was the last rung the receiver wants: the ladder ends here (U6, U9).
+        self._react(
+            event,
+            "no elbow: the ladder ends; aftercare, then the knot is noted for next time",
+            ("U6", "U9"),
+        )
+        self._aftercare(event.at, "bounded")
 
     def on_cough(self, event: Event) -> None:
         current = self.state.current
@@ -1147,7 +1244,7 @@ class SessionEngine:
                 self._react(event, "aftercare cut short", ("U9",))
                 self._close_knot(event.at, None)
             else:
-                self._shorten_to_minimum(event)
+                self._shorten_to_minimum(event, cue="aftercare-short", ids=("U9",))
             return
         if current.phase is PhaseKind.CLOSING:
             if current.technique is Technique.PERCUSSION:
@@ -1181,12 +1278,14 @@ class SessionEngine:
         key = f"{step.phase.value}:{','.join(step.regions)}"
         return self.state.tickles.get(key, 0) > 0
 
-    def _shorten_to_minimum(self, event: Event) -> None:
+    def _shorten_to_minimum(
+        self, event: Event, *, cue: str = "skip-closing", ids: tuple[str, ...] = ("C1",)
+    ) -> None:
         state = self.state
         current = state.current
         assert current is not None
-        self._say("skip-closing", event.at)
-        self._react(event, f"{current.id} shortened to {MUST_DO_SECONDS:g} s", ("C1",))
+        self._say(cue, event.at)
+        self._react(event, f"{current.id} shortened to {MUST_DO_SECONDS:g} s", ids)
         state.current = current.model_copy(update={"seconds": MUST_DO_SECONDS})
 
     def on_pause(self, event: Event) -> None:

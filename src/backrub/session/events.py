@@ -30,10 +30,15 @@ class EventKind(StrEnum):
     END = "end"  # the session finished on its own (written by the live guides)
 
 
+# The events that may say where on the back (a tap on the map).
+TAKES_REGION = frozenset({EventKind.KNOT, EventKind.PAIN})
+
+
 class Event(BaseModel):
     """One event. `at` is seconds since the session started (wall clock, pauses included).
 
-    `region` goes with `knot` (where the knot is; the current region when left out);
+    `region` goes with `knot` (where the knot is; the current region when left out) and with
+    `pain` (where it hurts; every region of the current step when left out);
     `value` goes with `felt` (0 nothing at all .. 10 unbearable).
     """
 
@@ -50,6 +55,6 @@ class Event(BaseModel):
             raise ValueError("a 'felt' event needs a value from 0 to 10")
         if self.kind is not EventKind.FELT and self.value is not None:
             raise ValueError(f"a {self.kind.value!r} event takes no value")
-        if self.region is not None and self.kind is not EventKind.KNOT:
+        if self.region is not None and self.kind not in TAKES_REGION:
             raise ValueError(f"a {self.kind.value!r} event takes no region")
         return self

@@ -77,6 +77,8 @@ class KnotWork:
     gentle: bool = False
     recorded: bool = False
     resume: Step | None = None
+    # Aftercare is given once per knot (U9): nothing pressed may start it over.
+    aftercare_given: bool = False
 
 
 @dataclass
@@ -114,3 +116,5 @@ class SessionState:
     # Knots found during the warm-up, worked once it is over (O1, O4), and when each was found.
     deferred_knots: list[str] = field(default_factory=list)
     deferred_at: dict[str, float] = field(default_factory=dict)
+    # Pain lowers the rest of the session by one level at most, however often it is reported.
+    pain_eased: bool = False

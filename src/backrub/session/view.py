@@ -95,9 +95,7 @@ def view_of(engine: SessionEngine, *, recent: int = 3) -> SessionView:
         step_elapsed=state.elapsed,
         next_step=StepView.of(upcoming, atlas) if upcoming else None,
         knot_region=knot.region if knot else None,
-        asking_elbow=bool(
-            knot and knot.asked_elbow and not knot.elbow_accepted and not knot.elbow_declined
-        ),
+        asking_elbow=engine.asking_elbow,
         recent_cues=tuple(state.cues[-recent:]),
         waiting_knots=tuple(state.deferred_knots),
     )

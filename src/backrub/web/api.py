@@ -33,6 +33,7 @@ from backrub.planner import Order
 from backrub.planner.activities import activities
 from backrub.safety.screening import LocalProblemKind, local_checks, screening_questions
 from backrub.session import EventKind
+from backrub.session.events import TAKES_REGION
 from backrub.session.summary import summarize, timeline
 from backrub.web.auth import Owner
 from backrub.web.errors import ERROR_RESPONSES, problem
@@ -85,8 +86,8 @@ class EventIn(BaseModel):
     @classmethod
     def _region(cls, region: str | None, info: ValidationInfo) -> str | None:
         kind = info.data.get("kind")
-        if region is not None and kind is not EventKind.KNOT:
-            raise ValueError(f"only a 'knot' event takes a region, not {kind!s}")
+        if region is not None and kind not in TAKES_REGION:
+            raise ValueError(f"only a 'knot' or 'pain' event takes a region, not {kind!s}")
         if region is not None and not default_atlas().has_region(region):
             raise ValueError(f"unknown region {region!r}")
         return region

@@ -11,6 +11,7 @@ from typing import Any
 from backrub.live import LiveRun
 from backrub.method.vocabulary import Contact
 from backrub.method.words import contact_info
+from backrub.session.state import Reaction
 from backrub.session.view import StepView, view_of
 
 RECENT_CUES = 6
@@ -44,6 +45,19 @@ def step_json(step: StepView | None) -> dict[str, Any] | None:
     }
 
 
+def reaction_json(reactions: list[Reaction]) -> dict[str, Any] | None:
+    if not reactions:
+        return None
+    last = reactions[-1]
+    return {
+        "number": len(reactions) - 1,
+        "event": last.event,
+        "what": last.what,
+        "method_ids": list(last.method_ids),
+        "at": round(last.at, 1),
+    }
+
+
 def session_state(run: LiveRun, version: int) -> dict[str, Any]:
     engine = run.engine
     view = view_of(engine, recent=RECENT_CUES)
@@ -72,6 +86,9 @@ def session_state(run: LiveRun, version: int) -> dict[str, Any]:
             for index, cue in enumerate(view.recent_cues)
         ],
         "cue_count": len(cues),
+        # What the engine made of the newest event, numbered like the cues: a page tells the
+        # person who pressed (a press that changed nothing says why).
+        "reaction": reaction_json(engine.state.reactions),
         # The stored event count: the same on every server process, unlike `version`.
         "seq": run.seq,
     }

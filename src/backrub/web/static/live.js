@@ -62,6 +62,7 @@ function start(root) {
     direction: $("#direction"), howText: $("#how-text"), said: $("#said"), elbow: $("#elbow"),
     map: $("#map"), pickPrompt: $("#pick-prompt"), pickRegion: $("#pick-region"),
     pickSend: $("#pick-send"), pickCancel: $("#pick-cancel"), knotHere: $("#knot-here"),
+    pickNone: $("#pick-none"), pickQuestion: $("#pick-question"),
     knotState: $("#knot-state"), next: $("#next-step"), felt: $("#felt"), band: $("#band"),
     pause: $("#pause"), resume: $("#resume"), stop: $("#stop"), stopDialog: $("#stop-dialog"),
     stopCancel: $("#stop-cancel"), over: $("#over"), overTitle: $("#over-title"), ack: $("#ack"),
@@ -72,6 +73,7 @@ function start(root) {
   let receivedAt = performance.now();
   let mapKey = el.map.dataset.key || "";
   let picking = false;
+  let pickKind = "knot"; // what a picked spot is sent as: "knot", or "pain" after Ouch
   let over = false;
   let source = null;
   let leaving = null;
@@ -305,7 +307,7 @@ function start(root) {
     svg.setAttribute("viewBox", view.map((n) => n.toFixed(1)).join(" "));
   }
 
-  // ---------------------------------------------------------------- knot here: pick a spot
+  // ---------------------------------------------------------------- knot here, ouch: pick a spot
 
   function markPickable() {
     for (const shape of el.map.querySelectorAll(".tissue-muscle[data-region]")) {
@@ -313,17 +315,23 @@ function start(root) {
     }
   }
 
-  function startPicking() {
-    if (over || picking) return;
+  // Ouch asks where it hurts, like "Knot here": a spot is optional (without one, the engine
+  // takes every region of the step).
+  function startPicking(kind = "knot") {
+    if (over) return;
+    if (picking) stopPicking({ focus: false });
     picking = true;
+    pickKind = kind;
     root.classList.add("picking");
+    setText(el.pickQuestion, kind === "pain" ? "Where does it hurt?" : "Where is the knot?");
+    el.pickNone.hidden = kind !== "pain";
     el.pickPrompt.hidden = false;
-    el.knotHere.setAttribute("aria-expanded", "true");
+    el.knotHere.setAttribute("aria-expanded", String(kind === "knot"));
     const here = state?.step?.regions?.find((r) => regionNames.has(r));
     if (here) el.pickRegion.value = here;
     markPickable();
     el.pickPrompt.closest("section").scrollIntoView({ block: "start" });
-    el.pickRegion.focus({ preventScroll: true });
+    (kind === "pain" ? el.pickNone : el.pickRegion).focus({ preventScroll: true });
   }
 
   function stopPicking({ focus = true } = {}) {
@@ -333,18 +341,28 @@ function start(root) {
     el.pickPrompt.hidden = true;
     el.knotHere.setAttribute("aria-expanded", "false");
     for (const shape of el.map.querySelectorAll(".picked")) shape.classList.remove("picked");
-    if (focus) el.knotHere.focus({ preventScroll: true });
+    const opener = pickKind === "pain" ? root.querySelector('.dock [data-event="pain"]') : el.knotHere;
+    if (focus) opener?.focus({ preventScroll: true });
   }
 
-  async function sendKnot(region) {
+  async function sendPicked(region) {
+    const kind = pickKind;
     stopPicking();
     const name = regionNames.get(region) || region;
-    if (await send("knot", { region })) say(`Knot sent: ${name}`);
+    const what = kind === "pain" ? "Ouch" : "Knot";
+    const before = reactionNumber();
+    if (await send(kind, { region })) say(answer(kind, before, `${what} sent: ${name}`));
   }
 
-  el.knotHere.addEventListener("click", () => (picking ? stopPicking() : startPicking()));
+  el.knotHere.addEventListener("click", () =>
+    picking && pickKind === "knot" ? stopPicking() : startPicking("knot"));
   el.pickCancel.addEventListener("click", () => stopPicking());
-  el.pickSend.addEventListener("click", () => sendKnot(el.pickRegion.value));
+  el.pickSend.addEventListener("click", () => sendPicked(el.pickRegion.value));
+  el.pickNone.addEventListener("click", () => {
+    stopPicking({ focus: false });
+    const before = reactionNumber();
+    send("pain").then((ok) => ok && say(answer("pain", before, "Sent: Ouch.")));
+  });
   el.pickRegion.addEventListener("change", markPickable);
   el.map.addEventListener("click", (event) => {
     if (!picking) return;
@@ -356,7 +374,7 @@ function start(root) {
     }
     el.pickRegion.value = shape.dataset.region;
     markPickable();
-    sendKnot(shape.dataset.region);
+    sendPicked(shape.dataset.region);
   });
 
   // ---------------------------------------------------------------- sending feedback
@@ -367,6 +385,20 @@ function start(root) {
     if (message) showError.timer = setTimeout(() => showError(""), 8000);
   }
   el.errors.addEventListener("click", () => showError(""));
+
+  // What the engine made of the last press: its reaction when one came after `before` (the
+  // reaction number seen when the press was made), else plain "Sent". A press that changed
+  // nothing ("no knot being worked") is told so instead of looking like it worked.
+  function reactionNumber() {
+    return state?.reaction?.number ?? -1;
+  }
+  function answer(kind, before, sent) {
+    const reaction = state?.reaction;
+    if (reaction && reaction.number > before && reaction.event === kind) {
+      return `${sent} ${reaction.what.charAt(0).toUpperCase()}${reaction.what.slice(1)}.`;
+    }
+    return sent;
+  }
 
   function say(message) {
     // A short note in the polite region, so a tap is answered even when nothing else changes.
@@ -448,8 +480,13 @@ function start(root) {
     if (!button || button.disabled) return;
     const kind = button.dataset.event;
     pressed(button);
+    if (kind === "pain") {
+      startPicking("pain");
+      return;
+    }
     if (kind === "stop" && el.stopDialog.open) closeDialog();
-    send(kind).then((ok) => ok && say(`Sent: ${SAID[kind] || kind}.`));
+    const before = reactionNumber();
+    send(kind).then((ok) => ok && say(answer(kind, before, `Sent: ${SAID[kind] || kind}.`)));
   });
   el.felt.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-value]");
@@ -501,14 +538,16 @@ function start(root) {
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (/^[0-9]$/.test(key)) sendFelt(Number(key));
     else if (key === "+") sendFelt(10);
-    else if (key === "k") startPicking();
+    else if (key === "k") startPicking("knot");
+    else if (KEYS[key] === "pain") startPicking("pain");
     else if (key === "q") openStop();
     else if (key === "v") toggleVoice();
     else if (key === "?") $("#shortcuts").open = !$("#shortcuts").open;
     else if (KEYS[key]) {
       const button = root.querySelector(`button[data-event="${KEYS[key]}"]`);
       if (button) pressed(button);
-      send(KEYS[key]).then((ok) => ok && say(`Sent: ${SAID[KEYS[key]]}.`));
+      const before = reactionNumber();
+      send(KEYS[key]).then((ok) => ok && say(answer(KEYS[key], before, `Sent: ${SAID[KEYS[key]]}.`)));
     } else return;
     event.preventDefault();
   });
