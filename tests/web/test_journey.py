@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 from playwright.sync_api import Page, Response
 
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
