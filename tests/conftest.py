@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import settings
 from psycopg import sql
 from sqlalchemy import make_url
 
@@ -29,6 +30,12 @@ from backrub.method.routine import Routine, built_in_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from tests.webserver import Server, start_server
+
+# Under CI every property test draws the same examples on every run: a red CI run is then a
+# real, repeatable failure, never a lucky draw. A developer's runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

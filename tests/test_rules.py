@@ -895,6 +895,21 @@ def test_c1_no_closing_at_all_is_refused_unless_stopped_early() -> None:
     assert check_rule("C1", steps, SafetyContext(require_closing=False)) == []
 
 
+def test_c1_no_closing_passes_only_when_every_part_of_it_was_taken_out() -> None:
+    """Pain twice over the whole back in the warm-up leaves nowhere for any closing stroke: the
+    engine leaves each part out with a reason, and C1 accepts a session that ends without one."""
+    steps = [warm_up(), make_step()]
+    every_part = {t: "every region for it was left out" for t in _CLOSING_TECHNIQUES}
+    everything = SafetyContext(restrictions=Restrictions(removed_techniques=every_part))
+    assert check_rule("C1", steps, everything) == []
+    del every_part[Technique.SWEEP]
+    some = SafetyContext(restrictions=Restrictions(removed_techniques=every_part))
+    assert check_rule("C1", steps, some) == [None]
+
+
+_CLOSING_TECHNIQUES = (Technique.PALM_COMPRESSION, Technique.PERCUSSION, Technique.SWEEP)
+
+
 def test_c1_work_after_the_closing_began_is_refused() -> None:
     steps = [warm_up(), *closing("compression", "percussion", "sweep"), make_step("late")]
     assert check_rule("C1", steps) == ["late"]

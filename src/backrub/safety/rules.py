@@ -478,9 +478,14 @@ class ClosingSequence(Rule):
     def check_sequence(self, steps: Sequence[Step], context: SafetyContext) -> Iterator[Violation]:
         if not context.require_closing or not steps:
             return
+        # A part may be missing only when it was taken out (by screening, or live: skipped,
+        # or stopped at once for pain); X5 catches a part that screening forbade.
+        removed = {_closing_kind_of(t) for t in context.restrictions.removed_techniques}
+        required = [kind for kind in _CLOSING_ORDER if kind not in removed]
         first = next((i for i, s in enumerate(steps) if s.phase is PhaseKind.CLOSING), None)
         if first is None:
-            yield self.violation(None, "no closing sequence")
+            if required:  # every part taken out (nowhere left to work): nothing to close with
+                yield self.violation(None, "no closing sequence")
             return
         closing = steps[first:]
         intruder = next((s for s in closing if s.phase is not PhaseKind.CLOSING), None)
@@ -489,10 +494,6 @@ class ClosingSequence(Rule):
             return
         kinds = [_closing_kind(step) for step in closing]
         order = [kind for index, kind in enumerate(kinds) if index == 0 or kinds[index - 1] != kind]
-        # A part may be missing only when it was taken out (by screening, or live: skipped,
-        # or stopped at once for pain); X5 catches a part that screening forbade.
-        removed = {_closing_kind_of(t) for t in context.restrictions.removed_techniques}
-        required = [kind for kind in _CLOSING_ORDER if kind not in removed]
         in_order = order == [kind for kind in _CLOSING_ORDER if kind in order]
         if not in_order or not set(required) <= set(order):
             got = " -> ".join(order) or "nothing"
