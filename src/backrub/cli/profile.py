@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,22 @@ def read_profile(path: Path) -> dict[str, Any]:
     return read_toml(path)
 
 
-def parse_pressure(text: str) -> PressureLevel:
-    """`3` or `moderate` -> PressureLevel.MODERATE."""
+def parse_pressure(text: str, *, where: str = "--pressure") -> PressureLevel:
+    """`3` or `moderate` -> PressureLevel.MODERATE; a refusal names `where` the text came from."""
     value = text.strip().lower()
     if value in _PRESSURE_WORDS:
         return _PRESSURE_WORDS[value]
     if value.isdigit() and 1 <= int(value) <= 5:
         return PressureLevel(int(value))
     words = ", ".join(f"{level.value} ({level.word})" for level in PressureLevel)
-    raise BackrubError(f"--pressure: {text!r} is not a pressure; expected one of {words}")
+    raise BackrubError(f"{text!r} is not a pressure; expected one of {words}", where=where)
 
 
 def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanRequest:
     """The profile's values, with every option given on the command line taking precedence."""
     data: dict[str, Any] = read_profile(profile) if profile else {}
     if isinstance(data.get("pressure"), str):
-        data["pressure"] = parse_pressure(data["pressure"])
+        data["pressure"] = parse_pressure(data["pressure"], where=f"{profile}: pressure")
     screening = dict(data.get("screening", {}))
     given: set[str] = set()
     for key, value in overrides.items():
@@ -56,8 +57,10 @@ def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanReques
     if screening:
         data["screening"] = screening
     minutes = data.get("minutes")
+    where = "--minutes" if "minutes" in given else f"{profile}: minutes"
+    if isinstance(minutes, float) and not math.isfinite(minutes):  # `--minutes nan`
+        raise BackrubError(f"not a finite number ({minutes})", where=where)
     if isinstance(minutes, int | float) and not MIN_MINUTES <= minutes <= MAX_MINUTES:
-        where = "--minutes" if "minutes" in given else f"{profile}: minutes"
         raise BackrubError(
             f"{minutes:g} minutes is out of range; expected {MIN_MINUTES} to {MAX_MINUTES}",
             where=where,

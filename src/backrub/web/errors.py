@@ -134,10 +134,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     about_body = error.status_code == 413 or error.detail == UNPARSED_BODY
     message = error.detail
     if error.detail == UNPARSED_BODY:
-        message = "the request body could not be parsed (not UTF-8, malformed, or too deep)"
+        message = _unparsed(error.__cause__)
     return problem(
         error.status_code, message, field="body" if about_body else None, headers=error.headers
     )
+
+
+def _unparsed(cause: BaseException | None) -> str:
+    """Why FastAPI could not parse a body (it keeps the parser's exception as the cause)."""
+    if isinstance(cause, RecursionError):
+        return "the request body could not be parsed: JSON nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "the request body could not be parsed: it is not UTF-8"
+    if isinstance(cause, ValueError):  # an integer of more than 4300 digits
+        return "the request body could not be parsed: a number with too many digits"
+    return "the request body could not be parsed (not UTF-8, malformed, or too deep)"
 
 
 def install(app: FastAPI) -> None:
