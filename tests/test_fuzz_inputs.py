@@ -233,13 +233,30 @@ def test_nesting_up_to_the_limit_is_read(folder: Path) -> None:
     assert "nested" not in error and "minutes" in error
 
 
-def test_the_issue_example_exits_2_in_a_real_process(
-    run_backrub: RunBackrub, tmp_path: Path
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "d.toml"),
+        ("plan", "--profile", "d.json"),
+        ("simulate", "--plan", "d.json", "--events", "ok.jsonl"),
+        ("simulate", "--plan", "ok.json", "--events", "d.jsonl"),
+    ],
+    ids=["check", "profile", "plan", "events"],
+)
+def test_deep_files_exit_2_in_a_real_process(
+    run_backrub: RunBackrub, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
+    # The issue's example first; the JSON ones nest past what Python's own parser can follow.
     (tmp_path / "d.toml").write_text("a = " + "[" * 1000 + "]" * 1000 + "\n", encoding="utf-8")
-    result = run_backrub("check", "d.toml")
+    for name in ("d.json", "d.jsonl"):
+        (tmp_path / name).write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    (tmp_path / "ok.json").write_text(PLAN_JSON, encoding="utf-8")
+    (tmp_path / "ok.jsonl").write_text(EVENTS_JSONL, encoding="utf-8")
+    result = run_backrub(*args)
+    deep = next(arg for arg in args if arg.startswith("d."))
     assert result.returncode == 2, result.stderr
-    assert result.stderr.startswith("backrub: error: d.toml: nested too deeply")
+    assert result.stderr.startswith(f"backrub: error: {deep}"), result.stderr
+    assert "nested too deeply" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
@@ -609,6 +626,34 @@ def test_fuzzed_event_bodies_get_a_4xx_naming_the_field_never_a_500(
         content=body,
         headers={"content-type": "application/json"},
     )
+    event(f"status {reply.status_code}")
+    if reply.status_code == 200:
+        strict_json(reply.text)
+        return
+    assert_4xx_naming_the_field(reply)
+
+
+INTAKE_JSON = json.dumps(
+    {
+        "minutes": 20,
+        "activities": ["computer-work"],
+        "trouble_spots": ["upper-trapezius-left"],
+        "pressure": 3,
+        "order": "top-down",
+        "yes": [],
+        "local": ["shoulder-blade-left:bruise"],
+    }
+)
+INTAKE_KEYS = [*json.loads(INTAKE_JSON), "routine", "sore_spots", "profile_name", "profile_id"]
+
+
+@settings(FUZZ, max_examples=60)
+@given(body=mutated(INTAKE_JSON) | invented(INTAKE_KEYS))
+def test_fuzzed_plan_requests_get_a_4xx_naming_the_field_never_a_500(
+    api: httpx.Client, body: bytes
+) -> None:
+    # /api/plans reads the same Intake as starting a session, and saves nothing.
+    reply = api.post("/api/plans", content=body, headers={"content-type": "application/json"})
     event(f"status {reply.status_code}")
     if reply.status_code == 200:
         strict_json(reply.text)
