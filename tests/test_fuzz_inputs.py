@@ -122,8 +122,9 @@ def assert_handled(ran: Ran, name: str, *, as_json: bool) -> None:
         assert "Traceback" not in ran.err
     elif as_json:
         strict_json(ran.out)
-    # A file that is read whole but not usable is named; a bad option names the option.
-    if ran.code == 2 and "--" not in ran.err:
+    # A file that cannot be read or used is named; a bad option names the option. A name the
+    # planner does not know (an activity, a region in a profile) is named itself instead.
+    if ran.code == 2 and "--" not in ran.err and ": error: unknown " not in ran.err:
         assert name in ran.err, ran.err
 
 
@@ -331,6 +332,35 @@ def test_atlas_measurements_out_of_range_are_one_line_not_a_traceback(
     option: str, value: str, words: str
 ) -> None:
     assert_refused_naming(backrub("atlas", option, value, "--json"), option, words)
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        ('{"screening": [""]}', "profile.json: screening: must be a table"),
+        ('{"screening": null}', "profile.json: screening: must be a table"),
+        ('{"fit": "wide"}', "profile.json: fit: must be a table"),
+        ('{"a\\nb": 1}', "profile.json: 'a\\nb': "),
+        ('{"fit": {"": 1}}', "profile.json: fit.'': "),
+    ],
+    ids=["screening-list", "screening-null", "fit-text", "newline-key", "empty-key"],
+)
+def test_profiles_of_the_wrong_shape_are_one_line_naming_the_key(
+    folder: Path, content: str, where: str
+) -> None:
+    # These were a TypeError traceback, and a key holding a newline split the message in two.
+    path = folder / "profile.json"
+    path.write_text(content, encoding="utf-8")
+    for options in ((), ("--shoulder-width", "40")):
+        assert_refused_naming(backrub("plan", "--profile", str(path), *options), where)
+
+
+def test_a_plan_naming_an_unknown_region_is_refused_naming_the_file(folder: Path) -> None:
+    plan = folder / "unknown-region.json"
+    plan.write_text(PLAN_JSON.replace('"regions": ["', '"regions": ["\u202e', 1), encoding="utf-8")
+    (folder / "ok.jsonl").write_text(EVENTS_JSONL, encoding="utf-8")
+    ran = backrub("simulate", "--plan", str(plan), "--events", str(folder / "ok.jsonl"))
+    assert_refused_naming(ran, "unknown-region.json: steps[0].regions: unknown region '\\u202e")
 
 
 @pytest.mark.parametrize(

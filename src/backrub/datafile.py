@@ -111,7 +111,8 @@ def check_values(data: Any, *, source: str) -> None:
         elif isinstance(value, dict):
             for name, item in value.items():
                 _check_unicode(name, where=_join(source, key or "key"))
-                stack.append((item, f"{key}.{name}" if key else name, depth + 1))
+                shown = key_text(name)
+                stack.append((item, f"{key}.{shown}" if key else shown, depth + 1))
         elif isinstance(value, list):
             stack.extend((item, f"{key}[{n}]", depth + 1) for n, item in enumerate(value))
 
@@ -163,5 +164,14 @@ def format_location(location: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = key_text(str(part))
+            text += f".{name}" if text else name
     return text
+
+
+def key_text(name: str) -> str:
+    """A key as an error message shows it: quoted when it is empty or holds what would break
+    the one-line message or its `a.b[0]` path (a newline, a dot, a bracket, a space)."""
+    if name and name.isprintable() and not any(mark in name for mark in ".[] :"):
+        return name
+    return repr(name)

@@ -42,6 +42,9 @@ def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanReques
     data: dict[str, Any] = read_profile(profile) if profile else {}
     if isinstance(data.get("pressure"), str):
         data["pressure"] = parse_pressure(data["pressure"], where=f"{profile}: pressure")
+    for table in ("screening", "fit"):
+        if not isinstance(data.get(table, {}), dict):
+            raise DataFileError("must be a table of keys", where=f"{profile}: {table}")
     screening = dict(data.get("screening", {}))
     given: set[str] = set()
     for key, value in overrides.items():
