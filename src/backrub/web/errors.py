@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from backrub.datafile import key_text
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
 from backrub.store import StoreError
@@ -86,10 +87,11 @@ def _field_of(item: Mapping[str, Any]) -> str:
     location = item["loc"]
     if item.get("type") == "json_invalid" or not location:
         return "body"
-    parts = [str(part) for part in location[1:]] or [str(part) for part in location]
-    name = parts[0] if parts else "request"
+    parts = list(location[1:]) or list(location)
+    # key_text quotes a key sent empty or holding a newline, a dot, a space...: never field "".
+    name = key_text(str(parts[0])) if parts else "request"
     for part in parts[1:]:
-        name += f"[{part}]" if part.isdigit() else f".{part}"
+        name += f"[{part}]" if isinstance(part, int) else f".{key_text(str(part))}"
     return name
 
 
