@@ -366,6 +366,19 @@ def test_profiles_of_the_wrong_shape_are_one_line_naming_the_key(
         assert_refused_naming(backrub("plan", "--profile", str(path), *options), where)
 
 
+@pytest.mark.parametrize("command", ["plan", "guide"])
+def test_planning_from_a_routine_file_that_breaks_a_rule_is_refused_not_an_assertion(
+    folder: Path, command: str
+) -> None:
+    # Found by the fuzz: without a closing phase the planner stopped on its own safety
+    # assertion ("planner broke a rule"), a traceback. `check` reports it; planning refuses it.
+    path = folder / "no-closing.toml"
+    path.write_text(ROUTINE_TOML[: ROUTINE_TOML.rindex("[[phase]]")], encoding="utf-8")
+    assert backrub("check", str(path)).code == 1
+    error = assert_refused_naming(backrub(command, "--routine", str(path)), "no-closing.toml: ")
+    assert "C1" in error and "backrub check" in error
+
+
 def test_a_plan_naming_an_unknown_region_is_refused_naming_the_file(folder: Path) -> None:
     plan = folder / "unknown-region.json"
     plan.write_text(PLAN_JSON.replace('"regions": ["', '"regions": ["\u202e', 1), encoding="utf-8")

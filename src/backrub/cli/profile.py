@@ -10,8 +10,10 @@ from pydantic import ValidationError
 
 from backrub.datafile import format_location, read_json, read_toml
 from backrub.errors import BackrubError, DataFileError
+from backrub.method.routine import BUILT_IN_ROUTINES, load_routine
 from backrub.method.vocabulary import PressureLevel
 from backrub.planner import MAX_MINUTES, MIN_MINUTES, PlanRequest
+from backrub.safety import judge_routine
 
 _PRESSURE_WORDS = {level.word: level for level in PressureLevel}
 
@@ -69,7 +71,7 @@ def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanReques
             where=where,
         )
     try:
-        return PlanRequest.model_validate(data)
+        request = PlanRequest.model_validate(data)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         key = format_location(first["loc"])
@@ -79,6 +81,22 @@ def build_request(profile: Path | None, overrides: dict[str, Any]) -> PlanReques
         else:
             where = f"{profile}: {key}" if profile else key
         raise BackrubError(first["msg"], where=where) from None
+    _refuse_unsafe_routine_file(request.routine)
+    return request
+
+
+def _refuse_unsafe_routine_file(name: str) -> None:
+    """A routine file that breaks a hard rule is refused before planning: the planner holds
+    every plan to the rules and would stop on it as on a bug of its own."""
+    if name in BUILT_IN_ROUTINES:
+        return
+    broken = judge_routine(load_routine(name))
+    if broken:
+        raise BackrubError(
+            f"the routine breaks {len(broken)} hard rule(s): {broken[0].one_line()}; "
+            f"`backrub check {name}` lists them",
+            where=name,
+        )
 
 
 _OPTION_NAMES = {
