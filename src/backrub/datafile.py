@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -15,24 +17,60 @@ from backrub.errors import DataFileError
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+# No backrub file comes near these: a 90-minute plan is about 100 KB and nests 5 levels deep.
+# Past them a file is refused whole, before anything deeper (pydantic, the engine) recurses
+# into it or spends minutes on it.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32
+TOO_DEEP = f"nested too deeply (backrub files nest at most {MAX_DEPTH} levels)"
+
+
 def read_text(path: Path) -> str:
-    """A user's text file; a missing or unreadable file becomes a DataFileError naming it."""
+    """A user's text file; a missing, unreadable, huge or non-UTF-8 file becomes a DataFileError
+    naming it."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise DataFileError("file not found", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataFileError(f"cannot read the file ({error})", where=str(path)) from None
+    except OSError as error:
+        raise DataFileError(f"cannot read the file ({error.strerror})", where=str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise DataFileError(
+            f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; backrub's files are far "
+            "smaller",
+            where=str(path),
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataFileError(
+            f"not UTF-8 text (byte {error.start} cannot be decoded)", where=str(path)
+        ) from None
+    # Universal newlines, as Path.read_text gives them.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def read_json(path: Path) -> Any:
     """A user's JSON file; bad JSON is reported with its line."""
+    return parse_json(read_text(path), source=str(path))
+
+
+def parse_json(text: str, *, source: str, one_line: bool = False) -> Any:
+    """JSON text whose every number is finite, every string valid Unicode and whose nesting is
+    shallow; anything else is a DataFileError naming `source` (and the key, where it can)."""
     try:
-        return json.loads(read_text(path))
+        data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DataFileError(
-            f"bad JSON ({error.msg}, line {error.lineno})", where=str(path)
-        ) from None
+        line = "" if one_line else f", line {error.lineno}"
+        raise DataFileError(f"bad JSON ({error.msg}{line})", where=source) from None
+    except RecursionError:
+        raise DataFileError(TOO_DEEP, where=source) from None
+    except ValueError:
+        # The only other refusal of Python's parser: an integer of more than 4300 digits.
+        raise DataFileError("bad JSON (a number with too many digits)", where=source) from None
+    check_values(data, source=source)
+    return data
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -41,10 +79,55 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
+    """TOML text, held to the same limits as `parse_json`."""
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DataFileError(f"malformed TOML: {error}", where=source) from None
+    except RecursionError:
+        raise DataFileError(TOO_DEEP, where=source) from None
+    except ValueError as error:
+        # Values the parser reads but Python cannot hold: a 5000-digit integer, 1979-02-30.
+        raise DataFileError(f"malformed TOML: {error}", where=source) from None
+    check_values(data, source=source)
+    return data
+
+
+def check_values(data: Any, *, source: str) -> None:
+    """Refuse parsed data nested deeper than MAX_DEPTH, or holding Infinity or NaN (which
+    `1e999` becomes), or a string with a lone surrogate (JSON's \\ud800), none of which backrub
+    can use or write back out. Walked with a stack, not recursion, so depth cannot crash it."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, key, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DataFileError(TOO_DEEP, where=_join(source, re.split(r"[.\[]", key)[0]))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataFileError(
+                f"not a finite number ({value})", where=_join(source, key or "value")
+            )
+        if isinstance(value, str):
+            _check_unicode(value, where=_join(source, key or "value"))
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                _check_unicode(name, where=_join(source, key or "key"))
+                shown = key_text(name)
+                stack.append((item, f"{key}.{shown}" if key else shown, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{key}[{n}]", depth + 1) for n, item in enumerate(value))
+
+
+def _check_unicode(text: str, *, where: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataFileError(
+            "a string holds a lone surrogate (not valid Unicode)", where=where
+        ) from None
+
+
+def _join(source: str, key: str) -> str:
+    return f"{source}: {key}" if key else source
 
 
 def package_toml(package: str, name: str) -> dict[str, Any]:
@@ -84,5 +167,14 @@ def format_location(location: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = key_text(str(part))
+            text += f".{name}" if text else name
     return text
+
+
+def key_text(name: str) -> str:
+    """A key as an error message shows it: quoted when it is empty or holds what would break
+    the one-line message or its `a.b[0]` path (a newline, a dot, a bracket, a space)."""
+    if name and name.isprintable() and not any(mark in name for mark in ".[] :"):
+        return name
+    return repr(name)

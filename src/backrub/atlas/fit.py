@@ -18,8 +18,12 @@ class BodyFit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shoulder_width_cm: Annotated[float, Field(ge=20, le=80)] = DEFAULT_SHOULDER_WIDTH_CM
-    skull_to_s2_cm: Annotated[float, Field(ge=30, le=110)] = DEFAULT_SKULL_TO_S2_CM
+    shoulder_width_cm: Annotated[float, Field(ge=20, le=80, allow_inf_nan=False)] = (
+        DEFAULT_SHOULDER_WIDTH_CM
+    )
+    skull_to_s2_cm: Annotated[float, Field(ge=30, le=110, allow_inf_nan=False)] = (
+        DEFAULT_SKULL_TO_S2_CM
+    )
 
     @property
     def half_width_cm(self) -> float:

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from backrub.atlas import BodyFit, default_atlas
 from backrub.cli.output import print_json, write_text_atomically
+from backrub.errors import BackrubError
 from backrub.render import draw_atlas
 
 ATLAS_SCHEMA = "backrub.atlas"
@@ -35,16 +37,7 @@ def atlas(
 ) -> None:
     """Show the back atlas: every region the method names, bone and caution zones included."""
     the_atlas = default_atlas()
-    fit = BodyFit(
-        **{
-            key: value
-            for key, value in (
-                ("shoulder_width_cm", shoulder_width),
-                ("skull_to_s2_cm", back_length),
-            )
-            if value is not None
-        }
-    )
+    fit = _fit(shoulder_width, back_length)
     if svg is not None:
         write_text_atomically(
             svg, draw_atlas(the_atlas, title="backrub: the back, seen from behind")
@@ -97,3 +90,14 @@ def atlas(
     console.print(table)
     if svg is not None:
         console.print(f"Map drawn: {svg}")
+
+
+def _fit(shoulder_width: float | None, back_length: float | None) -> BodyFit:
+    """The measurements given, or a one-line refusal naming the option (`--back-length 500`)."""
+    given = {"shoulder_width_cm": shoulder_width, "skull_to_s2_cm": back_length}
+    try:
+        return BodyFit(**{key: value for key, value in given.items() if value is not None})
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        option = "--shoulder-width" if first["loc"][0] == "shoulder_width_cm" else "--back-length"
+        raise BackrubError(first["msg"], where=option) from None

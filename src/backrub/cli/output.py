@@ -15,7 +15,9 @@ from backrub.errors import BackrubError
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+    # allow_nan=False: NaN and Infinity are not JSON; the readers refuse them on the way in,
+    # so one here is a bug, better stopped than printed for another program to choke on.
+    print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
 
 
 def _umask() -> int:

@@ -36,7 +36,7 @@ class Step(BaseModel):
     technique: Technique
     contact: Contact
     pressure: PressureLevel
-    seconds: Annotated[float, Field(ge=0)]
+    seconds: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     direction: Direction = Direction.STILL
     passes: Annotated[int, Field(ge=1, le=10)] = 1
     cue: str = ""
@@ -47,8 +47,8 @@ class Step(BaseModel):
     ladder_rung: Annotated[int, Field(ge=1, le=4)] | None = None
     consent: bool = False
     path: tuple[Point, ...] | None = None
-    min_seconds: Annotated[float, Field(ge=0)] = 0
-    max_seconds: Annotated[float, Field(ge=0)] | None = None
+    min_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0
+    max_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     pair: str | None = None
     priority: Annotated[int, Field(ge=1, le=3)] = 2
 

@@ -26,7 +26,7 @@ class Order(StrEnum):
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES)] = 20
+    minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES, allow_inf_nan=False)] = 20
     activities: tuple[str, ...] = ()
     trouble_spots: tuple[str, ...] = ()
     # Regions sore the day after the last session (the next-day check-in): worked lighter.

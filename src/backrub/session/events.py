@@ -44,7 +44,7 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: Annotated[float, Field(ge=0)]
+    at: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     kind: EventKind
     region: str | None = None
     value: Annotated[int, Field(ge=0, le=10)] | None = None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from backrub.datafile import describe_validation_error, read_text
+from backrub.datafile import describe_validation_error, parse_json, read_text
 from backrub.errors import DataFileError
 from backrub.session.events import Event
 
@@ -20,10 +19,7 @@ def parse_events(text: str, *, source: str) -> list[Event]:
         if not stripped or stripped.startswith("#"):
             continue
         where = f"{source}: line {number}"
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as error:
-            raise DataFileError(f"bad JSON ({error.msg})", where=where) from None
+        data = parse_json(stripped, source=where, one_line=True)
         try:
             events.append(Event.model_validate(data))
         except ValidationError as error:

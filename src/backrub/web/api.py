@@ -49,12 +49,13 @@ from backrub.web.people import (
     save_check_in,
     session_json,
 )
+from backrub.web.replies import FiniteJSONRoute
 from backrub.web.starting import Refused, plan_for, screening_json, start_session
 
 STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 
-router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/api", responses=ERROR_RESPONSES, route_class=FiniteJSONRoute)
 
 
 def hub_of(request: Request) -> Hub:
@@ -271,7 +272,7 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
                 )
                 if state is not None:
                     last, said = version, time.monotonic()
-                    yield f"event: state\ndata: {json.dumps(state)}\n\n"
+                    yield f"event: state\ndata: {json.dumps(state, allow_nan=False)}\n\n"
                     if state["status"] in ("finished", "stopped"):
                         return
                 elif time.monotonic() - said >= KEEP_ALIVE:

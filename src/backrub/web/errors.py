@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backrub.datafile import key_text
 from backrub.errors import BackrubError
 from backrub.session import SessionOver
 from backrub.store import StoreError, StoreUnavailable
@@ -95,10 +96,11 @@ def _field_of(item: Mapping[str, Any]) -> str:
     location = item["loc"]
     if item.get("type") == "json_invalid" or not location:
         return "body"
-    parts = [str(part) for part in location[1:]] or [str(part) for part in location]
-    name = parts[0] if parts else "request"
+    parts = list(location[1:]) or list(location)
+    # key_text quotes a key sent empty or holding a newline, a dot, a space...: never field "".
+    name = key_text(str(parts[0])) if parts else "request"
     for part in parts[1:]:
-        name += f"[{part}]" if part.isdigit() else f".{part}"
+        name += f"[{part}]" if isinstance(part, int) else f".{key_text(str(part))}"
     return name
 
 
@@ -178,10 +180,21 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     about_body = error.status_code == 413 or error.detail == UNPARSED_BODY
     message = error.detail
     if error.detail == UNPARSED_BODY:
-        message = "the request body could not be parsed (not UTF-8, malformed, or too deep)"
+        message = _unparsed(error.__cause__)
     return problem(
         error.status_code, message, field="body" if about_body else None, headers=error.headers
     )
+
+
+def _unparsed(cause: BaseException | None) -> str:
+    """Why FastAPI could not parse a body (it keeps the parser's exception as the cause)."""
+    if isinstance(cause, RecursionError):
+        return "the request body could not be parsed: JSON nested too deeply"
+    if isinstance(cause, UnicodeDecodeError):
+        return "the request body could not be parsed: it is not UTF-8"
+    if isinstance(cause, ValueError):  # an integer of more than 4300 digits
+        return "the request body could not be parsed: a number with too many digits"
+    return "the request body could not be parsed (not UTF-8, malformed, or too deep)"
 
 
 def install(app: FastAPI) -> None:

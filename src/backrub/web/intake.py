@@ -69,7 +69,7 @@ class Intake(BaseModel):
 
     profile_id: int | None = None
     profile_name: ProfileName = ""
-    minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES)] = 20
+    minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES, allow_inf_nan=False)] = 20
     activities: list[str] = []
     trouble_spots: list[str] = []
     sore_spots: list[str] = []
