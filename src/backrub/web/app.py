@@ -15,7 +15,16 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from backrub import __version__
 from backrub.live import clock_speed
 from backrub.store import Store
-from backrub.web import account_pages, api, errors, live_page, pages, pairing, review_pages
+from backrub.web import (
+    account_pages,
+    api,
+    errors,
+    live_page,
+    pages,
+    pairing,
+    review_pages,
+    techniques,
+)
 from backrub.web.csrf import OriginCheck
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
@@ -76,6 +85,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.hosted = hosted
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(techniques.router)
     app.include_router(pages.router)
     app.include_router(live_page.router)
     app.include_router(review_pages.router)
