@@ -109,9 +109,9 @@ def forearm(contact: Contact) -> str:
 
     The contact point is the fleshy part near the elbow; the upper arm drops toward the giver."""
     parts = [_sleeve(-8.0, -0.5, 6.6, 30.0, angle=18)]  # the upper arm, down to the giver
-    parts.append(_rect(-6.5, -3.2, 21.0, 6.4, 3.2, _SKIN))
-    parts.append(_rect(-3.5, -2.2, 10.0, 4.4, 2.2, _TOUCH))
-    parts.append(_rect(13.0, -3.6, 7.2, 7.2, 3.0, _SKIN))  # the relaxed hand past the shoulder
+    parts.append(_rect(-6.5, -3.2, 18.0, 6.4, 3.2, _SKIN))
+    parts.append(_rect(-3.5, -2.2, 9.0, 4.4, 2.2, _TOUCH))
+    parts.append(_rect(10.5, -3.4, 6.8, 6.8, 3.0, _SKIN))  # the relaxed hand past the shoulder
     return group({"class": "hand"}, parts)
 
 

@@ -28,7 +28,7 @@ from backrub.render.steps import circle_arrow_data
 WIDTH = 200
 # The back from the top of the head to below the belt line: every spot the routines work.
 _VIEW = Bounds(-1.15, -0.24, 1.15, 1.02)
-_HAND_SCALE = 0.8  # hands a little smaller than life, so two fit on the back with room around
+_HAND_SCALE = 0.95  # hands a touch smaller than life, so two fit on the back side by side
 _MARK = "#1f3f8f"  # the back map's arrow blue
 
 # How the hands move, in our own words, for the caption.
@@ -59,8 +59,8 @@ _SPOT: dict[Contact, Point] = {
     Contact.THUMBS: (0.26, 0.2),
     Contact.HEEL_OF_HAND: (0.3, 0.72),
     Contact.KNUCKLES: (0.3, 0.42),
-    Contact.FOREARM: (0.28, 0.13),
-    Contact.ELBOW: (0.42, 0.36),
+    Contact.FOREARM: (0.24, 0.13),
+    Contact.ELBOW: (0.3, 0.36),
     Contact.LOOSE_FISTS: (0.36, 0.4),
     Contact.HAND_EDGES: (0.36, 0.4),
 }
@@ -189,9 +189,11 @@ def _marks(technique: Technique, spots: list[Point], scale: float) -> list[str]:
     marks: list[str] = []
     for x, y in spots:
         if technique is Technique.SWEEP:
-            data = polyline_data([(x, y + 14 * scale), (x, y + 30 * scale)])
+            # Beside each hand, on its outer side, so the arm does not hide it.
+            side = x + (8 if x > WIDTH / 2 else -8) * scale
+            data = polyline_data([(side, y - 4 * scale), (side, y + 24 * scale)])
             head = polyline_data(
-                [(x - 5, y + 25 * scale), (x, y + 30 * scale), (x + 5, y + 25 * scale)]
+                [(side - 5, y + 19 * scale), (side, y + 24 * scale), (side + 5, y + 19 * scale)]
             )
             marks += [element("path", {"d": data, **line}), element("path", {"d": head, **line})]
         elif technique is Technique.CIRCLES:
@@ -199,8 +201,14 @@ def _marks(technique: Technique, spots: list[Point], scale: float) -> list[str]:
                 element("path", {"d": circle_arrow_data((x, y), radius=6 * scale), **line})
             )
         elif technique is Technique.MILD_RUBBING:
-            data = polyline_data([(x - 7 * scale, y + 9 * scale), (x + 7 * scale, y + 9 * scale)])
-            marks.append(element("path", {"d": data, **line, "stroke-dasharray": "3 3"}))
+            # A two-headed arrow above the fingers: to and fro.
+            top, half = y - 15 * scale, 6 * scale
+            data = polyline_data([(x - half, top), (x + half, top)])
+            heads = [
+                polyline_data([(x - half + 4, top - 4), (x - half, top), (x - half + 4, top + 4)]),
+                polyline_data([(x + half - 4, top - 4), (x + half, top), (x + half - 4, top + 4)]),
+            ]
+            marks += [element("path", {"d": d, **line}) for d in (data, *heads)]
         elif technique is Technique.PERCUSSION:
             for dx in (-2.5, 0.0, 2.5):
                 data = polyline_data(
@@ -218,11 +226,21 @@ def technique_svg(pair: Pair, *, atlas: Atlas | None = None) -> str:
     height = round((_VIEW.bottom - _VIEW.top) * frame.px_per_y)
     scale = frame.px_per_x / 20 * _HAND_SCALE  # 20 cm: half a shoulder width, one frame unit
     spot_x, spot_y = _SPOT[contact]
+    if technique is Technique.SWEEP:
+        spot_y = 0.28  # sweeps start high and travel down the whole back
     spots = [frame.px((spot_x, spot_y))]
     if technique in _TWO_HANDS:
         spots.insert(0, frame.px((-spot_x, spot_y)))
+    # Only percussion alternates; two hands sweeping or pressing move together.
+    alternate = technique is Technique.PERCUSSION
     hands = [
-        _hand(contact, at, scale, mirrored=len(spots) == 2 and index == 0, second=index == 1)
+        _hand(
+            contact,
+            at,
+            scale,
+            mirrored=len(spots) == 2 and index == 0,
+            second=alternate and index == 1,
+        )
         for index, at in enumerate(spots)
     ]
     text = caption(pair)
