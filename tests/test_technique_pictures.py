@@ -122,3 +122,13 @@ def test_routines_pictures_refuses_a_file(run_backrub: RunBackrub, tmp_path: Pat
     assert "taken.txt is a file, not a folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert target.read_text() == "keep me"
+
+
+def test_any_pair_a_reshaped_step_may_carry_can_be_drawn() -> None:
+    # The planner and the engine swap contacts (a stronger or softer one), so a live step can
+    # name a pair no routine lists; its picture must still be there.
+    for technique in Technique:
+        for contact in Contact:
+            root = ET.fromstring(technique_svg((technique, contact)))
+            title = root.find(f"{SVG}title")
+            assert title is not None and title.text == caption((technique, contact))

@@ -62,3 +62,12 @@ def test_the_live_step_carries_its_picture_and_how_firm_that_is(client: httpx.Cl
     assert [level["like"] for level in levels] == [
         vocabulary().pressure_like(n) for n in range(1, 6)
     ]
+
+
+def test_the_live_page_holds_the_picture_before_any_script_runs(client: httpx.Client) -> None:
+    session = start_session(client)["id"]
+    step = client.get(f"/api/sessions/{session}").json()["step"]
+    page = client.get(f"/session/{session}").text
+    src = step["picture"].replace("&", "&amp;")
+    assert f'<img id="picture" class="technique-picture" src="{src}"' in page
+    assert f"like {step['pressure_like']}" in page
