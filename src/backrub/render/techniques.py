@@ -57,7 +57,7 @@ _SPOT: dict[Contact, Point] = {
     Contact.PALMS: (0.34, 0.42),
     Contact.FINGERTIPS: (0.26, 0.22),
     Contact.THUMBS: (0.26, 0.2),
-    Contact.HEEL_OF_HAND: (0.3, 0.72),
+    Contact.HEEL_OF_HAND: (0.36, 0.72),
     Contact.KNUCKLES: (0.3, 0.42),
     Contact.FOREARM: (0.24, 0.13),
     Contact.ELBOW: (0.3, 0.36),
