@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from backrub.cli.errors import fail
 from backrub.cli.output import print_json
+from backrub.method.pairs import used_pairs
 from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.planner.activities import activities as all_activities
+from backrub.render.techniques import picture_name, pictures_index, technique_svg
 from backrub.safety.screening import local_checks, screening_questions
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print as JSON.")]
@@ -70,8 +75,39 @@ def activities(as_json: JsonOption = False) -> None:
     Console().print(table)
 
 
-def routines(as_json: JsonOption = False) -> None:
-    """The built-in routines (--routine NAME)."""
+PicturesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--pictures",
+        metavar="DIR",
+        help="Also write a picture of every technique the routines use into DIR (made if "
+        "missing): one SVG per technique and contact, and an index.html showing them all.",
+    ),
+]
+
+
+def write_pictures(folder: Path) -> int:
+    """Every pair's picture and the index page into `folder`; how many pictures were written."""
+    if folder.exists() and not folder.is_dir():
+        fail(f"--pictures: {folder} is a file, not a folder; name a folder to write pictures to")
+    pairs = used_pairs()
+    # Drawn before anything is written, so a failure leaves no half-filled folder.
+    files = {picture_name(pair): technique_svg(pair) for pair in pairs}
+    files["index.html"] = pictures_index(pairs)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    except OSError as error:
+        fail(f"--pictures: cannot write to {folder}: {error.strerror or error}")
+    return len(pairs)
+
+
+def routines(as_json: JsonOption = False, pictures: PicturesOption = None) -> None:
+    """The built-in routines (--routine NAME), and with --pictures DIR their technique pictures."""
+    if pictures is not None:
+        count = write_pictures(pictures)
+        print(f"Wrote {count} technique pictures and index.html to {pictures}", file=sys.stderr)
     found = [built_in_routine(name) for name in BUILT_IN_ROUTINES]
     if as_json:
         print_json(

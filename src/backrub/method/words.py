@@ -20,6 +20,7 @@ class _Strict(BaseModel):
 class PressureWord(_Strict):
     word: str
     feel: str
+    like: str  # an everyday comparison: "leaning on a table with both hands"
 
 
 class ContactInfo(_Strict):
@@ -63,6 +64,9 @@ class Vocabulary(_Strict):
 
     def pressure_word(self, level: int) -> str:
         return self.pressure[str(level)].word
+
+    def pressure_like(self, level: int) -> str:
+        return self.pressure[str(level)].like
 
 
 @cache

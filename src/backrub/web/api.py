@@ -145,7 +145,8 @@ def options() -> dict[str, Any]:
         "local_kinds": [kind.value for kind in LocalProblemKind],
         "orders": [order.value for order in Order],
         "pressures": [
-            {"level": level, "word": words.pressure_word(level)} for level in range(1, 6)
+            {"level": level, "word": words.pressure_word(level), "like": words.pressure_like(level)}
+            for level in range(1, 6)
         ],
         "routines": [
             {"id": name, "title": built_in_routine(name).title} for name in BUILT_IN_ROUTINES

@@ -23,6 +23,7 @@ from backrub.web import (
     pages,
     pairing,
     review_pages,
+    techniques,
 )
 from backrub.web.csrf import OriginCheck
 from backrub.web.csrf_token import LocalTokenGate, new_local_token
@@ -93,6 +94,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.csrf_token = new_local_token() if hosted is None else None
     errors.install(app)
     app.include_router(api.router)
+    app.include_router(techniques.router)
     app.include_router(pages.router)
     app.include_router(live_page.router)
     app.include_router(review_pages.router)

@@ -23,9 +23,10 @@ HEADERS = [
 ]
 # Every page and API reply may carry receivers' health data (names, screening answers, sessions):
 # no browser, proxy or shared computer keeps a copy. One rule here instead of one per route, so
-# a new route cannot forget it. Static files (the same for everyone) may be cached.
+# a new route cannot forget it. Static files and the technique pictures (the same for everyone,
+# versioned URLs) may be cached.
 NO_STORE = (b"cache-control", b"no-store")
-CACHEABLE_PREFIX = "/static/"
+CACHEABLE_PREFIXES = ("/static/", "/api/techniques/")
 
 
 class SecurityHeaders:
@@ -37,7 +38,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIX)
+        cacheable = str(scope.get("path", "")).startswith(CACHEABLE_PREFIXES)
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

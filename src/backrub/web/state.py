@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from backrub import __version__
 from backrub.live import LiveRun
-from backrub.method.vocabulary import Contact
-from backrub.method.words import contact_info
+from backrub.method.vocabulary import Contact, Technique
+from backrub.method.words import contact_info, vocabulary
+from backrub.render.techniques import caption
 from backrub.session.state import Reaction
 from backrub.session.view import StepView, view_of
 
 RECENT_CUES = 6
+
+
+def picture_url(technique: str, contact: str) -> str:
+    """Where a pair's technique picture is served (web/techniques.py). The version is in the
+    URL because the picture is cached for a year and only changes with a new version."""
+    return f"/api/techniques/{technique}/{contact}.svg?v={__version__}"
 
 
 def contact_name(contact: str) -> str:
@@ -35,6 +43,9 @@ def step_json(step: StepView | None) -> dict[str, Any] | None:
         "contact_name": contact_name(step.contact),
         "pressure": step.pressure,
         "pressure_word": step.pressure_word,
+        "pressure_like": vocabulary().pressure_like(step.pressure),
+        "picture": picture_url(step.technique, step.contact),
+        "picture_caption": caption((Technique(step.technique), Contact(step.contact))),
         "direction": step.direction,
         "cue": step.cue,
         "how": step.how,

@@ -58,6 +58,7 @@ function start(root) {
     phase: $("#phase"), where: $("#where"), side: $("#side"), cue: $("#cue"),
     contact: $("#contact"), contactUse: $("#contact use"), contactName: $("#contact-name"),
     pressure: $("#pressure"), pressureLevel: $("#pressure-level"), pressureWord: $("#pressure-word"),
+    picture: $("#picture"), pressureLike: $("#pressure-like"),
     stepLeft: $("#step-left"), stepProgress: $("#step-progress"), verb: $("#verb"),
     direction: $("#direction"), howText: $("#how-text"), said: $("#said"), elbow: $("#elbow"),
     map: $("#map"), pickPrompt: $("#pick-prompt"), pickRegion: $("#pick-region"),
@@ -144,6 +145,13 @@ function start(root) {
       }
       setText(el.pressureLevel, String(step.pressure));
       setText(el.pressureWord, step.pressure_word);
+      setText(el.pressureLike, `like ${step.pressure_like}`);
+      // Only on a new picture: setting the same src again would restart its animation.
+      if (el.picture.getAttribute("src") !== step.picture) {
+        el.picture.src = step.picture;
+        el.picture.alt = step.picture_caption;
+      }
+      el.picture.hidden = false;
       showBand(step.target_band);
     } else {
       setText(el.cue, OVER.has(next.status) ? "All done." : "Getting ready…");
