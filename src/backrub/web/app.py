@@ -34,7 +34,6 @@ from backrub.web.notify import Notifier, libpq_url
 from backrub.web.pairing import Pairing, PairingGate
 from backrub.web.security import SecurityHeaders
 from backrub.web.settings import HostedSettings, hosted_settings
-from backrub.web.worker import WorkerHeader
 
 STATIC = Path(str(resources.files("backrub.web").joinpath("static")))
 
@@ -121,8 +120,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.add_middleware(HostCheck, names=hosted.allowed_hosts, any_port=True)
     else:
         app.add_middleware(HostCheck, names=(*settings.lan_hosts, *LOCAL_NAMES))
-    app.add_middleware(SecurityHeaders)
     # A database that is away: 503, also when a gate in front of the routes meets it.
     app.add_middleware(errors.UnavailableGuard)
-    app.add_middleware(WorkerHeader)  # which process answered (several workers)
+    # Outermost: every reply, a 503 included, carries the security headers and the worker's id.
+    app.add_middleware(SecurityHeaders)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backrub.web.worker import HEADER as WORKER_HEADER
+
 # 'self' only: no fonts, scripts, images or connections elsewhere, so the app works offline and
 # nothing about a receiver leaves the machine through the page. Speech synthesis is local.
 POLICY = (
@@ -42,7 +44,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), *HEADERS]
+                headers = [*message.get("headers", []), *HEADERS, WORKER_HEADER]
                 if not cacheable:
                     headers = [(n, v) for n, v in headers if n.lower() != NO_STORE[0]]
                     headers.append(NO_STORE)
