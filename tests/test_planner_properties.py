@@ -21,6 +21,7 @@ from backrub.safety.screening import (
     ScreeningAnswers,
     screening_questions,
 )
+from tests.test_engine_live_properties import words_fit
 
 ATLAS = default_atlas()
 MUSCLES = sorted(r.id for r in ATLAS.regions if r.tissue is Tissue.MUSCLE)
@@ -92,6 +93,10 @@ def test_every_plan_keeps_every_rule_the_budget_and_the_balance(request: PlanReq
             continue
         other = side_seconds[(base, Side.RIGHT)]
         assert abs(seconds - other) <= max(2, 0.02 * max(seconds, other)), base
+    # Every cue and how-to text is the step's own contact's and technique's, however shaping
+    # changed the contact (issue 9 item 3, at plan time).
+    wrong = [why for step in plan.steps if (why := words_fit(step)) is not None]
+    assert wrong == []
 
 
 @settings(max_examples=40, deadline=None)
