@@ -10,6 +10,7 @@ import numpy as np
 
 from backrub.atlas import Tissue
 from backrub.method.vocabulary import Technique
+from backrub.robot.caps import force_limit
 from backrub.robot.simulation import SimulatedRun
 from backrub.robot.toolpath import technique_code
 
@@ -43,6 +44,35 @@ def _steady(target: np.ndarray, rate: float, seconds: float = STEADY_S) -> np.nd
     changed[1:] = np.abs(np.diff(target)) * rate > 1.0
     last_change = np.maximum.accumulate(np.where(changed, np.arange(len(target)), 0))
     return np.asarray(np.arange(len(target)) - last_change >= seconds * rate, dtype=bool)
+
+
+def _strikes(force: np.ndarray, on: np.ndarray, level: float) -> int:
+    """Rises of the force through `level` within the samples `on` (one per strike)."""
+    above = (force > level) & on
+    return int(np.count_nonzero(above[1:] & ~above[:-1] & on[:-1]))
+
+
+def percussion_report(run: SimulatedRun) -> dict[str, float | int]:
+    """Percussion is an impact task, measured as one: the strikes' peak force against the
+    lowest force cap where they land, the samples over it, and strikes per second (measured and
+    planned), not as steady tracking of a force that comes and goes six times a second."""
+    path = run.path
+    # The strikes' lines of work (the tool leaves the skin between strikes: not `touching`).
+    on = path.working & (path.technique == technique_code(Technique.PERCUSSION))
+    if not on.any():
+        return {"seconds": 0.0}
+    planned_peak = float(path.force[on].max())
+    cap = force_limit(path)
+    seconds = float(on.sum()) / path.rate_hz
+    return {
+        "seconds": round(seconds, 2),
+        "peak_n": round(float(run.force[on].max()), 2),
+        "planned_peak_n": round(planned_peak, 2),
+        "cap_n": round(float(cap[on].min()), 2),
+        "over_cap_samples": int(np.count_nonzero(on & (run.force > cap))),
+        "strikes_per_s": round(_strikes(run.force, on, planned_peak / 2) / seconds, 2),
+        "planned_strikes_per_s": round(_strikes(path.force, on, planned_peak / 2) / seconds, 2),
+    }
 
 
 def reactions(run: SimulatedRun) -> list[Reaction]:
@@ -156,6 +186,7 @@ def report(run: SimulatedRun) -> dict[str, Any]:
             "changing_rms_n": round(_rms(error[changing]), 3),
             "percussion_rms_n": round(_rms(error[asked & percussion]), 3),
         },
+        "percussion": percussion_report(run),
         "steps": steps,
         "regions": regions,
         "over_cap_on_bone_or_kidneys": hazards,
