@@ -82,7 +82,7 @@ def simulation() -> None:
         f"  force tracking RMS {tracking['rms_n']} N; steady {tracking['steady_rms_n']} N "
         f"(goal 0.3 N, percussion apart); while the force changes "
         f"{tracking['changing_rms_n']} N (goal 1.0 N); "
-        f"worst {tracking['worst_n']} N"
+        f"worst {tracking['worst_n']} N; the tool {tracking['path_rms_mm']} mm RMS off its path"
     )
     for entry in result["steps"]:
         print(f"    {entry['step']} ({entry['technique']}): RMS {entry['rms_n']} N")

@@ -46,6 +46,15 @@ def _steady(target: np.ndarray, rate: float, seconds: float = STEADY_S) -> np.nd
     return np.asarray(np.arange(len(target)) - last_change >= seconds * rate, dtype=bool)
 
 
+def path_error(run: SimulatedRun) -> np.ndarray:
+    """Per sample, metres between where the tool touched and where the path put the touch."""
+    path = run.path
+    scale = np.array([path.context.fit.half_width_cm, path.context.fit.skull_to_s2_cm]) / 100
+    radius = path.context.radii_m[path.contact][:, None]
+    planned = (path.position - radius * path.normal)[:, :2]
+    return np.asarray(np.linalg.norm(run.tool_xy * scale - planned, axis=1))
+
+
 def _strikes(force: np.ndarray, on: np.ndarray, level: float) -> int:
     """Rises of the force through `level` within the samples `on` (one per strike)."""
     above = (force > level) & on
@@ -185,6 +194,7 @@ def report(run: SimulatedRun) -> dict[str, Any]:
             "steady_rms_n": round(_rms(error[steady]), 3),
             "changing_rms_n": round(_rms(error[changing]), 3),
             "percussion_rms_n": round(_rms(error[asked & percussion]), 3),
+            "path_rms_mm": round(1000 * _rms(path_error(run)[asked]), 2),
         },
         "percussion": percussion_report(run),
         "steps": steps,
