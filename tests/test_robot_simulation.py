@@ -175,3 +175,62 @@ def test_the_simulated_tool_changes_with_the_contact() -> None:
     result = report(simulate(sample_plan(plan, rate_hz=SIM_RATE_HZ)))
     fingers = next(entry for entry in result["steps"] if entry["step"] == "fingers")
     assert fingers["rms_n"] < 1.0 and fingers["worst_n"] < 5.0
+
+
+@cache
+def ridge_and_percussion() -> dict[str, Any]:
+    """Knuckle circles just above each pelvic ridge (a stiff attachment on a slope beside bone,
+    the hardest steady stroke to track), then light percussion with loose fists."""
+    ridge = {
+        "phase": "lower-back",
+        "technique": "circles",
+        "contact": "knuckles",
+        "direction": "outward",
+        "seconds": 10.0,
+    }
+    steps = (
+        step(id="ridge-left", regions=("iliac-crest-attachments-left",), side="left", **ridge),
+        step(id="ridge-right", regions=("iliac-crest-attachments-right",), side="right", **ridge),
+        step(
+            id="percussion",
+            phase="closing",
+            regions=("shoulder-blade-left", "middle-trapezius-left"),
+            side="left",
+            technique="percussion",
+            contact="loose-fists",
+            pressure=2,
+            seconds=14.0,
+            direction="down",
+        ),
+    )
+    plan = make_plan(PlanRequest(minutes=5)).model_copy(update={"steps": steps})
+    path = sample_plan(plan, rate_hz=SIM_RATE_HZ)
+    assert breaches(path) == []
+    return report(simulate(path))
+
+
+def test_steady_strokes_track_the_force_within_the_goal() -> None:
+    """Issue 13's goal: steady-stroke tracking RMS at most 0.3 N, the knuckle circles on the
+    pelvic ridge included (1.2-1.4 N there before the model-based force feedback)."""
+    result = ridge_and_percussion()
+    assert result["tracking"]["steady_rms_n"] <= 0.3
+    # ... while the tool still traces the path (1.2 cm circles), not by giving up on it.
+    assert result["tracking"]["path_rms_mm"] <= 1.5
+    for entry in result["steps"]:
+        if entry["step"].startswith("ridge"):
+            assert entry["rms_n"] <= 0.5, entry
+    assert result["over_cap_on_bone_or_kidneys"] == []
+
+
+def test_percussion_is_measured_as_strikes_under_their_cap() -> None:
+    """Percussion is measured as an impact task: every strike under its cap and at the planned
+    rate (4-10 strikes a second), not as steady tracking."""
+    percussion = ridge_and_percussion()["percussion"]
+    low, high = robot_figures().motion.percussion_hz
+    assert percussion["over_cap_samples"] == 0
+    assert percussion["peak_n"] <= percussion["cap_n"]
+    assert percussion["peak_n"] == pytest.approx(percussion["planned_peak_n"], rel=0.2)
+    assert low <= percussion["strikes_per_s"] <= high
+    assert percussion["strikes_per_s"] == pytest.approx(
+        percussion["planned_strikes_per_s"], rel=0.1
+    )
