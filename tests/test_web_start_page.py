@@ -44,7 +44,7 @@ def test_a_bad_value_comes_back_next_to_its_field_with_the_rest_kept(
     )
     assert reply.status_code == 422
     html = reply.text
-    assert "less than or equal to 90" in error_next_to(html, "minutes")
+    assert "between 5 and 90 minutes" in error_next_to(html, "minutes")
     assert "never pressed" in error_next_to(html, "trouble_spots")
     assert 'aria-describedby="minutes-error"' in html
     assert 'value="200"' in html  # what was typed stays
