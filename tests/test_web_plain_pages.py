@@ -107,6 +107,7 @@ def test_no_page_of_a_sessions_life_shows_internal_codes(client: httpx.Client) -
     for name in ("plan", "print"):
         assert re.search(r"<details[^>]*>\s*<summary>[^<]*</summary>[^<]*\bB2\b", pages[name])
     assert "Knead the broad muscle at the side of the lower back" in pages["print"]
+    assert "Order Sore spots first" in visible_text(pages["profile"])  # its saved choices
 
 
 def test_minutes_show_as_whole_numbers(client: httpx.Client) -> None:

@@ -76,7 +76,8 @@ def test_changes_are_listed_with_their_reasons(client: httpx.Client) -> None:
         data={"minutes": "20", "local_kind": "sunburn", "local_region": "latissimus-left"},
     )
     assert "Go with changes" in reply.text
-    assert "latissimus-left" in reply.text  # left out, with the reason
+    left_out = reply.text[reply.text.index("<h3>Left out</h3>") :]
+    assert "Latissimus dorsi" in left_out  # left out, with the reason, in words
     assert 'id="start-session"' in reply.text
 
 

@@ -71,7 +71,8 @@ def order_name(order: Order | str) -> str:
         return str(order)
 
 
-def _region_name(region_id: str) -> str:
+def region_name(region_id: str) -> str:
+    """A region's name in words; an id the atlas does not know is shown as it is."""
     atlas = default_atlas()
     return atlas.region(region_id).name if atlas.has_region(region_id) else region_id
 
@@ -83,8 +84,8 @@ def _region_pattern() -> re.Pattern[str]:
 
 
 def in_words(text: str) -> str:
-    """Region ids ('neck-left') in a planner's sentence put in words."""
-    return _region_pattern().sub(lambda match: _region_name(match.group(1)), text)
+    """Region ids ('neck-left') in a planner's or engine's sentence put in words."""
+    return _region_pattern().sub(lambda match: region_name(match.group(1)), text)
 
 
 def plain_note(note: str) -> Said:
@@ -129,7 +130,7 @@ def plain_left_out(plan: Plan) -> list[LeftOutLine]:
     lines = []
     for item in plan.left_out:
         if item.kind == "region":
-            name = _region_name(item.name)
+            name = region_name(item.name)
         elif item.kind == "step":
             name = step_name(plan.routine_id, item.name)
         else:
