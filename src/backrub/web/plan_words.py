@@ -119,7 +119,9 @@ def step_name(routine_id: str, step_id: str) -> str:
 
 
 def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """'no room in 20 minutes' -> 'No room in 20 minutes.'"""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
 def plain_notes(plan: Plan) -> list[Said]:
