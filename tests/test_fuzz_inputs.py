@@ -626,7 +626,7 @@ def test_an_odd_key_is_named_quoted_never_as_an_empty_field(
 def test_non_finite_form_fields_are_refused_on_the_page(api: httpx.Client, minutes: str) -> None:
     reply = api.post("/plan", data={"minutes": minutes})
     assert reply.status_code == 422
-    assert "finite number" in reply.text
+    assert "between 5 and 90 minutes" in reply.text  # the page's own words for any bad minutes
 
 
 def test_a_reply_holding_nan_is_an_error_not_null(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def test_a_bad_value_comes_back_next_to_its_field_with_the_rest_kept(
     )
     assert reply.status_code == 422
     html = reply.text
-    assert "less than or equal to 90" in error_next_to(html, "minutes")
+    assert "between 5 and 90 minutes" in error_next_to(html, "minutes")
     assert "never pressed" in error_next_to(html, "trouble_spots")
     assert 'aria-describedby="minutes-error"' in html
     assert 'value="200"' in html  # what was typed stays
@@ -76,7 +76,8 @@ def test_changes_are_listed_with_their_reasons(client: httpx.Client) -> None:
         data={"minutes": "20", "local_kind": "sunburn", "local_region": "latissimus-left"},
     )
     assert "Go with changes" in reply.text
-    assert "latissimus-left" in reply.text  # left out, with the reason
+    left_out = reply.text[reply.text.index("<h3>Left out</h3>") :]
+    assert "Latissimus dorsi" in left_out  # left out, with the reason, in words
     assert 'id="start-session"' in reply.text
 
 

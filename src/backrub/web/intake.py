@@ -140,12 +140,17 @@ class Intake(BaseModel):
         }
 
 
+MINUTES_MESSAGE = f"Please give a number between {MIN_MINUTES:g} and {MAX_MINUTES:g} minutes."
+
+
 def field_errors(error: ValidationError) -> dict[str, str]:
     """The first message for each field, keyed by the field's name as the form spells it."""
     found: dict[str, str] = {}
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else "form"
         message = str(item["msg"]).removeprefix("Value error, ")
+        if field == "minutes":
+            message = MINUTES_MESSAGE  # our words, not the validator's "less than or equal to"
         found.setdefault(field, message)
     return found
 

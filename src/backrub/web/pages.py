@@ -14,12 +14,18 @@ from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.method.words import vocabulary
 from backrub.planner import Order
 from backrub.planner.activities import activities
-from backrub.safety.screening import Category, local_checks, screening_questions
+from backrub.safety.screening import (
+    Category,
+    local_checks,
+    parse_local_problem,
+    screening_questions,
+)
 from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.intake import Intake, field_errors, from_form
 from backrub.web.maps import plan_map, tap_map
 from backrub.web.people import find_profile, knots_over_time, sore_spots
+from backrub.web.plan_words import ORDER_WORDS
 from backrub.web.starting import Refused, plan_for, screening_json, start_session
 from backrub.web.templating import templates
 
@@ -39,6 +45,7 @@ def _choices() -> dict[str, Any]:
         "areas": sorted({region.area.value for region in muscles}),
         "pressures": [(level, words.pressure_word(level)) for level in range(1, 6)],
         "orders": list(Order),
+        "order_words": ORDER_WORDS,
         "routines": [(name, built_in_routine(name).title) for name in BUILT_IN_ROUTINES],
         "question_groups": [
             (category, [q for q in questions if q.category is category])
@@ -46,10 +53,25 @@ def _choices() -> dict[str, Any]:
             if any(q.category is category for q in questions)
         ],
         "local_checks": local_checks(),
-        "local_rows": range(LOCAL_ROWS),
         "regions": atlas.regions,
         "tap_map": tap_map(),
     }
+
+
+def _local_rows(texts: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Local problems as (kind, region) rows of the form, so going back shows each one where it
+    was picked, plus blank rows; a text that does not parse is kept as it came, for its error."""
+    rows: list[tuple[str, str]] = []
+    kept: list[str] = []
+    for text in texts:
+        try:
+            problem = parse_local_problem(text)
+        except BackrubError:
+            kept.append(text)
+            continue
+        rows.append((problem.kind.value, problem.region))
+    rows += [("", "")] * max(0, LOCAL_ROWS - len(rows))
+    return rows, kept
 
 
 def _start_page(
@@ -62,8 +84,11 @@ def _start_page(
     notice: str | None = None,
 ) -> HTMLResponse:
     store = hub_of(request).store
+    rows, kept = _local_rows(values.get("local", []))
     context = {
         **_choices(),
+        "local_rows": rows,
+        "local_kept": kept,
         "values": values,
         "errors": errors or {},
         "profiles": store.profiles(account=account),
@@ -112,17 +137,30 @@ def start(
     return _start_page(request, values, account=account, notice=notice)
 
 
-async def _intake(request: Request) -> tuple[dict[str, Any], Intake | dict[str, str]]:
+async def _answers(request: Request) -> dict[str, Any]:
+    """The submitted form as the start page's values; local problems as `region:kind`."""
     form = await request.form()
     pairs = [(key, str(value)) for key, value in form.multi_items()]
     data = from_form(pairs)
     regions = [value for key, value in pairs if key == "local_region"]
     kinds = [value for key, value in pairs if key == "local_kind"]
     data["local"] += [f"{r}:{k}" for r, k in zip(regions, kinds, strict=False) if r and k]
+    data["local"] = list(dict.fromkeys(data["local"]))
+    return data
+
+
+async def _intake(request: Request) -> tuple[dict[str, Any], Intake | dict[str, str]]:
+    data = await _answers(request)
     try:
         return data, Intake.model_validate(data)
     except ValidationError as error:
         return data, field_errors(error)
+
+
+@router.post("/answers", response_class=HTMLResponse)
+async def answers_again(request: Request, account: Owner) -> Response:
+    """'Change the answers' on the plan: the start page again with every answer as it was."""
+    return _start_page(request, await _answers(request), account=account)
 
 
 @router.post("/plan", response_class=HTMLResponse)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -41,6 +40,9 @@ from backrub.web.people import (
     save_check_in,
     sore_spots,
 )
+from backrub.web.plan_words import in_words as _readable
+from backrub.web.plan_words import order_name
+from backrub.web.plan_words import region_name as _region_name
 from backrub.web.starting import screening_json
 from backrub.web.templating import clock, templates
 
@@ -110,25 +112,9 @@ def _minutes(value: object) -> str:
     return "-"
 
 
-def _region_name(region_id: str) -> str:
-    atlas = default_atlas()
-    return atlas.region(region_id).name if atlas.has_region(region_id) else region_id
-
-
 def _short_name(region: Region) -> str:
     """The name without its '(left)' / '(right)' ending, for tables with a side column."""
     return region.name.removesuffix(f" ({region.side.value})")
-
-
-@cache
-def _region_pattern() -> re.Pattern[str]:
-    ids = sorted(default_atlas().region_ids, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
-
-
-def _readable(note: str) -> str:
-    """An engine note with region ids ('neck-left') put in words."""
-    return _region_pattern().sub(lambda match: _region_name(match.group(1)), note)
 
 
 def _sentence(text: str) -> str:
@@ -423,7 +409,7 @@ def _preferences(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     if isinstance(pressure, int) and 1 <= pressure <= 5:
         shown.append(("Pressure they like", f"{pressure} · {vocabulary().pressure_word(pressure)}"))
     if isinstance(data.get("order"), str):
-        shown.append(("Order", data["order"].replace("-", " ")))
+        shown.append(("Order", order_name(data["order"])))
     routine = data.get("routine")
     if isinstance(routine, str):
         title = built_in_routine(routine).title if routine in BUILT_IN_ROUTINES else routine

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from backrub.web.csrf_token import page_token
+from backrub.web.plan_words import order_name, plain_left_out, plain_notes
 
 TEMPLATES = Path(str(resources.files("backrub.web").joinpath("templates")))
 
@@ -44,3 +45,17 @@ def svg(text: str) -> Markup:
 
 templates.env.filters["clock"] = clock
 templates.env.filters["svg"] = svg
+
+
+def minutes(value: object) -> str:
+    """20.0 -> '20', 7.5 -> '7.5'; what a person typed (not a number) is shown as typed."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return "" if value is None else str(value)
+
+
+templates.env.filters["minutes"] = minutes
+templates.env.filters["order_name"] = order_name
+# The plan's notes and left-out list in words, for plan_body.html (the preview and the print).
+templates.env.globals["plain_notes"] = plain_notes
+templates.env.globals["plain_left_out"] = plain_left_out

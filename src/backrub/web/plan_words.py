@@ -1,0 +1,142 @@
+"""A plan's notes and left-out list in plain words, for the pages a giver reads.
+
+The planner speaks in ids (step 'upper-back.ribs.left', region 'latissimus-right', method
+elements '(U6, U7)'): exact, and right for the CLI and the API. A page shows what a person would
+say instead, and keeps the method elements apart so a template can tuck them into a <details>.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from backrub.atlas import default_atlas
+from backrub.errors import BackrubError
+from backrub.method.routine import built_in_routine
+from backrub.planner import Order
+from backrub.planner.plan import Plan
+
+# "... first (U6, U7)." / "Order: top-down (B2)." -> the element ids at the end of a note.
+ELEMENTS = re.compile(r"\s*\(([A-Z]\d{1,2}(?:,\s*[A-Z]\d{1,2})*)\)(?=[.;:]?\s*$)")
+ORDER_NOTE = re.compile(r"^Order: ([a-z-]+)")
+
+# Each order as the start page offers it: a short name, then what it is good for.
+ORDER_WORDS: dict[Order, tuple[str, str]] = {
+    Order.TOP_DOWN: (
+        "From the top down",
+        "neck and shoulders first, then down the back: calm and even, the one to pick "
+        "when they mainly want to unwind.",
+    ),
+    Order.UPPER_LOWER_NECK: (
+        "Upper back, lower back, then neck",
+        "the big back muscles first, and the neck last, once the shoulders have let go.",
+    ),
+    Order.PROBLEM_FIRST: (
+        "Sore spots first",
+        "the trouble spots you ticked come straight after the warm-up, while you both "
+        "still have the most time and patience for them.",
+    ),
+}
+
+PHASE_WORDS = {
+    "opening": "warm-up",
+    "neck": "neck",
+    "upper-back": "upper back",
+    "lower-back": "lower back",
+    "closing": "finish",
+}
+KIND_WORDS = {"region": "Spot", "step": "Step", "technique": "Stroke", "contact": "Hand part"}
+
+
+@dataclass(frozen=True)
+class Said:
+    """One line for the page, and the method elements behind it ('' when none)."""
+
+    text: str
+    elements: str = ""
+
+
+@dataclass(frozen=True)
+class LeftOutLine:
+    kind: str
+    name: str
+    reason: str
+
+
+def order_name(order: Order | str) -> str:
+    try:
+        return ORDER_WORDS[Order(order)][0]
+    except ValueError:
+        return str(order)
+
+
+def region_name(region_id: str) -> str:
+    """A region's name in words; an id the atlas does not know is shown as it is."""
+    atlas = default_atlas()
+    return atlas.region(region_id).name if atlas.has_region(region_id) else region_id
+
+
+@cache
+def _region_pattern() -> re.Pattern[str]:
+    ids = sorted(default_atlas().region_ids, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
+
+
+def in_words(text: str) -> str:
+    """Region ids ('neck-left') in a planner's or engine's sentence put in words."""
+    return _region_pattern().sub(lambda match: region_name(match.group(1)), text)
+
+
+def plain_note(note: str) -> Said:
+    """'Order: top-down (B2).' -> 'Order: from the top down.' with 'B2' kept apart."""
+    found = ELEMENTS.search(note)
+    elements = found.group(1) if found else ""
+    text = ELEMENTS.sub("", note) if found else note
+    order = ORDER_NOTE.match(text)
+    if order:
+        text = f"Order: {order_name(order.group(1)).lower()}{text[order.end() :]}"
+    return Said(in_words(text), elements)
+
+
+@cache
+def _cues(routine_id: str) -> dict[str, str]:
+    try:
+        routine = built_in_routine(routine_id)
+    except BackrubError:
+        return {}  # a routine from a file: the step id is read in words below instead
+    return {step.id: step.cue for step in routine.steps if step.cue}
+
+
+def step_name(routine_id: str, step_id: str) -> str:
+    """A step as the giver knows it: its cue, else its part of the back and side."""
+    parts = step_id.split(".")
+    side = f" ({parts[-1]})" if parts[-1] in ("left", "right") else ""
+    cue = _cues(routine_id).get(step_id)
+    if cue:
+        return f"{cue.rstrip('.')}{side}"
+    return f"A {PHASE_WORDS.get(parts[0], 'back')} step{side}"
+
+
+def _sentence(text: str) -> str:
+    """'no room in 20 minutes' -> 'No room in 20 minutes.'"""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def plain_notes(plan: Plan) -> list[Said]:
+    return [plain_note(note) for note in plan.notes]
+
+
+def plain_left_out(plan: Plan) -> list[LeftOutLine]:
+    lines = []
+    for item in plan.left_out:
+        if item.kind == "region":
+            name = region_name(item.name)
+        elif item.kind == "step":
+            name = step_name(plan.routine_id, item.name)
+        else:
+            name = item.name.replace("-", " ")
+        reason = in_words(item.reason)
+        lines.append(LeftOutLine(KIND_WORDS.get(item.kind, item.kind), name, _sentence(reason)))
+    return lines
