@@ -112,6 +112,9 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
     assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/static/live.js">']
     assert '<link rel="stylesheet" href="/static/live.css">' in html
     assert not re.search(r"\son[a-z]+=", html)  # no inline handlers: the CSP would block them
+    # The one full link is this server's own: the receiver's remote, for another phone to open.
+    remote = f"{web_server.url}/session/{session_id}/remote"
+    html = html.replace(remote, "")
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert style.status_code == 200 and "text/css" in style.headers["content-type"]

@@ -12,7 +12,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -72,6 +72,9 @@ class EventIn(BaseModel):
     region: Annotated[str, Field(max_length=NAME_MAX)] | None = None
     # validate_default: a 'felt' event without a value must be refused, not pass as None.
     value: Annotated[int, Field(ge=0, le=10)] | None = Field(default=None, validate_default=True)
+    # Who pressed: "remote" from the receiver's remote. The engine acts the same either way;
+    # the live state's `press` carries it so the giver's page can say what the receiver asked.
+    source: Literal["page", "remote"] = "page"
 
     @field_validator("kind")
     @classmethod
@@ -250,7 +253,14 @@ def get_session_map(request: Request, session_id: str, account: Owner) -> Respon
 @router.post("/sessions/{session_id}/events", summary="Feedback: more, less, ouch, knot here...")
 def send_event(request: Request, session_id: str, body: EventIn, account: Owner) -> dict[str, Any]:
     hub = hub_of(request)
-    return hub.send(session_id, body.kind, region=body.region, value=body.value, account=account)
+    return hub.send(
+        session_id,
+        body.kind,
+        region=body.region,
+        value=body.value,
+        account=account,
+        source=body.source,
+    )
 
 
 @router.get(

@@ -22,6 +22,7 @@ from backrub.web import (
     live_page,
     pages,
     pairing,
+    remote_page,
     review_pages,
     techniques,
 )
@@ -96,6 +97,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(techniques.router)
     app.include_router(pages.router)
     app.include_router(live_page.router)
+    app.include_router(remote_page.router)  # /session/{id}/remote: the receiver's buttons
     app.include_router(review_pages.router)
     app.include_router(pairing.router)  # /pair: sends to / when there is nothing to pair
     app.include_router(csrf_token.router)  # GET /api/token, for scripts

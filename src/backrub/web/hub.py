@@ -45,6 +45,9 @@ class Followed:
     looked: float = 0.0  # monotonic time of the last catch-up
     version: int = 0
     shown: tuple[object, ...] = ()
+    # The newest press sent through this process: {seq, kind, value, source}. Not the engine's
+    # business (it acts the same whoever pressed); only the pages tell the giver.
+    press: dict[str, Any] | None = None
 
     def _touch(self) -> None:
         # What a device shows, minus the clocks (the page runs those itself between updates).
@@ -190,7 +193,7 @@ class Hub:
             followed._touch()
             if followed.version == known:
                 return known, None
-            return followed.version, session_state(followed.run, followed.version)
+            return followed.version, session_state(followed.run, followed.version, followed.press)
 
     def send(
         self,
@@ -200,17 +203,27 @@ class Hub:
         region: str | None = None,
         value: int | None = None,
         account: int | None = None,
+        source: str = "page",
     ) -> dict[str, Any]:
-        """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing."""
+        """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing.
+
+        `source` says who pressed ("remote": the receiver's remote); it goes into the live
+        state's `press` for the pages, not into the stored event."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=True)
             followed.run.time_passes()
             try:
                 followed.run.record_now(kind, region=region, value=value)
+                followed.press = {
+                    "seq": followed.run.seq,
+                    "kind": kind.value,
+                    "value": value,
+                    "source": source,
+                }
             finally:
                 followed._touch()
-            state = session_state(followed.run, followed.version)
+            state = session_state(followed.run, followed.version, followed.press)
         self._wake(session_id)
         return state
 

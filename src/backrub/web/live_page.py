@@ -18,6 +18,7 @@ from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
 from backrub.web.maps import session_map
+from backrub.web.remote_link import remote_qr
 from backrub.web.templating import clock, templates
 
 router = APIRouter(include_in_schema=False)
@@ -120,7 +121,10 @@ def live_session(request: Request, session_id: str, account: Owner) -> Response:
     words = vocabulary()
     step = state["step"]
     low, high = step["target_band"] if step else (3, 5)
+    remote_link, remote_code = remote_qr(request, session_id)
     context = {
+        "remote_link": remote_link,
+        "remote_qr": remote_code,
         "missing": False,
         "session_id": session_id,
         "state": state,

@@ -69,7 +69,9 @@ def reaction_json(reactions: list[Reaction]) -> dict[str, Any] | None:
     }
 
 
-def session_state(run: LiveRun, version: int) -> dict[str, Any]:
+def session_state(
+    run: LiveRun, version: int, press: dict[str, Any] | None = None
+) -> dict[str, Any]:
     engine = run.engine
     view = view_of(engine, recent=RECENT_CUES)
     cues = engine.state.cues
@@ -100,6 +102,9 @@ def session_state(run: LiveRun, version: int) -> dict[str, Any]:
         # What the engine made of the newest event, numbered like the cues: a page tells the
         # person who pressed (a press that changed nothing says why).
         "reaction": reaction_json(engine.state.reactions),
+        # The newest press through this server and who made it (the receiver's remote or a
+        # page), so the giver's page can tell and say aloud what the receiver asked for.
+        "press": press,
         # The stored event count: the same on every server process, unlike `version`.
         "seq": run.seq,
     }

@@ -18,6 +18,13 @@ const SAID = {
   skip: "Skip", pause: "Pause", resume: "Resume", stop: "Stop",
 };
 
+// What the receiver asked for from the remote, as the giver's page shows and says it.
+const RECEIVER = {
+  more: "a bit more", less: "a bit less", pain: "ouch, it hurts", ticklish: "ticklish",
+  knot: "a knot here", headache: "a headache", nausea: "feeling sick", pause: "pause, please",
+  resume: "go on", felt: "it feels like",
+};
+
 const root = document.getElementById("live");
 if (root) start(root);
 
@@ -32,7 +39,7 @@ function changeHeaders() {
 
 // POST a change. A local server makes a new token when it restarts: refused for that (403,
 // naming the CSRF token), the page takes the new one from /api/token and sends once more.
-async function postChange(url, body) {
+export async function postChange(url, body) {
   const send = () => fetch(url, { method: "POST", headers: changeHeaders(), body });
   const response = await send();
   if (response.status !== 403) return response;
@@ -54,7 +61,7 @@ function start(root) {
   const words = JSON.parse(root.dataset.words || "{}");
   const el = {
     status: $("#status"), sessionLeft: $("#session-left"), progress: $("#progress"),
-    mute: $("#mute"), voiceHint: $("#voice-hint"), connection: $("#connection"), errors: $("#errors"),
+    mute: $("#mute"), receiver: $("#receiver"), voiceHint: $("#voice-hint"), connection: $("#connection"), errors: $("#errors"),
     phase: $("#phase"), where: $("#where"), side: $("#side"), cue: $("#cue"),
     contact: $("#contact"), contactUse: $("#contact use"), contactName: $("#contact-name"),
     pressure: $("#pressure"), pressureLevel: $("#pressure-level"), pressureWord: $("#pressure-word"),
@@ -164,6 +171,7 @@ function start(root) {
     const key = step ? `${step.id}|${step.regions.join(",")}|${waiting}` : "";
     if (key !== mapKey) loadMap(key);
     speakNew(next);
+    showReceiver(next, before);
     tick();
     if (OVER.has(next.status)) finish(next);
     else keepAwake();
@@ -632,6 +640,25 @@ function start(root) {
     } catch {
       // no voice after all: the cues are on the screen
     }
+  }
+
+  // A press from the receiver's remote, shown large and said aloud once (not one that was
+  // already there when this page loaded).
+  let receiverSeen = null;
+  function showReceiver(next, before) {
+    const press = next.press;
+    if (!press || press.source !== "remote") return;
+    const first = receiverSeen === null && !before;
+    if (receiverSeen !== null && press.seq <= receiverSeen) return;
+    receiverSeen = press.seq;
+    if (first) return;
+    let what = RECEIVER[press.kind] ?? press.kind;
+    if (press.kind === "felt") what = `${what} ${press.value} of 10`;
+    const line = `Receiver: ${what}`;
+    setText(el.receiver, line);
+    el.receiver.hidden = false;
+    flash(el.receiver);
+    speak(line);
   }
 
   function speakNew(next) {

@@ -1,0 +1,86 @@
+"""The receiver's remote in a real browser at phone size, next to the giver's page on one
+session: a press on the remote shows and is said on the giver's page, never on the remote."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.web.conftest import AssertLocal, PageAt, Screenshot
+from tests.webserver import Server, start_server
+
+WIDTH, HEIGHT = 360, 780
+THUMB = 48  # px: the smallest button a thumb hits without looking twice
+
+# Speech stand-in, installed before the pages' own scripts: every utterance is kept.
+FAKE_SPEECH = """
+window.__spoken = [];
+Object.defineProperty(window, "speechSynthesis", {
+  configurable: true,
+  value: {
+    speak(utterance) { window.__spoken.push(utterance.text); },
+    cancel() {},
+    getVoices() { return []; },
+    speaking: false,
+    pending: false,
+  },
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    started = start_server(Path(tmp_path_factory.mktemp("remote")))
+    yield started
+    started.stop()
+
+
+def opened(page_at: PageAt, url: str, ready: str) -> Page:
+    page = page_at(WIDTH, height=HEIGHT)
+    page.context.add_init_script(FAKE_SPEECH)
+    page.goto(url)
+    page.wait_for_selector(ready, state="attached")
+    return page
+
+
+def spoken(page: Page) -> list[str]:
+    said: list[str] = page.evaluate("window.__spoken")
+    return said
+
+
+def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
+    server: Server, page_at: PageAt, assert_local: AssertLocal, screenshot: Screenshot
+) -> None:
+    with server.client() as client:
+        reply = client.post("/api/sessions", json={"minutes": 30})
+    assert reply.status_code == 201, reply.text
+    session_id = reply.json()["id"]
+    giver = opened(page_at, f"{server.url}/session/{session_id}", "#live[data-live]")
+    remote = opened(page_at, f"{server.url}/session/{session_id}/remote", "#remote[data-live]")
+
+    # Every button on the remote is thumb-sized and on the first screens at 360 px.
+    for button in remote.locator("#remote button:visible").all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["width"] >= THUMB and box["height"] >= THUMB, button.inner_text()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
+    assert remote.locator("#remote-resume").is_hidden()  # running: pause, not resume
+    screenshot(remote, "remote")
+
+    remote.get_by_role("button", name="More", exact=True).click()
+    receiver = giver.locator("#receiver")
+    receiver.wait_for(state="visible")
+    assert receiver.inner_text() == "Receiver: a bit more"
+    deadline = time.monotonic() + 5
+    while "Receiver: a bit more" not in spoken(giver):
+        assert time.monotonic() < deadline, f"the giver's page did not say it: {spoken(giver)}"
+        time.sleep(0.05)
+    assert remote.locator("#remote-ack").inner_text() == "Asked for more."
+    # The remote followed the new state, and never spoke: cues, nor the press.
+    assert spoken(remote) == []
+    assert_local(giver)
+    assert_local(remote)
