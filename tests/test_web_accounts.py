@@ -578,6 +578,7 @@ def test_every_page_refuses_anonymous_callers_and_hides_another_accounts_data(
         "/history",
         "/account",
         f"/session/{ann['running']}",
+        f"/session/{ann['running']}/remote",
         f"/session/{ann['finished']}/summary",
         f"/session/{ann['running']}/plan",
         f"/profiles/{ann['profile']}",

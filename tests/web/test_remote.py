@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
@@ -47,6 +49,12 @@ def opened(page_at: PageAt, url: str, ready: str) -> Page:
     return page
 
 
+def violations(page: Page) -> list[str]:
+    """axe's violations on the page as it stands: 'rule-id: first offending element'."""
+    found: list[dict[str, Any]] = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['nodes'][0]['target']}" for v in found]
+
+
 def spoken(page: Page) -> list[str]:
     said: list[str] = page.evaluate("window.__spoken")
     return said
@@ -69,12 +77,20 @@ def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
         assert box["width"] >= THUMB and box["height"] >= THUMB, button.inner_text()
         assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
     assert remote.locator("#remote-resume").is_hidden()  # running: pause, not resume
+    assert violations(remote) == []
+    # The giver's page offers the remote: its link and a QR code drawn on the server.
+    giver.click("#remote-link summary")
+    assert giver.locator("#remote-link svg").is_visible()
+    link = giver.locator("#remote-link a")
+    assert link.get_attribute("href") == f"{server.url}/session/{session_id}/remote"
+    assert violations(giver) == []
     screenshot(remote, "remote")
 
     remote.get_by_role("button", name="More", exact=True).click()
     receiver = giver.locator("#receiver")
     receiver.wait_for(state="visible")
     assert receiver.inner_text() == "Receiver: a bit more"
+    screenshot(giver, "remote-giver", full_page=False)
     deadline = time.monotonic() + 5
     while "Receiver: a bit more" not in spoken(giver):
         assert time.monotonic() < deadline, f"the giver's page did not say it: {spoken(giver)}"

@@ -658,6 +658,7 @@ function start(root) {
     setText(el.receiver, line);
     el.receiver.hidden = false;
     flash(el.receiver);
+    say(line); // also by the dock, where the giver's finger is
     speak(line);
   }
 
