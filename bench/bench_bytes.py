@@ -29,7 +29,10 @@ from tests.webserver import start_server, start_session
 STATIC_LINK = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
-def first_load(client: httpx.Client, session_id: str, *, cached: frozenset[str]) -> list[tuple]:
+Row = tuple[str, int, int, str, str]
+
+
+def first_load(client: httpx.Client, session_id: str, *, cached: frozenset[str]) -> list[Row]:
     """(path, bytes on the wire, bytes unpacked, encoding, cache-control) for each request."""
     page = client.get(f"/session/{session_id}")
     page.raise_for_status()
@@ -43,7 +46,7 @@ def first_load(client: httpx.Client, session_id: str, *, cached: frozenset[str])
         reply.raise_for_status()
     return [
         (
-            reply.request.url.path,
+            reply.request.url.path.replace(session_id, "{id}"),
             reply.num_bytes_downloaded,
             len(reply.content),
             reply.headers.get("content-encoding", "-"),
@@ -53,10 +56,10 @@ def first_load(client: httpx.Client, session_id: str, *, cached: frozenset[str])
     ]
 
 
-def show(label: str, rows: list[tuple]) -> int:
+def show(label: str, rows: list[Row]) -> int:
     print(f"\n{label}")
     for path, wire, plain, encoding, cache in rows:
-        print(f"  {path[:44]:<44} {wire:>8,} B  (unpacked {plain:>8,}, {encoding:<4}) {cache}")
+        print(f"  {path:<44} {wire:>8,} B  (unpacked {plain:>8,}, {encoding:<4}) {cache}")
     total = sum(row[1] for row in rows)
     print(f"  {'total':<44} {total:>8,} B")
     return total
