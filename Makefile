@@ -74,6 +74,7 @@ bench: install postgres
 	$(PY) bench/bench_session.py
 	$(PY) bench/bench_robot.py
 	$(PY) bench/bench_web.py
+	$(PY) bench/bench_bytes.py
 
 clean: postgres-stop
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache test-artifacts

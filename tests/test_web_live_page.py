@@ -109,8 +109,10 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
         html = client.get(f"/session/{session_id}").text
         script = client.get("/static/live.js")
         style = client.get("/static/live.css")
-    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/static/live.js">']
-    assert '<link rel="stylesheet" href="/static/live.css">' in html
+    scripts = re.findall(r"<script[^>]*>", html)
+    assert len(scripts) == 1
+    assert re.fullmatch(r'<script type="module" src="/static/live\.js\?v=[^"]+">', scripts[0])
+    assert re.search(r'<link rel="stylesheet" href="/static/live\.css\?v=[^"]+">', html)
     assert not re.search(r"\son[a-z]+=", html)  # no inline handlers: the CSP would block them
     # The one full link is this server's own: the receiver's remote, for another phone to open.
     remote = f"{web_server.url}/session/{session_id}/remote"

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from backrub.web.csrf_token import page_token
 from backrub.web.plan_words import order_name, plain_left_out, plain_notes
+from backrub.web.static_files import static_url
 
 TEMPLATES = Path(str(resources.files("backrub.web").joinpath("templates")))
 
@@ -59,3 +60,5 @@ templates.env.filters["order_name"] = order_name
 # The plan's notes and left-out list in words, for plan_body.html (the preview and the print).
 templates.env.globals["plain_notes"] = plain_notes
 templates.env.globals["plain_left_out"] = plain_left_out
+# Every link to a static file carries its version (static_files.py): cached for a year.
+templates.env.globals["static_url"] = static_url

@@ -1,0 +1,147 @@
+"""Bytes on the wire: text replies gzipped for a client that accepts it, the live stream never,
+and the static files under versioned links a browser keeps for a year."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backrub import __version__
+from backrub.web.static_files import LONG_CACHE, SHORT_CACHE, STATIC, versions
+from tests.webserver import Server, start_server, start_session
+
+GZIP = {"Accept-Encoding": "gzip"}
+IDENTITY = {"Accept-Encoding": "identity"}
+STATIC_LINK = re.compile(r'(?:href|src)="(/static/[^"?]+)\?v=([^"]+)"')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Compression does not depend on the database: one SQLite server for the module."""
+    running = start_server(tmp_path_factory.mktemp("bytes"), speed=20.0)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def session_id(server: Server) -> str:
+    with server.client() as client:
+        return str(start_session(client)["id"])
+
+
+def texts(session_id: str) -> list[str]:
+    """A page, a JSON reply, an SVG reply and the static files of each kind."""
+    return [
+        f"/session/{session_id}",
+        "/history",
+        f"/api/sessions/{session_id}",
+        f"/api/sessions/{session_id}/map.svg",
+        "/static/app.css",
+        "/static/live.js",
+    ]
+
+
+def test_text_replies_are_gzipped_for_a_client_that_accepts_it(
+    server: Server, session_id: str
+) -> None:
+    with server.client() as client:
+        for path in texts(session_id):
+            packed = client.get(path, headers=GZIP)
+            plain = client.get(path, headers=IDENTITY)
+            assert packed.status_code == plain.status_code == 200, path
+            assert packed.headers.get("content-encoding") == "gzip", path
+            assert "accept-encoding" in packed.headers.get("vary", "").lower(), path
+            # What arrives is the same reply (the live ones move with the clock), in far fewer
+            # bytes.
+            if path.startswith("/static/"):
+                assert packed.content == plain.content, path
+            assert packed.num_bytes_downloaded < plain.num_bytes_downloaded / 2, path
+            # Without gzip in Accept-Encoding: sent as it is.
+            assert "content-encoding" not in plain.headers, path
+            assert plain.num_bytes_downloaded == len(plain.content), path
+
+
+def test_a_tiny_reply_is_not_worth_packing(server: Server) -> None:
+    with server.client() as client:
+        icon = client.get("/static/icon.svg", headers=GZIP)
+    assert icon.status_code == 200 and len(icon.content) < 500
+    assert "content-encoding" not in icon.headers
+
+
+def test_the_live_stream_is_not_compressed_and_delivers_each_event(
+    server: Server, session_id: str
+) -> None:
+    """A device that accepts gzip still gets the stream plain, each event as it happens: a
+    compressor would hold events back until its buffer fills."""
+    seen: list[dict[str, Any]] = []
+    headers: dict[str, str] = {}
+    first = threading.Event()
+
+    def follow() -> None:
+        with (
+            server.client(headers=GZIP) as device,
+            device.stream("GET", f"/api/sessions/{session_id}/stream") as reply,
+        ):
+            headers.update(reply.headers)
+            for line in reply.iter_lines():
+                if line.startswith("data: "):
+                    seen.append(json.loads(line[6:]))
+                    first.set()
+                    if seen[-1]["status"] == "paused":
+                        return
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    assert first.wait(10)
+    with server.client() as giver:
+        giver.post(f"/api/sessions/{session_id}/events", json={"kind": "pause"})
+    follower.join(10)
+    assert not follower.is_alive(), "the pause never reached the following device"
+    assert seen[-1]["status"] == "paused"
+    assert headers["content-type"].startswith("text/event-stream")
+    assert "content-encoding" not in headers
+
+
+def test_pages_link_static_files_by_version_and_those_are_kept_a_year(
+    server: Server, session_id: str
+) -> None:
+    with server.client() as client:
+        links: set[tuple[str, str]] = set()
+        for page in (f"/session/{session_id}", "/history", "/"):
+            html = client.get(page).text
+            assert not re.search(r'(?:href|src)="/static/[^"?]+"', html), page  # none bare
+            links |= set(STATIC_LINK.findall(html))
+        assert {path for path, _ in links} >= {
+            "/static/app.css",
+            "/static/icon.svg",
+            "/static/live.css",
+            "/static/live.js",
+            "/static/review.css",
+        }
+        for path, version in links:
+            assert version == versions()[Path(path).name], path
+            reply = client.get(f"{path}?v={version}")
+            assert reply.status_code == 200, path
+            assert reply.headers["cache-control"] == LONG_CACHE, path
+        # An unversioned or outdated link (an old page after an upgrade): kept only briefly.
+        assert client.get("/static/app.css").headers["cache-control"] == SHORT_CACHE
+        old = client.get("/static/app.css?v=0.0.1-0000000000")
+        assert old.status_code == 200 and old.headers["cache-control"] == SHORT_CACHE
+
+
+def test_a_version_names_backrub_and_the_files_content() -> None:
+    """The version changes with the content or with backrub (so a browser never keeps an old
+    file under a new file's link)."""
+    for name, version in versions().items():
+        content = (STATIC / name).read_bytes()
+        assert version == f"{__version__}-{hashlib.sha256(content).hexdigest()[:10]}", name
+    assert set(versions()) >= {"app.css", "live.css", "live.js", "icon.svg", "review.css"}
