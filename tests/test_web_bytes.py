@@ -116,7 +116,7 @@ def test_pages_link_static_files_by_version_and_those_are_kept_a_year(
 ) -> None:
     with server.client() as client:
         links: set[tuple[str, str]] = set()
-        for page in (f"/session/{session_id}", "/history", "/"):
+        for page in (f"/session/{session_id}", f"/session/{session_id}/remote", "/history", "/"):
             html = client.get(page).text
             assert not re.search(r'(?:href|src)="/static/[^"?]+"', html), page  # none bare
             links |= set(STATIC_LINK.findall(html))
@@ -126,6 +126,7 @@ def test_pages_link_static_files_by_version_and_those_are_kept_a_year(
             "/static/live.css",
             "/static/live.js",
             "/static/review.css",
+            "/static/remote.js",
         }
         for path, version in links:
             assert version == versions()[Path(path).name], path
