@@ -46,7 +46,8 @@ def violations(page: Page) -> list[str]:
 
 
 def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
-    """Start, plan, live, summary and history, calling `visit(name)` on each."""
+    """Start, plan, live (and its stop dialog), summary, history, the receiver's page:
+    `visit(name)` on each."""
     page.goto("/")
     visit("start")
     page.fill("#profile_name", "Robin")
@@ -60,11 +61,17 @@ def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
     page.wait_for_selector("#live[data-live]", state="attached")
     visit("live")
     page.click("#stop")
+    page.wait_for_selector("#stop-dialog[open]")
+    visit("live-stop-dialog")
     page.click("#stop-confirm")
     page.wait_for_url("**/summary", timeout=15_000)
     visit("summary")
+    receiver = page.get_attribute('main a.button[href^="/profiles/"]', "href")
     page.goto("/history")
     visit("history")
+    assert receiver
+    page.goto(receiver)
+    visit("receiver")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
