@@ -5,15 +5,17 @@ Each page is saved as a screenshot in both themes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from tests.hosted_helpers import HOSTED_ENV
 from tests.web.conftest import PageAt, Screenshot
-from tests.webserver import Server
+from tests.webserver import Server, start_server
 
 PHONE = (360, 780)
 Theme = Literal["light", "dark"]
@@ -145,3 +147,40 @@ def test_the_switch_overrides_the_device_and_is_remembered(
     page.reload()
     assert is_dark(page)
     assert page.evaluate("localStorage.getItem('backrub-theme')") is None
+
+
+@pytest.fixture(scope="module")
+def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("hosted-theme"), "--hosted", env=HOSTED_ENV)
+    yield server
+    server.stop()
+
+
+def test_the_hosted_pages_are_dark_and_pass_axe(
+    page_at: PageAt, hosted: Server, screenshot: Screenshot
+) -> None:
+    page = page_at(PHONE[0], base_url=hosted.url, height=PHONE[1])
+    page.emulate_media(color_scheme="dark")
+    found: dict[str, list[str]] = {}
+
+    def visit(name: str) -> None:
+        assert is_dark(page), f"the {name} page is not dark on a dark device"
+        found[name] = violations(page)
+        screenshot(page, f"{name}-dark")
+
+    page.goto("/login")
+    visit("login")
+    page.goto("/signup")
+    page.fill("#email", f"theme-{uuid.uuid4().hex[:8]}@example.org")
+    page.fill("#password", "short")
+    page.fill("#password_again", "short")
+    page.click("#sign-up")
+    page.wait_for_selector("#password-error")
+    visit("signup-error")
+    page.fill("#password", "a long enough pass phrase")
+    page.fill("#password_again", "a long enough pass phrase")
+    page.click("#sign-up")
+    page.wait_for_selector("#start-form")
+    page.goto("/account")
+    visit("account")
+    assert found == {name: [] for name in found}
