@@ -109,7 +109,10 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
         html = client.get(f"/session/{session_id}").text
         script = client.get("/static/live.js")
         style = client.get("/static/live.css")
-    assert re.findall(r"<script[^>]*>", html) == ['<script type="module" src="/static/live.js">']
+    assert re.findall(r"<script[^>]*>", html) == [
+        '<script src="/static/theme.js">',  # the colour theme, set before the first paint
+        '<script type="module" src="/static/live.js">',
+    ]
     assert '<link rel="stylesheet" href="/static/live.css">' in html
     assert not re.search(r"\son[a-z]+=", html)  # no inline handlers: the CSP would block them
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
