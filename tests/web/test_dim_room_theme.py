@@ -165,6 +165,7 @@ def test_the_hosted_pages_are_dark_and_pass_axe(
 
     def visit(name: str) -> None:
         assert is_dark(page), f"the {name} page is not dark on a dark device"
+        assert page.is_visible("#theme"), f"no theme switch on the {name} page"
         found[name] = violations(page)
         screenshot(page, f"{name}-dark")
 
