@@ -110,8 +110,10 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
         script = client.get("/static/live.js")
         style = client.get("/static/live.css")
     scripts = re.findall(r"<script[^>]*>", html)
-    assert len(scripts) == 1
-    assert re.fullmatch(r'<script type="module" src="/static/live\.js\?v=[^"]+">', scripts[0])
+    assert len(scripts) == 2
+    # The colour theme, set before the first paint, then the page's own module.
+    assert re.fullmatch(r'<script src="/static/theme\.js\?v=[^"]+">', scripts[0])
+    assert re.fullmatch(r'<script type="module" src="/static/live\.js\?v=[^"]+">', scripts[1])
     assert re.search(r'<link rel="stylesheet" href="/static/live\.css\?v=[^"]+">', html)
     assert not re.search(r"\son[a-z]+=", html)  # no inline handlers: the CSP would block them
     # The one full link is this server's own: the receiver's remote, for another phone to open.

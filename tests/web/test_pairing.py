@@ -112,10 +112,11 @@ def test_a_device_that_has_not_paired_gets_nothing(lan_server: Server, session_i
             assert_not_paired(client.get(f"/api/sessions/{session_id}{path}"))
         assert_not_paired(client.post("/api/sessions", json={"profile_name": "Eve"}))
         assert_not_paired(client.post(f"/api/sessions/{session_id}/events", json={"kind": "ouch"}))
-        # /pair and the two files it loads are open to all.
+        # /pair and the three files it loads are open to all.
         assert client.get("/pair").status_code == 200
         assert client.get("/static/app.css").status_code == 200
         assert client.get("/static/icon.svg").status_code == 200
+        assert client.get("/static/theme.js").status_code == 200  # its theme switch
     with lan_server.client(cookies={f"backrub_device_{port(lan_server)}": "forged"}) as client:
         assert_not_paired(client.get("/api/options"))
     with lan_server.paired_client() as paired:
