@@ -1,0 +1,56 @@
+"""Keeping the sides even live (B1): what each region is owed once the plan is done, and the
+evening-out added before the closing.
+"""
+
+from __future__ import annotations
+
+from backrub.method.step import Step
+from backrub.planner.timing import shortest_seconds
+from backrub.session import balance
+from backrub.session.core import EngineCore
+
+
+class BalanceMixin(EngineCore):
+    """Owed time and evening it out."""
+
+    def _pending(self) -> list[Step]:
+        state = self.state
+        pending = list(state.queue)
+        if state.current is not None:
+            # Everything of the current step not yet in the timeline, done or still to do.
+            rest = state.current.seconds - state.segment_from
+            pending.insert(0, state.current.model_copy(update={"seconds": max(0.0, rest)}))
+        return [self._as_it_will_be(step) for step in pending]
+
+    def _as_it_will_be(self, step: Step) -> Step:
+        """A queued step without the regions taken out since it was planned."""
+        blocked = self._blocked_regions()
+        regions = tuple(r for r in step.regions if r not in blocked)
+        return step.model_copy(update={"regions": regions or step.regions[:0]})
+
+    def _owed(self) -> dict[str, float]:
+        """What each region is owed by its mirror, once everything planned is done (B1)."""
+        return balance.owed_by_region([*self.done_steps, *self._pending()], self.context())
+
+    def _even_out_before_closing(self, at: float) -> None:
+        # The closing counts too: with a region left out on one side it is not symmetric.
+        owed = self._owed()
+        if not owed:
+            return
+        closing_shortest = shortest_seconds(self.state.queue)
+        # Balance comes first, but never more than 1% past the budget (the rest of the 2%
+        # allowance is for the closing's own rounding).
+        room = self.budget * 1.01 - self.state.worked - closing_shortest
+        steps = balance.even_out_steps(owed, max(0.0, room), atlas=self.atlas, label="even-closing")
+        if steps:
+            self.state.queue[0:0] = steps
+            self._react_balance(steps, "now")
+            self._say("balance", at)
+            self._replan_closing()
+
+    def _react_balance(self, steps: list[Step], when: str) -> None:
+        seconds: dict[str, float] = {}
+        for step in steps:
+            seconds[step.regions[0]] = seconds.get(step.regions[0], 0.0) + step.seconds
+        where = ", ".join(f"{value:.0f} s on {region}" for region, value in seconds.items())
+        self._react_text("balance", f"evening out {when}: {where}", ("B1",))
