@@ -17,6 +17,8 @@ from backrub.atlas.model import Region, Tissue
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+# How many answers about crossed tissue one atlas keeps (a plan asks about a hundred).
+_KEPT_ANSWERS = 4096
 
 
 # Ridges and knobs have real sizes, so they are shaped in centimetres on an average back and
@@ -59,6 +61,10 @@ class AtlasGeometry:
         self._bone = tissues == Tissue.BONE.value
         self._hazard = self._bone | (tissues == Tissue.CAUTION.value)
         self._index = {region.id: number for number, region in enumerate(self.regions)}
+        # The rules and the planner ask the same few questions about the same lines again and
+        # again (every plan, every live step); the shapes never change, so the answers are kept.
+        self._crossed: dict[tuple[tuple[FramePoint, ...], Tissue], tuple[str, ...]] = {}
+        self._stroke_paths: dict[str, tuple[FramePoint, ...]] = {}
 
     def shape(self, region_id: str) -> BaseGeometry:
         shape: BaseGeometry = self.shapes[self._index[region_id]]
@@ -88,10 +94,18 @@ class AtlasGeometry:
 
     def crossed(self, path: Sequence[FramePoint], *, tissue: Tissue) -> list[str]:
         """Ids of the regions of one tissue that a stroke path touches anywhere along its length."""
-        line = _as_line(path)
-        wanted = self._bone if tissue is Tissue.BONE else self._tissue_mask(tissue)
-        hits = shapely.intersects(self.shapes[wanted], line)
-        return [str(region_id) for region_id in self.ids[wanted][hits]]
+        key = (tuple(path), tissue)
+        known = self._crossed.get(key)
+        if known is None:
+            line = _as_line(path)
+            wanted = self._bone if tissue is Tissue.BONE else self._tissue_mask(tissue)
+            hits = shapely.intersects(self.shapes[wanted], line)
+            known = tuple(str(region_id) for region_id in self.ids[wanted][hits])
+            if len(self._crossed) >= _KEPT_ANSWERS:
+                # Drawn strokes (a robot's paths) can be endless; keep the memory bounded.
+                self._crossed.clear()
+            self._crossed[key] = known
+        return list(known)
 
     def crosses_bone(self, path: Sequence[FramePoint]) -> list[str]:
         return self.crossed(path, tissue=Tissue.BONE)
@@ -123,11 +137,17 @@ class AtlasGeometry:
 
     def stroke_path(self, region_id: str) -> tuple[FramePoint, ...]:
         """The region's line of work; a region without one gets a short line through its middle."""
+        known = self._stroke_paths.get(region_id)
+        if known is not None:
+            return known
         region = self.regions[self._index[region_id]]
         if region.path is not None:
-            return region.path
-        x, y = self.centroid(region_id)
-        return ((x, y - 0.01), (x, y + 0.01))
+            path = region.path
+        else:
+            x, y = self.centroid(region_id)
+            path = ((x, y - 0.01), (x, y + 0.01))
+        self._stroke_paths[region_id] = path
+        return path
 
     def _tissue_mask(self, tissue: Tissue) -> BoolArray:
         return np.array([region.tissue is tissue for region in self.regions], dtype=bool)

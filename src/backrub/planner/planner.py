@@ -28,7 +28,13 @@ from backrub.planner.shaping import (
     shape_pressure,
     warmed_areas,
 )
-from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
+from backrub.planner.timing import (
+    BudgetTooLong,
+    drop_for_time,
+    fit_durations,
+    shortest_seconds,
+    stretch_needed,
+)
 from backrub.safety.context import UPPER_TRAPEZIUS_LIMIT_SECONDS, SafetyContext
 from backrub.safety.judge import judge_plan
 from backrub.safety.restrictions import Restrictions
@@ -324,8 +330,14 @@ def fit_budget(
             value *= TROUBLE_SPOT_WEIGHT
         return value
 
+    # Where each step first stands (by identity: comparing pydantic steps field by field to find
+    # them again made this quadratic).
+    position: dict[int, int] = {}
+    for index, step in enumerate(steps):
+        position.setdefault(id(step), index)
+
     def importance(step: Step) -> tuple[int, ...]:
-        return (-step.priority, int(step.phase in focus_phases), -steps.index(step))
+        return (-step.priority, int(step.phase in focus_phases), -position[id(step)])
 
     kept, dropped = drop_for_time(steps, budget, importance)
     if shortest_seconds(kept) > budget * (1 + BUDGET_TOLERANCE):
@@ -337,7 +349,7 @@ def fit_budget(
     for rounds in range(1, MAX_ROUNDS + 1):
         candidate = limit_upper_trapezius(with_rounds(kept, rounds), atlas)
         try:
-            timed, stretch = fit_durations(candidate, budget, weight)
+            stretch = stretch_needed(candidate, budget, weight)
         except BudgetTooLong as error:
             if rounds == MAX_ROUNDS:
                 raise PlanningError(
@@ -347,6 +359,8 @@ def fit_budget(
             continue
         if stretch > STRETCH_BEFORE_NEW_ROUND and rounds < MAX_ROUNDS:
             continue
+        # Timed only once the number of rounds is settled: copying the steps is the dear part.
+        timed, _ = fit_durations(candidate, budget, weight)
         total = sum(step.seconds for step in timed)
         if abs(total - budget) > BUDGET_TOLERANCE * budget:
             raise PlanningError(

@@ -6,6 +6,7 @@ important first, only when even their shortest versions do not fit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -91,31 +92,78 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     Raises BudgetTooLong when the budget exceeds what the steps can stretch to; the caller
     decides what to do when the shortest steps are still too long (see `drop_for_time`).
     """
-    groups = _groups(steps, weight)
-    size = [len(group.indexes) for group in groups]
-
-    def total(scale: float) -> float:
-        return sum(n * group.at(scale) for n, group in zip(size, groups, strict=True))
-
-    longest = sum(n * group.high for n, group in zip(size, groups, strict=True))
-    if longest < budget:
-        raise BudgetTooLong(longest)
-    low, high = 0.0, 1.0
-    while total(high) < budget:
-        high *= 2
-    for _ in range(60):
-        middle = (low + high) / 2
-        if total(middle) < budget:
-            low = middle
-        else:
-            high = middle
-    seconds = [float(round(group.at(high))) for group in groups]
+    groups, size, scale = _fitted(steps, budget, weight)
+    seconds = [float(round(group.at(scale))) for group in groups]
     _settle_rounding(groups, size, seconds, budget)
     timed = list(steps)
     for group, value in zip(groups, seconds, strict=True):
         for index in group.indexes:
-            timed[index] = steps[index].model_copy(update={"seconds": value})
-    return timed, high
+            if steps[index].seconds != value:
+                timed[index] = steps[index].model_copy(update={"seconds": value})
+    return timed, scale
+
+
+def stretch_needed(steps: Sequence[Step], budget: float, weight: Weight) -> float:
+    """The stretch `fit_durations` would apply, without timing the steps (cheap to ask first)."""
+    return _fitted(steps, budget, weight)[2]
+
+
+def _fitted(
+    steps: Sequence[Step], budget: float, weight: Weight
+) -> tuple[list[_Group], list[int], float]:
+    groups = _groups(steps, weight)
+    size = [len(group.indexes) for group in groups]
+    longest = sum(n * group.high for n, group in zip(size, groups, strict=True))
+    if longest < budget:
+        raise BudgetTooLong(longest)
+    return groups, size, _stretch_for(groups, size, budget)
+
+
+def _stretch_for(groups: list[_Group], size: list[int], budget: float) -> float:
+    """The least stretch of the nominal durations at which the steps fill the budget.
+
+    The total is piecewise linear in the stretch, bending where a group reaches its shortest or
+    longest time; walking those bends in order finds the stretch at once (a few dozen steps)
+    instead of halving an interval sixty times over every group.
+    """
+
+    def total(scale: float) -> float:
+        return sum(n * group.at(scale) for n, group in zip(size, groups, strict=True))
+
+    # Below every bend each group sits at its shortest: `fixed` seconds plus `rate` per unit.
+    fixed = 0.0
+    rate = 0.0
+    bends: list[tuple[float, float, float]] = []  # (stretch, change of fixed, change of rate)
+    for n, group in zip(size, groups, strict=True):
+        pace = group.nominal * group.weight
+        if pace <= 0:
+            fixed += n * group.at(0.0)
+            continue
+        fixed += n * group.low
+        bends.append((group.low / pace, -n * group.low, n * pace))
+        bends.append((group.high / pace, n * group.high, -n * pace))
+    bends.sort()
+    scale = 0.0
+    for at, fixed_change, rate_change in bends:
+        if fixed + rate * at >= budget:
+            break
+        fixed += fixed_change
+        rate += rate_change
+        scale = at
+    if rate > 0:
+        scale = max(scale, (budget - fixed) / rate)
+    # The least float at which the summed total (with its own rounding errors) reaches the
+    # budget, as halving the interval would find: never a hair short, and no stretch to spare.
+    for _ in range(64):
+        if total(scale) >= budget:
+            break
+        scale = math.nextafter(scale, math.inf)
+    for _ in range(64):
+        lower = math.nextafter(scale, -math.inf)
+        if lower < 0 or total(lower) < budget:
+            break
+        scale = lower
+    return scale
 
 
 def _settle_rounding(
@@ -123,8 +171,10 @@ def _settle_rounding(
 ) -> None:
     """Spread the rounding remainder a second at a time, singles first, then pairs."""
     order = sorted(range(len(groups)), key=lambda i: (size[i], i))
+    # Whole seconds add up exactly in floats, so a running total equals summing anew each time.
+    total = sum(n * s for n, s in zip(size, seconds, strict=True))
     for _ in range(len(groups) * 4):
-        remainder = budget - sum(n * s for n, s in zip(size, seconds, strict=True))
+        remainder = budget - total
         if abs(remainder) < 0.5:
             return
         step = 1.0 if remainder > 0 else -1.0
@@ -135,6 +185,7 @@ def _settle_rounding(
             candidate = seconds[i] + step
             if groups[i].low - 1e-9 <= candidate <= groups[i].high + 1e-9 and candidate >= 1:
                 seconds[i] = candidate
+                total += size[i] * step
                 moved = True
                 break
         if not moved:
