@@ -6,9 +6,12 @@ Run with `make bench`. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from backrub.planner import PlanRequest, make_plan
@@ -107,11 +110,101 @@ def plan_from_history_seconds(sessions: int, repeats: int) -> list[float]:
     return samples
 
 
+# The durable log against SQLite itself: the same row committed by plain sqlite3 (same pragmas,
+# a file in the same folder), measured in alternating rounds so a busy disk weighs on all alike.
+DURABLE_ROUNDS = 5
+DURABLE_PER_ROUND = 100
+RAW_TABLE = (
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, session_id VARCHAR(32) NOT NULL,"
+    " seq INTEGER NOT NULL, at FLOAT NOT NULL, kind VARCHAR(32) NOT NULL, region VARCHAR(100),"
+    " value INTEGER, recorded_at DATETIME NOT NULL, UNIQUE (session_id, seq))"
+)
+RAW_INSERT = (
+    "INSERT INTO events (session_id, seq, at, kind, region, value, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def raw_sqlite_commits(connection: sqlite3.Connection, events: list[Event], first: int) -> float:
+    """Seconds to commit these events one transaction each with plain sqlite3: the floor."""
+    session_id = uuid.uuid4().hex
+    start = time.perf_counter()
+    for seq, event in enumerate(events, first):
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            RAW_INSERT,
+            (
+                session_id,
+                seq,
+                event.at,
+                event.kind.value,
+                event.region,
+                event.value,
+                datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            ),
+        )
+        connection.execute("COMMIT")
+    return time.perf_counter() - start
+
+
+def durable_log_figures() -> dict[str, float]:
+    """events/s of the durable log alone (`Store.append_event`, committed per event), of the
+    guide's path (engine check, append, engine apply), of raw sqlite3 commits of the same row,
+    and the ratio log/raw (median of the rounds' own ratios; the goal is at least 0.5)."""
+    plan = make_plan(PlanRequest(minutes=90))
+    events = scripted_events(DURABLE_ROUNDS * DURABLE_PER_ROUND, 85 * 60, seed=3)
+    raw_rates: list[float] = []
+    store_rates: list[float] = []
+    engine_rates: list[float] = []
+    ratios: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        raw = sqlite3.connect(Path(folder) / "raw.sqlite3", isolation_level=None)
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=FULL"):
+            raw.execute(f"PRAGMA {pragma}")
+        raw.execute(RAW_TABLE)
+        with Store.open(f"sqlite:///{Path(folder) / 'log.sqlite3'}") as store:
+            alone = store.start_session(plan.to_json())
+            guided = store.start_session(plan.to_json())
+            engine = SessionEngine(plan)
+            seq_alone = seq_guided = 0
+            for number in range(DURABLE_ROUNDS):
+                block = events[number * DURABLE_PER_ROUND : (number + 1) * DURABLE_PER_ROUND]
+                raw_seconds = raw_sqlite_commits(raw, block, number * DURABLE_PER_ROUND + 1)
+                start = time.perf_counter()
+                for event in block:
+                    seq_alone = store.append_event(alone, event, after=seq_alone)
+                store_seconds = time.perf_counter() - start
+                start = time.perf_counter()
+                for event in block:
+                    engine.check(event)
+                    seq_guided = store.append_event(guided, event, after=seq_guided)
+                    engine.apply(event)
+                engine_seconds = time.perf_counter() - start
+                raw_rates.append(len(block) / raw_seconds)
+                store_rates.append(len(block) / store_seconds)
+                engine_rates.append(len(block) / engine_seconds)
+                ratios.append(raw_seconds / store_seconds)
+        raw.close()
+    return {
+        "raw": statistics.median(raw_rates),
+        "store": statistics.median(store_rates),
+        "engine": statistics.median(engine_rates),
+        "ratio": statistics.median(ratios),
+    }
+
+
 def main() -> None:
     print("backrub session benchmark")
     logged, engine_only = events_per_second_with_log(300)
     print(f"  events/s through the engine with the SQLite log (commit per event): {logged:,.0f}")
     print(f"  events/s through the engine alone: {engine_only:,.0f}")
+    durable = durable_log_figures()
+    print(
+        f"  durable log (SQLite, WAL, synchronous=FULL, one commit per event): "
+        f"{durable['store']:,.0f} events/s alone, {durable['engine']:,.0f} with the engine; "
+        f"raw sqlite3 commits of the same row: {durable['raw']:,.0f}/s; "
+        f"ratio log/raw {durable['ratio']:.2f} (goal >= 0.50, rounds side by side)"
+    )
     samples = plan_and_replay_seconds(5)
     print(
         f"  plan + replay of a 60-minute session with 200 events: "

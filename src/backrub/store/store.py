@@ -27,12 +27,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from pydantic import ValidationError
 from sqlalchemy import (
     URL,
     ColumnElement,
+    Connection,
     Engine,
     ScalarSelect,
     Select,
@@ -56,8 +57,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backrub.planner.plan import PLAN_SCHEMA
 from backrub.session.events import Event, EventKind
+from backrub.store import event_log
 from backrub.store.engine import SQLITE_BEGIN, is_postgresql, sqlite_file, writer_engine
 from backrub.store.errors import EmailTaken, OutOfDate, StoreError, StoreUnavailable
+from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url
 from backrub.store.records import (
     END_STATUSES,
@@ -119,6 +122,10 @@ class Store:
         self._write_lock = threading.Lock()
         self._closed = False
         self._announce = is_postgresql(engine.url)  # NOTIFY each event (see the docstring)
+        # The event log's statements, compiled once, when the driver is Python's sqlite3.
+        self._sqlite = (
+            SqliteStatements(engine.dialect) if engine.dialect.driver == "pysqlite" else None
+        )
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
@@ -365,26 +372,15 @@ class Store:
         if not isinstance(event, Event):
             raise TypeError(f"expected an Event, got {type(event).__name__}")
         try:
-            with self._writing() as db:
-                self._running_session(db, session_id, account)
-                last = db.scalar(
-                    select(func.max(EventRow.seq)).where(EventRow.session_id == session_id)
-                )
-                if after is not None and (last or 0) != after:
+            # The hot path of every live session: no ORM (see event_log).
+            with self._appending() as log:
+                state = log.session_state(session_id)
+                self._check_running(session_id, state, account)
+                last = log.last_seq(session_id)
+                if after is not None and last != after:
                     raise OutOfDate(f"session {session_id} has events after {after}")
-                seq = (last or 0) + 1
-                db.add(
-                    EventRow(
-                        session_id=session_id,
-                        seq=seq,
-                        at=event.at,
-                        kind=event.kind.value,
-                        region=event.region,
-                        value=event.value,
-                    )
-                )
-                if self._announce:
-                    db.execute(select(func.pg_notify(EVENT_CHANNEL, f"{session_id} {seq}")))
+                seq = last + 1
+                log.insert(session_id, seq, event)
         except StoreError as error:
             # Two processes appending the same number at once: the unique (session, seq) says
             # which one won; for the other it is the same as having read an old `after`.
@@ -412,22 +408,19 @@ class Store:
         """(seq, event, recorded_at) after seq `after`, in order: with the wall-clock time
         (UTC) each was stored, which ties the session clock of the process that stored it to
         the wall clock every process shares."""
-        with self._reading() as db:
-            self._session_row(db, session_id, account)
-            rows = db.scalars(
-                select(EventRow)
-                .where(EventRow.session_id == session_id, EventRow.seq > after)
-                .order_by(EventRow.seq)
-            ).all()
-            return [(row.seq, self._event(row), row.recorded_at) for row in rows]
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            rows = event_log.rows_after(connection, session_id, after)
+        return [
+            (seq, self._event(session_id, seq, at, kind, region, value), recorded_at)
+            for seq, at, kind, region, value, recorded_at in rows
+        ]
 
     def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
         """When the session's newest event was stored (wall clock, UTC); None without events."""
-        with self._reading() as db:
-            self._session_row(db, session_id, account)
-            newest = select(func.max(EventRow.recorded_at)).where(EventRow.session_id == session_id)
-            found: datetime | None = db.scalar(newest)  # aware: max() keeps the column's type
-            return found
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            return event_log.newest_recorded_at(connection, session_id)
 
     # Accounts (hosted mode)
 
@@ -649,6 +642,40 @@ class Store:
             raise self._failed(error) from error
 
     @contextmanager
+    def _looking(self) -> Iterator[Connection]:
+        """A Core connection for reading, without the ORM's Session (the event log's reads)."""
+        self._check_open()
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as error:
+            raise self._failed(error) from error
+
+    @contextmanager
+    def _appending(self) -> Iterator[EventWriter]:
+        """One append's transaction, committed on a normal exit, rolled back on any error: on
+        SQLite through the driver (statements compiled once), elsewhere in SQLAlchemy Core."""
+        self._check_open()
+        channel = EVENT_CHANNEL if self._announce else None
+        try:
+            with self._write_lock:
+                if self._sqlite is None:
+                    with self._writer.begin() as connection:
+                        yield CoreWriter(connection, channel)
+                    return
+                pooled = self._engine.raw_connection()  # with the durable pragmas
+                try:
+                    driver = cast(sqlite3.Connection, pooled.driver_connection)
+                    with self._sqlite.transaction(driver) as writer:
+                        yield writer
+                finally:
+                    pooled.close()  # back to the pool
+        except SQLAlchemyError as error:
+            raise self._failed(error) from error
+        except sqlite3.Error as error:
+            raise self._failed_driver(error) from error
+
+    @contextmanager
     def _writing(self) -> Iterator[Session]:
         """One write transaction, committed on a normal exit, rolled back on any error."""
         self._check_open()
@@ -661,6 +688,14 @@ class Store:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("the store is closed", where=self.location)
+
+    def _failed_driver(self, error: sqlite3.Error) -> StoreError:
+        """`_failed` for an error straight from the sqlite3 driver (the event log's path)."""
+        reason = str(error).strip().split("\n", 1)[0]
+        name = getattr(error, "sqlite_errorname", "")
+        if isinstance(name, str) and name.startswith(_SQLITE_PASSING):
+            return StoreUnavailable(f"the database is unavailable: {reason}", where=self.location)
+        return StoreError(f"database error: {reason}", where=self.location)
 
     def _failed(self, error: SQLAlchemyError) -> StoreError:
         # psycopg's messages run over several lines (DETAIL, HINT, a caret under the SQL): one
@@ -685,6 +720,26 @@ class Store:
             raise StoreError(f"no session {session_id!r}", where=self.location)
         return row
 
+    def _check_owned(
+        self, session_id: str, state: tuple[int | None, str] | None, account: int | None
+    ) -> str:
+        """The status of the owner's session (`event_log`'s owner and status), or "no session"
+        (for someone else's too), like `_session_row` without reading the row and its plan."""
+        if state is None or state[0] != account:
+            raise StoreError(f"no session {session_id!r}", where=self.location)
+        return state[1]
+
+    def _check_running(
+        self, session_id: str, state: tuple[int | None, str] | None, account: int | None
+    ) -> None:
+        """`_running_session` for the event log."""
+        status = self._check_owned(session_id, state, account)
+        if status != "running":
+            raise StoreError(
+                f"session {session_id} is {status}; it takes no more events or endings",
+                where=self.location,
+            )
+
     def _running_session(self, db: Session, session_id: str, account: int | None) -> SessionRow:
         row = self._session_row(db, session_id, account, for_update=True)
         if row.status != "running":
@@ -694,13 +749,21 @@ class Store:
             )
         return row
 
-    def _event(self, row: EventRow) -> Event:
+    def _event(
+        self,
+        session_id: str,
+        seq: int,
+        at: float,
+        kind: str,
+        region: str | None,
+        value: int | None,
+    ) -> Event:
         try:
-            return Event(at=row.at, kind=EventKind(row.kind), region=row.region, value=row.value)
+            return Event(at=at, kind=EventKind(kind), region=region, value=value)
         except (ValueError, ValidationError) as error:
             first = str(error).splitlines()[-1].strip()
             raise StoreError(
-                f"event {row.seq} of session {row.session_id} cannot be read: {first}",
+                f"event {seq} of session {session_id} cannot be read: {first}",
                 where=self.location,
             ) from None
 
@@ -784,7 +847,7 @@ def _unavailable(error: SQLAlchemyError) -> bool:
 
 def _is_duplicate(error: StoreError) -> bool:
     cause = error.__cause__
-    return isinstance(cause, IntegrityError)
+    return isinstance(cause, IntegrityError | sqlite3.IntegrityError)
 
 
 def _parse(url: str, source: str | None) -> tuple[URL, str]:

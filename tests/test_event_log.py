@@ -1,0 +1,141 @@
+"""The event log's fast path (`store/event_log.py`): what it writes reads back exactly, and a
+write the database refuses leaves nothing behind and the log going on.
+
+On SQLite `append_event` talks to the sqlite3 driver itself, with statements compiled once; on
+PostgreSQL it goes through SQLAlchemy Core. Both must store what the rest of the store reads.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from backrub.session.events import TAKES_REGION, Event, EventKind
+from backrub.store import Store, StoreError, StoreUnavailable
+
+PLAN = {"schema": "backrub.plan", "version": 1}
+MORE = Event(at=1.0, kind=EventKind.MORE)
+COUGH = Event(at=2.0, kind=EventKind.COUGH)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> Event:
+    kind = draw(st.sampled_from(list(EventKind)))
+    at = draw(st.floats(min_value=0, max_value=6 * 3600, allow_nan=False, allow_infinity=False))
+    region = (
+        draw(st.none() | st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=40))
+        if kind in TAKES_REGION
+        else None
+    )
+    value = draw(st.integers(0, 10)) if kind is EventKind.FELT else None
+    return Event(at=at, kind=kind, region=region, value=value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(events(), min_size=1, max_size=12))
+def test_appended_events_read_back_exactly_and_numbered_from_one(appended: list[Event]) -> None:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store.open(f"sqlite:///{Path(folder) / 'log.sqlite3'}") as store,
+    ):
+        session_id = store.start_session(PLAN)
+        seqs = [store.append_event(session_id, event) for event in appended]
+        assert seqs == list(range(1, len(appended) + 1))
+        assert store.events(session_id) == appended
+        assert store.numbered_events(session_id, after=len(appended) - 1) == [
+            (len(appended), appended[-1])
+        ]
+        assert store.session(session_id).event_count == len(appended)
+
+
+def test_the_time_an_event_is_stored_is_kept_like_every_other_time(database_url: str) -> None:
+    with Store.open(database_url) as store:
+        session_id = store.start_session(PLAN)
+        before = datetime.now(UTC)
+        store.append_event(session_id, MORE)
+        after = datetime.now(UTC)
+        stored_at = store.last_recorded_at(session_id)
+        ((_, _, recorded_at),) = store.timed_events(session_id)
+    assert stored_at == recorded_at
+    assert stored_at is not None and stored_at.tzinfo is not None
+    assert before <= stored_at <= after
+    if make_url(database_url).get_backend_name() == "sqlite":
+        # The same text as the times the ORM writes (a session's start), so SQL compares them.
+        path = make_url(database_url).database
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as plain:
+            (event_time,) = plain.execute("SELECT recorded_at FROM events").fetchone()
+            (session_time,) = plain.execute("SELECT created_at FROM sessions").fetchone()
+        shape = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}"
+        assert re.fullmatch(shape, session_time)
+        assert re.fullmatch(shape, event_time)
+
+
+def _refuse_coughs(database_url: str) -> None:
+    """A trigger in the database that refuses every 'cough' event, as a failing disk would."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql(
+                    "CREATE TRIGGER no_cough BEFORE INSERT ON events WHEN NEW.kind = 'cough' "
+                    "BEGIN SELECT RAISE(ABORT, 'no coughs here'); END"
+                )
+            else:
+                connection.exec_driver_sql(
+                    "CREATE FUNCTION no_cough() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "IF NEW.kind = 'cough' THEN RAISE EXCEPTION 'no coughs here'; END IF; "
+                    "RETURN NEW; END $$"
+                )
+                connection.exec_driver_sql(
+                    "CREATE TRIGGER no_cough BEFORE INSERT ON events "
+                    "FOR EACH ROW EXECUTE FUNCTION no_cough()"
+                )
+    finally:
+        engine.dispose()
+
+
+def test_a_refused_write_stores_nothing_and_the_log_goes_on(database_url: str) -> None:
+    with Store.open(database_url) as store:
+        session_id = store.start_session(PLAN)
+        _refuse_coughs(database_url)
+        assert store.append_event(session_id, MORE) == 1
+        with pytest.raises(StoreError, match="no coughs here") as refused:
+            store.append_event(session_id, COUGH)
+        assert "\n" not in str(refused.value)
+        assert store.append_event(session_id, MORE, after=1) == 2
+        assert store.events(session_id) == [MORE, MORE]
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM events")).scalar()
+    finally:
+        engine.dispose()
+    assert count == 2
+
+
+def test_a_locked_sqlite_file_is_unavailable_for_a_moment_not_an_error(tmp_path: Path) -> None:
+    """Another program holding the write lock past the wait: 503 material, nothing stored, and
+    the next event goes in once the lock is released."""
+    path = tmp_path / "log.sqlite3"
+    with Store.open(f"sqlite:///{path}?timeout=0.2") as store:
+        session_id = store.start_session(PLAN)
+        assert store.append_event(session_id, MORE) == 1
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreUnavailable, match="locked"):
+                store.append_event(session_id, COUGH, after=1)
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        assert store.append_event(session_id, MORE, after=1) == 2
+        assert store.events(session_id) == [MORE, MORE]
