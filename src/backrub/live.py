@@ -185,10 +185,25 @@ class LiveRun:
         return cues
 
     def event(
-        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+        self,
+        kind: EventKind,
+        *,
+        region: str | None = None,
+        value: int | None = None,
+        age: float = 0.0,
     ) -> Event:
-        """An event of this kind happening now (after letting the clock catch up)."""
-        return Event(at=self.now(), kind=kind, region=region, value=value)
+        """An event of this kind happening now (after letting the clock catch up), or `age`
+        wall-clock seconds ago (a press a device kept while offline): see `moment`."""
+        return Event(at=self.moment(age), kind=kind, region=region, value=value)
+
+    def moment(self, age: float = 0.0) -> float:
+        """The session time `age` wall-clock seconds ago: never in the future, and never before
+        the engine's clock (the last event it applied, or the time it has already run to and
+        shown): the engine takes events in order only."""
+        now = self.now()
+        if age <= 0:
+            return now
+        return max(now - age * self.speed, self.engine.state.clock)
 
     def catch_up(self) -> bool:
         """Apply the events other processes stored since ours; True if there were any.
@@ -225,26 +240,33 @@ class LiveRun:
         self.offset, self.started = at + gap, self._monotonic()
 
     def record_now(
-        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+        self,
+        kind: EventKind,
+        *,
+        region: str | None = None,
+        value: int | None = None,
+        age: float = 0.0,
     ) -> list[Cue]:
-        """Catch up, then store and apply an event happening now; retried if another process
-        stores one at the same moment (each try checks the event against the newer state)."""
+        """Catch up, then store and apply an event happening now (or `age` seconds ago, see
+        `moment`); retried if another process stores one at the same moment (each try checks
+        the event against the newer state)."""
         from backrub.store import OutOfDate
 
         for _ in range(RETRIES):
             self.catch_up()
             try:
-                return self.record(self.event(kind, region=region, value=value))
+                return self.record(self.event(kind, region=region, value=value, age=age))
             except OutOfDate:
                 continue
         raise BackrubError("the session is busy with other devices; try again")
 
-    def time_passes(self) -> list[Cue]:
-        """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
+    def time_passes(self, *, age: float = 0.0) -> list[Cue]:
+        """Let the clock run (to `age` seconds ago, for a press made then: see `moment`); save
+        a point when the step changes and every SAVE_EVERY seconds."""
         if self.engine.status.is_over:
             self.end_if_over()
             return []
-        now = self.now()
+        now = self.moment(age)
         if self._ends_by(now):
             from backrub.store import OutOfDate
 
