@@ -3,6 +3,8 @@
 // Every device on the session draws itself from every state it receives (stream or reply),
 // so a phone and a tablet on one session always show the same thing.
 
+import { followSession } from "./stream.js";
+
 const OVER = new Set(["finished", "stopped"]);
 const TICK_MS = 250;
 const SUMMARY_AFTER_MS = 4000;
@@ -83,7 +85,6 @@ function start(root) {
   let picking = false;
   let pickKind = "knot"; // what a picked spot is sent as: "knot", or "pain" after Ouch
   let over = false;
-  let source = null;
   let leaving = null;
 
   // ---------------------------------------------------------------- drawing a state
@@ -734,7 +735,7 @@ function start(root) {
     stopPicking({ focus: false });
     if (el.stopDialog.open) closeDialog();
     letSleep();
-    if (source) source.close();
+    stream.stop();
     for (const button of root.querySelectorAll("button[data-event], button[data-value], #knot-here, #stop")) {
       button.disabled = true;
     }
@@ -746,53 +747,29 @@ function start(root) {
 
   // ---------------------------------------------------------------- following the session
 
-  async function refresh() {
-    try {
-      const response = await fetch(api, { headers: { Accept: "application/json" } });
-      if (response.ok) show(await response.json());
-      else if (response.status === 404) showError("This session is no longer on the server.");
-    } catch {
-      setText(el.connection, "Cannot reach backrub. Trying again…");
-    }
-  }
-
-  function follow() {
-    if (over) return;
-    if (!("EventSource" in window)) {
-      setInterval(() => over || refresh(), 2000);
-      return;
-    }
-    source = new EventSource(`${api}/stream`);
-    source.addEventListener("state", (event) => {
-      try {
-        show(JSON.parse(event.data));
-      } catch {
-        return;
-      }
-      if (el.connection.dataset.lost) {
-        delete el.connection.dataset.lost;
-        setText(el.connection, "");
-      }
-    });
-    source.addEventListener("error", () => {
-      if (over) {
-        source.close();
-        return;
-      }
+  const stream = followSession(api, {
+    onState: show,
+    isOver: () => over,
+    onLost: (kind) => {
       el.connection.dataset.lost = "1";
-      setText(el.connection, "Connection lost. Trying again…");
-      if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000);
-    });
-  }
+      setText(el.connection, kind === "stream" ? "Connection lost. Trying again…" : "Cannot reach backrub. Trying again…");
+    },
+    onBack: () => {
+      delete el.connection.dataset.lost;
+      setText(el.connection, "");
+    },
+    onMissing: () => showError("This session is no longer on the server."),
+  });
+  const refresh = stream.refresh;
 
   showVoice();
   dressMap();
   setInterval(tick, TICK_MS);
   refresh();
-  follow();
+  stream.start();
   keepAwake();
   window.addEventListener("pagehide", () => {
-    if (source) source.close();
+    stream.stop();
     if (leaving) clearTimeout(leaving);
   });
 }
