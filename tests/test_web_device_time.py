@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 from backrub.session import Event, EventKind
 from backrub.store import Store
 from backrub.web.device_time import FUTURE_SLACK, MAX_AGE
-from tests.webserver import Server, start_session
+from tests.webserver import Server, start_server, start_session
 
 SPEED = 20.0  # the web_server fixture's clock speed-up
 # A device whose clock is an hour wrong: with device_now sent, the age is still right.
@@ -43,6 +44,11 @@ def press(client: httpx.Client, session: str, **event: Any) -> httpx.Response:
     return client.post(f"/api/sessions/{session}/events", json=event)
 
 
+def now_clock(client: httpx.Client, session: str) -> float:
+    clock: float = client.get(f"/api/sessions/{session}").json()["clock"]
+    return clock
+
+
 def feedback(store: Store, session: str) -> list[Event]:
     """The logged events a person made (no save points)."""
     return [e for e in store.events(session) if e.kind not in (EventKind.TICK, EventKind.END)]
@@ -58,10 +64,13 @@ def test_a_kept_press_is_logged_when_it_was_made(
     assert reply.status_code == 200, reply.text
     [logged] = feedback(store, session)
     assert logged.kind is EventKind.MORE
+    assert reply.json()["clock"] == round(logged.at, 2)  # the session just after the press
     # Half a wall second before it was sent, on a clock running 20 times fast: 10 s earlier
-    # than the clock the reply shows (plus the moment the request took).
-    behind = reply.json()["clock"] - logged.at
-    assert 0.5 * SPEED - 0.5 <= behind <= 0.5 * SPEED + 3, behind
+    # than the session's clock now (plus the moment the requests took).
+    behind = now_clock(client, session) - logged.at
+    assert behind >= 0.5 * SPEED - 0.5, behind
+    # ...and no earlier than that: the session had run IDLE seconds before the press was sent.
+    assert logged.at >= (IDLE - 0.5) * SPEED - 0.5, logged.at
 
 
 def test_a_press_without_a_device_time_is_logged_now(client: httpx.Client, store: Store) -> None:
@@ -107,7 +116,7 @@ def test_without_device_now_the_age_is_measured_by_the_servers_clock(
     reply = press(client, session, kind="more", device_time=time.time() * 1000 - 500)
     assert reply.status_code == 200, reply.text
     [logged] = feedback(store, session)
-    assert reply.json()["clock"] - logged.at >= 0.5 * SPEED - 0.5
+    assert now_clock(client, session) - logged.at >= 0.5 * SPEED - 0.5
 
 
 @pytest.mark.parametrize(
@@ -144,3 +153,30 @@ def test_a_device_time_that_is_no_clock_reading_is_refused(
     reply = press(client, session, kind="more", device_time=value)
     assert reply.status_code == 422, reply.text
     assert reply.json()["field"] == "device_time"
+
+
+@pytest.fixture(scope="module")
+def real_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose session clock runs at the wall clock's pace: no save point for 10 s."""
+    started = start_server(Path(tmp_path_factory.mktemp("real-time")), speed=1.0)
+    yield started
+    started.stop()
+
+
+def test_a_kept_press_goes_back_past_the_time_a_device_was_shown(real_time: Server) -> None:
+    """Another device looked at the session (its clock ran on, nothing logged): a press kept
+    from before that look is still logged when it was made, as the log allows it."""
+    with real_time.client() as client:
+        session = start_session(client)["id"]
+        time.sleep(3.0)
+        shown = now_clock(client, session)  # the engine's clock runs to about 3 s
+        now = device_ms()
+        reply = press(client, session, kind="more", device_time=now - 2000, device_now=now)
+        assert reply.status_code == 200, reply.text
+    store = Store.open(real_time.database_url)
+    try:
+        [logged] = feedback(store, session)
+    finally:
+        store.close()
+    # About 1 s into the session: before the 3 s the other device was shown, not clamped to it.
+    assert logged.at < shown - 1.0, (logged.at, shown)

@@ -193,17 +193,18 @@ class LiveRun:
         age: float = 0.0,
     ) -> Event:
         """An event of this kind happening now (after letting the clock catch up), or `age`
-        wall-clock seconds ago (a press a device kept while offline): see `moment`."""
-        return Event(at=self.moment(age), kind=kind, region=region, value=value)
+        wall-clock seconds ago (a press a device kept while offline), but never before the
+        last logged event.
 
-    def moment(self, age: float = 0.0) -> float:
-        """The session time `age` wall-clock seconds ago: never in the future, and never before
-        the engine's clock (the last event it applied, or the time it has already run to and
-        shown): the engine takes events in order only."""
+        The engine may have run its clock past that moment without logging anything (a live
+        stream looks at the session every moment); it is then rebuilt from the log, whose
+        last event is where its clock stands, so a replay of the log gives the same session."""
         now = self.now()
-        if age <= 0:
-            return now
-        return max(now - age * self.speed, self.engine.state.clock)
+        at = now - age * self.speed if age > 0 else now
+        if at < self.engine.state.clock - CLOCK_SLACK:
+            events = self.store.events(self.id, account=self.account)
+            self.engine = SessionEngine.replay(self.engine.plan, events)
+        return Event(at=max(at, self.engine.state.clock), kind=kind, region=region, value=value)
 
     def catch_up(self) -> bool:
         """Apply the events other processes stored since ours; True if there were any.
@@ -248,7 +249,7 @@ class LiveRun:
         age: float = 0.0,
     ) -> list[Cue]:
         """Catch up, then store and apply an event happening now (or `age` seconds ago, see
-        `moment`); retried if another process stores one at the same moment (each try checks
+        `event`); retried if another process stores one at the same moment (each try checks
         the event against the newer state)."""
         from backrub.store import OutOfDate
 
@@ -260,13 +261,12 @@ class LiveRun:
                 continue
         raise BackrubError("the session is busy with other devices; try again")
 
-    def time_passes(self, *, age: float = 0.0) -> list[Cue]:
-        """Let the clock run (to `age` seconds ago, for a press made then: see `moment`); save
-        a point when the step changes and every SAVE_EVERY seconds."""
+    def time_passes(self) -> list[Cue]:
+        """Let the clock run; save a point when the step changes and every SAVE_EVERY seconds."""
         if self.engine.status.is_over:
             self.end_if_over()
             return []
-        now = self.moment(age)
+        now = self.now()
         if self._ends_by(now):
             from backrub.store import OutOfDate
 

@@ -11,7 +11,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -210,19 +210,17 @@ class Hub:
 
         `source` says who pressed ("remote": the receiver's remote); it goes into the live
         state's `press` for the pages, not into the stored event. `age`: the press was made
-        that many seconds ago (a device kept it while offline); it is logged then, within the
-        bounds `LiveRun.moment` keeps."""
+        that many seconds ago (a device kept it while offline); it is logged then, but never
+        before the last logged event (`LiveRun.event`)."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=True)
-            followed.run.time_passes(age=age)
+            if age <= 0:
+                followed.run.time_passes()
             try:
+                # A kept press: the reply is the session just after it; the next look runs the
+                # clock on (a save point stored now would bar the next kept press from its time).
                 followed.run.record_now(kind, region=region, value=value, age=age)
-                if age > 0:
-                    # The reply shows the session now, not at the kept press; the press is
-                    # stored already, so a save point that cannot be stored waits (as above).
-                    with suppress(StoreUnavailable):
-                        followed.run.time_passes()
                 followed.press = {
                     "seq": followed.run.seq,
                     "kind": kind.value,
