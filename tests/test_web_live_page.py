@@ -122,7 +122,11 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert style.status_code == 200 and "text/css" in style.headers["content-type"]
-    assert "EventSource" in script.text and "speechSynthesis" in script.text
+    assert "speechSynthesis" in script.text
+    # The stream is followed by the module the remote shares (static/stream.js).
+    assert 'from "./stream.js"' in script.text
+    with web_server.client() as client:
+        assert "EventSource" in client.get("/static/stream.js").text
 
 
 def test_an_unknown_session_gets_a_404_page(web_server: Server) -> None:

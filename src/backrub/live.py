@@ -185,10 +185,26 @@ class LiveRun:
         return cues
 
     def event(
-        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+        self,
+        kind: EventKind,
+        *,
+        region: str | None = None,
+        value: int | None = None,
+        age: float = 0.0,
     ) -> Event:
-        """An event of this kind happening now (after letting the clock catch up)."""
-        return Event(at=self.now(), kind=kind, region=region, value=value)
+        """An event of this kind happening now (after letting the clock catch up), or `age`
+        wall-clock seconds ago (a press a device kept while offline), but never before the
+        last logged event.
+
+        The engine may have run its clock past that moment without logging anything (a live
+        stream looks at the session every moment); it is then rebuilt from the log, whose
+        last event is where its clock stands, so a replay of the log gives the same session."""
+        now = self.now()
+        at = now - age * self.speed if age > 0 else now
+        if at < self.engine.state.clock - CLOCK_SLACK:
+            events = self.store.events(self.id, account=self.account)
+            self.engine = SessionEngine.replay(self.engine.plan, events)
+        return Event(at=max(at, self.engine.state.clock), kind=kind, region=region, value=value)
 
     def catch_up(self) -> bool:
         """Apply the events other processes stored since ours; True if there were any.
@@ -225,16 +241,22 @@ class LiveRun:
         self.offset, self.started = at + gap, self._monotonic()
 
     def record_now(
-        self, kind: EventKind, *, region: str | None = None, value: int | None = None
+        self,
+        kind: EventKind,
+        *,
+        region: str | None = None,
+        value: int | None = None,
+        age: float = 0.0,
     ) -> list[Cue]:
-        """Catch up, then store and apply an event happening now; retried if another process
-        stores one at the same moment (each try checks the event against the newer state)."""
+        """Catch up, then store and apply an event happening now (or `age` seconds ago, see
+        `event`); retried if another process stores one at the same moment (each try checks
+        the event against the newer state)."""
         from backrub.store import OutOfDate
 
         for _ in range(RETRIES):
             self.catch_up()
             try:
-                return self.record(self.event(kind, region=region, value=value))
+                return self.record(self.event(kind, region=region, value=value, age=age))
             except OutOfDate:
                 continue
         raise BackrubError("the session is busy with other devices; try again")

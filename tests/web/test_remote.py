@@ -12,6 +12,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from backrub.session import EventKind
+from backrub.store import Store
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
 from tests.webserver import Server, start_server
 
@@ -100,3 +102,55 @@ def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
     assert spoken(remote) == []
     assert_local(giver)
     assert_local(remote)
+
+
+def stored_pains(server: Server, session_id: str) -> list[str | None]:
+    """The regions of the 'pain' events the session logged, in order (None: no spot)."""
+    store = Store.open(server.database_url)
+    try:
+        return [e.region for e in store.events(session_id) if e.kind is EventKind.PAIN]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_ouch_on_the_remote_asks_where_and_the_engine_gets_the_spot(
+    server: Server, page_at: PageAt, screenshot: Screenshot, theme: str
+) -> None:
+    with server.client() as client:
+        reply = client.post("/api/sessions", json={"minutes": 30})
+    assert reply.status_code == 201, reply.text
+    session_id = reply.json()["id"]
+    remote = page_at(WIDTH, height=HEIGHT)
+    remote.emulate_media(color_scheme=theme)
+    remote.goto(f"{server.url}/session/{session_id}/remote")
+    remote.wait_for_selector("#remote[data-live]", state="attached")
+
+    # Ouch sends nothing yet: it asks where, with the map and the list, and "no spot".
+    remote.get_by_role("button", name="Ouch", exact=True).click()
+    picker = remote.locator("#remote-pick")
+    picker.wait_for(state="visible")
+    remote.wait_for_selector("#remote-map svg [data-region]", state="attached")
+    assert stored_pains(server, session_id) == []
+    for button in picker.locator("button:visible").all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["width"] >= THUMB and box["height"] >= THUMB, button.inner_text()
+    assert violations(remote) == []
+    screenshot(remote, f"remote-ouch-{theme}", full_page=False)
+
+    # Bone is never pressed: tapping it is answered, and sends nothing.
+    remote.locator("#remote-map .tissue-bone[data-region]").first.click(force=True)
+    assert "never pressed" in remote.inner_text("#remote-errors")
+    # A muscle: sent as the ouch's spot, and the picker closes.
+    spot = "middle-trapezius-left"
+    remote.locator(f'#remote-map [data-region="{spot}"]').click(force=True)
+    remote.wait_for_selector("#remote-ack:has-text('Said ouch')")
+    assert picker.is_hidden()
+    assert stored_pains(server, session_id) == [spot]
+
+    # "No spot": an ouch without a region (the engine takes the step's).
+    remote.get_by_role("button", name="Ouch", exact=True).click()
+    remote.get_by_role("button", name="Ouch, no spot").click()
+    remote.wait_for_selector("#remote-ack:text-is('Said ouch.')")
+    assert stored_pains(server, session_id) == [spot, None]

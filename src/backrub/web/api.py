@@ -36,6 +36,7 @@ from backrub.session import EventKind
 from backrub.session.events import TAKES_REGION
 from backrub.session.summary import summarize, timeline
 from backrub.web.auth import Owner
+from backrub.web.device_time import DeviceTimeRefused, press_age
 from backrub.web.errors import ERROR_RESPONSES, problem
 from backrub.web.hub import NO_VERSION, Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, ProfileName, muscles
@@ -52,6 +53,8 @@ from backrub.web.people import (
 from backrub.web.replies import FiniteJSONRoute
 from backrub.web.starting import Refused, plan_for, screening_json, start_session
 
+# Milliseconds since 1970: the year 3000 is later than any device clock means.
+DEVICE_CLOCK_MAX = 32_503_680_000_000
 STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 
@@ -64,7 +67,8 @@ def hub_of(request: Request) -> Hub:
 
 
 class EventIn(BaseModel):
-    """Feedback from a device. The server stamps the time: devices' clocks are not trusted."""
+    """Feedback from a device. The server stamps the time; a press the device kept while
+    offline may say how long ago it was made (device_time.py), within bounds."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -75,6 +79,10 @@ class EventIn(BaseModel):
     # Who pressed: "remote" from the receiver's remote. The engine acts the same either way;
     # the live state's `press` carries it so the giver's page can say what the receiver asked.
     source: Literal["page", "remote"] = "page"
+    # A press kept while the device was offline: when it was made and when it is sent, by the
+    # device's clock (milliseconds since 1970). See device_time.py for the bounds.
+    device_time: Annotated[float, Field(ge=0, le=DEVICE_CLOCK_MAX)] | None = None
+    device_now: Annotated[float, Field(ge=0, le=DEVICE_CLOCK_MAX)] | None = None
 
     @field_validator("kind")
     @classmethod
@@ -251,8 +259,14 @@ def get_session_map(request: Request, session_id: str, account: Owner) -> Respon
 
 
 @router.post("/sessions/{session_id}/events", summary="Feedback: more, less, ouch, knot here...")
-def send_event(request: Request, session_id: str, body: EventIn, account: Owner) -> dict[str, Any]:
+def send_event(request: Request, session_id: str, body: EventIn, account: Owner) -> Any:
     hub = hub_of(request)
+    try:
+        age = press_age(body.device_time, body.device_now)
+    except DeviceTimeRefused as refused:
+        field = refused.where or "device_time"
+        detail = {"field": field, "message": refused.message}
+        return problem(422, f"{field}: {refused.message}", field=field, details=[detail])
     return hub.send(
         session_id,
         body.kind,
@@ -260,6 +274,7 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         value=body.value,
         account=account,
         source=body.source,
+        age=age,
     )
 
 

@@ -18,6 +18,7 @@ from backrub.web import (
     csrf_token,
     errors,
     live_page,
+    offline,
     pages,
     pairing,
     remote_page,
@@ -101,6 +102,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(review_pages.router)
     app.include_router(pairing.router)  # /pair: sends to / when there is nothing to pair
     app.include_router(csrf_token.router)  # GET /api/token, for scripts
+    app.include_router(offline.router)  # GET /sw.js: the service worker, scope "/"
     app.mount("/static", VersionedStaticFiles(directory=STATIC), name="static")
     if hosted is None:
         # Inside the pairing gate: an unpaired device is told to pair (401), not about tokens.

@@ -204,17 +204,23 @@ class Hub:
         value: int | None = None,
         account: int | None = None,
         source: str = "page",
+        age: float = 0.0,
     ) -> dict[str, Any]:
         """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing.
 
         `source` says who pressed ("remote": the receiver's remote); it goes into the live
-        state's `press` for the pages, not into the stored event."""
+        state's `press` for the pages, not into the stored event. `age`: the press was made
+        that many seconds ago (a device kept it while offline); it is logged then, but never
+        before the last logged event (`LiveRun.event`)."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=True)
-            followed.run.time_passes()
+            if age <= 0:
+                followed.run.time_passes()
             try:
-                followed.run.record_now(kind, region=region, value=value)
+                # A kept press: the reply is the session just after it; the next look runs the
+                # clock on (a save point stored now would bar the next kept press from its time).
+                followed.run.record_now(kind, region=region, value=value, age=age)
                 followed.press = {
                     "seq": followed.run.seq,
                     "kind": kind.value,

@@ -36,7 +36,17 @@ WINDOW = 60.0  # seconds
 CODE_MAX_CHARS = 32  # anything longer is not a code; not even looked at
 PAIR_PATH = "/pair"
 # What the /pair page itself loads; every other static file needs the cookie.
-OPEN_PATHS = frozenset({PAIR_PATH, "/static/app.css", "/static/theme.js", "/static/icon.svg"})
+# The web app manifest and its icons too: browsers fetch a manifest without cookies.
+OPEN_PATHS = frozenset(
+    {
+        PAIR_PATH,
+        "/static/app.css",
+        "/static/theme.js",
+        "/static/icon.svg",
+        "/static/icon-maskable.svg",
+        "/static/manifest.webmanifest",
+    }
+)
 # Data, not pages: answered 401 JSON, never redirected.
 DATA_PREFIXES = ("/api/", "/static/")
 DATA_PATHS = frozenset({"/api", "/openapi.json"})

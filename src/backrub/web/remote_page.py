@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backrub.atlas import Tissue, default_atlas
 from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
@@ -50,5 +51,7 @@ def remote(request: Request, session_id: str, account: Owner) -> Response:
         "buttons": BUTTONS,
         "felt": [(value, FELT_WORDS.get(value, ""), low <= value <= high) for value in range(11)],
         "band": (low, high),
+        # After "Ouch": where it hurts, in a list beside the map (the keyboard's way to pick).
+        "muscles": [r for r in default_atlas().regions if r.tissue is Tissue.MUSCLE],
     }
     return templates.TemplateResponse(request, "remote.html", context)

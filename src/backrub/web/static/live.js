@@ -3,8 +3,12 @@
 // Every device on the session draws itself from every state it receives (stream or reply),
 // so a phone and a tablet on one session always show the same thing.
 
+import { forgetOffline, keepOffline } from "./offline.js";
+import { followSession } from "./stream.js";
+
 const OVER = new Set(["finished", "stopped"]);
 const TICK_MS = 250;
+const OFFLINE_RETRY_S = 5; // no server reached: try the kept presses again this often
 const SUMMARY_AFTER_MS = 4000;
 const VOICE_KEY = "backrub.voice";
 const KEYS = {
@@ -70,7 +74,7 @@ function start(root) {
     direction: $("#direction"), howText: $("#how-text"), said: $("#said"), elbow: $("#elbow"),
     map: $("#map"), pickPrompt: $("#pick-prompt"), pickRegion: $("#pick-region"),
     pickSend: $("#pick-send"), pickCancel: $("#pick-cancel"), knotHere: $("#knot-here"),
-    pickNone: $("#pick-none"), pickQuestion: $("#pick-question"),
+    pickNone: $("#pick-none"), pickQuestion: $("#pick-question"), offline: $("#offline"),
     knotState: $("#knot-state"), next: $("#next-step"), felt: $("#felt"), band: $("#band"),
     pause: $("#pause"), resume: $("#resume"), stop: $("#stop"), stopDialog: $("#stop-dialog"),
     stopCancel: $("#stop-cancel"), over: $("#over"), overTitle: $("#over-title"), ack: $("#ack"),
@@ -83,7 +87,6 @@ function start(root) {
   let picking = false;
   let pickKind = "knot"; // what a picked spot is sent as: "knot", or "pain" after Ouch
   let over = false;
-  let source = null;
   let leaving = null;
 
   // ---------------------------------------------------------------- drawing a state
@@ -423,11 +426,15 @@ function start(root) {
     say.timer = setTimeout(() => setText(el.ack, ""), 2500);
   }
 
-  // Presses the server could not save (503: its database is away for a moment) wait here, in
-  // order, and go again after the Retry-After it gave; a press made meanwhile queues behind.
+  // Presses the server could not take wait here, in order, each with the device's time of the
+  // press: those it could not save (503: its database is away for a moment) go again after the
+  // Retry-After it gave; those that reached no server (the Wi-Fi dropped) go once the
+  // connection is back. A press made meanwhile queues behind; the server logs each at the time
+  // it was pressed (device_time, docs/web-api.md).
   const waiting = [];
   let retryAfter = 3;
   let retrying = null;
+  let offline = false; // the last try reached no server
 
   async function send(kind, extra = {}) {
     if (over && kind !== "stop") {
@@ -436,19 +443,23 @@ function start(root) {
     }
     showError("");
     navigator.vibrate?.(15);
+    const pressedAt = Date.now();
     const outcome = waiting.length ? "later" : await post(kind, extra);
     if (outcome === "later") {
-      waiting.push([kind, extra]);
+      waiting.push([kind, extra, pressedAt]);
       notSaved();
     }
     return outcome === "sent";
   }
 
-  // One try: "sent", "later" (503, retryAfter set) or "failed" (the error is shown).
-  async function post(kind, extra) {
+  // One try: "sent", "later" (503 or no server; retryAfter set) or "failed" (the error is
+  // shown). A kept press carries when it was pressed and the device's clock now.
+  async function post(kind, extra, pressedAt = null) {
+    const kept = pressedAt === null ? {} : { device_time: pressedAt, device_now: Date.now() };
     try {
-      const response = await postChange(`${api}/events`, JSON.stringify({ kind, ...extra }));
+      const response = await postChange(`${api}/events`, JSON.stringify({ kind, ...extra, ...kept }));
       const body = await response.json().catch(() => ({}));
+      showOffline(false);
       if (response.status === 503) {
         retryAfter = Math.max(1, Number(response.headers.get("Retry-After")) || 3);
         return "later";
@@ -461,30 +472,74 @@ function start(root) {
       show(body);
       return "sent";
     } catch {
-      showError("Not sent: cannot reach backrub. Is the computer running it still on?");
-      return "failed";
+      retryAfter = OFFLINE_RETRY_S;
+      showOffline(true);
+      return "later";
     }
   }
 
   function notSaved() {
-    const kept = waiting.length === 1 ? "It is kept" : `${waiting.length} presses are kept`;
-    showError(`Not saved, try again: the server cannot save just now. ${kept} and sent again in ${retryAfter} s.`);
     clearTimeout(retrying);
     retrying = setTimeout(sendWaiting, retryAfter * 1000);
+    if (offline) {
+      showOffline(true);
+      return;
+    }
+    const kept = waiting.length === 1 ? "It is kept" : `${waiting.length} presses are kept`;
+    showError(`Not saved, try again: the server cannot save just now. ${kept} and sent again in ${retryAfter} s.`);
   }
 
-  async function sendWaiting() {
+  // Offline: said at the top of the screen, with the count of presses waiting.
+  function showOffline(now) {
+    offline = now;
+    el.offline.hidden = !offline;
+    el.offline.dataset.waiting = String(waiting.length);
+    const count = waiting.length;
+    const presses = count === 0 ? "Presses wait here" : count === 1 ? "1 press waits" : `${count} presses wait`;
+    const where = navigator.onLine === false ? "Offline" : "No connection to backrub";
+    setText(el.offline, `${where}: the guide goes on. ${presses} and go when the connection is back.`);
+  }
+
+  // One pass over the kept presses at a time: a timer and the network coming back may both
+  // ask; the second waits for the pass under way.
+  let flushing = null;
+  function sendWaiting() {
+    flushing ??= flush().finally(() => {
+      flushing = null;
+    });
+    return flushing;
+  }
+
+  async function flush() {
+    clearTimeout(retrying);
     while (waiting.length && !over) {
-      const [kind, extra] = waiting[0];
-      const outcome = await post(kind, extra);
+      const [kind, extra, pressedAt] = waiting[0];
+      const outcome = await post(kind, extra, pressedAt);
       if (outcome === "later") return notSaved();
       waiting.shift();
+      if (offline) showOffline(true);
       if (outcome !== "sent") continue;
       showError("");
       say(`Sent now: ${SAID[kind] || kind}.`);
     }
     waiting.length = 0; // the session ended meanwhile: nothing more to send
   }
+
+  // The browser says when the network goes and comes back: the stream is closed meanwhile,
+  // and opened again only after the kept presses went, so each is logged when it was pressed
+  // (a stream's first look runs the session's clock up to now).
+  window.addEventListener("offline", () => {
+    stream.stop();
+    showOffline(true);
+  });
+  window.addEventListener("online", async () => {
+    await sendWaiting();
+    if (!waiting.length) showOffline(false);
+    if (!over) {
+      refresh();
+      stream.start();
+    }
+  });
 
   function pressed(button) {
     button.classList.add("sent");
@@ -734,7 +789,8 @@ function start(root) {
     stopPicking({ focus: false });
     if (el.stopDialog.open) closeDialog();
     letSleep();
-    if (source) source.close();
+    stream.stop();
+    forgetOffline();
     for (const button of root.querySelectorAll("button[data-event], button[data-value], #knot-here, #stop")) {
       button.disabled = true;
     }
@@ -746,53 +802,30 @@ function start(root) {
 
   // ---------------------------------------------------------------- following the session
 
-  async function refresh() {
-    try {
-      const response = await fetch(api, { headers: { Accept: "application/json" } });
-      if (response.ok) show(await response.json());
-      else if (response.status === 404) showError("This session is no longer on the server.");
-    } catch {
-      setText(el.connection, "Cannot reach backrub. Trying again…");
-    }
-  }
-
-  function follow() {
-    if (over) return;
-    if (!("EventSource" in window)) {
-      setInterval(() => over || refresh(), 2000);
-      return;
-    }
-    source = new EventSource(`${api}/stream`);
-    source.addEventListener("state", (event) => {
-      try {
-        show(JSON.parse(event.data));
-      } catch {
-        return;
-      }
-      if (el.connection.dataset.lost) {
-        delete el.connection.dataset.lost;
-        setText(el.connection, "");
-      }
-    });
-    source.addEventListener("error", () => {
-      if (over) {
-        source.close();
-        return;
-      }
+  const stream = followSession(api, {
+    onState: show,
+    isOver: () => over,
+    onLost: (kind) => {
       el.connection.dataset.lost = "1";
-      setText(el.connection, "Connection lost. Trying again…");
-      if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000);
-    });
-  }
+      setText(el.connection, kind === "stream" ? "Connection lost. Trying again…" : "Cannot reach backrub. Trying again…");
+    },
+    onBack: () => {
+      delete el.connection.dataset.lost;
+      setText(el.connection, "");
+    },
+    onMissing: () => showError("This session is no longer on the server."),
+  });
+  const refresh = stream.refresh;
 
   showVoice();
   dressMap();
   setInterval(tick, TICK_MS);
   refresh();
-  follow();
+  stream.start();
   keepAwake();
+  keepOffline();
   window.addEventListener("pagehide", () => {
-    if (source) source.close();
+    stream.stop();
     if (leaving) clearTimeout(leaving);
   });
 }

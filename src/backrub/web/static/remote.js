@@ -2,6 +2,7 @@
 // each tap marked `source: "remote"` so the giver's page can say it aloud. It never speaks
 // itself: the receiver lies still with eyes closed, and one voice in the room is enough.
 import { postChange } from "./live.js";
+import { followSession } from "./stream.js";
 
 const OVER = new Set(["finished", "stopped"]);
 const SENT = {
@@ -19,10 +20,12 @@ function start(root) {
   const el = {
     status: $("#remote-status"), where: $("#remote-where"), errors: $("#remote-errors"),
     pause: $("#remote-pause"), resume: $("#remote-resume"), felt: $("#remote-felt"),
-    band: $("#remote-band"), ack: $("#remote-ack"),
+    band: $("#remote-band"), ack: $("#remote-ack"), ouch: $('#remote [data-event="pain"]'),
+    pick: $("#remote-pick"), map: $("#remote-map"), region: $("#remote-region"),
+    pickSend: $("#remote-pick-send"), pickNone: $("#remote-pick-none"), pickCancel: $("#remote-pick-cancel"),
   };
+  const regionNames = new Map([...el.region.options].map((o) => [o.value, o.textContent]));
   let state = null;
-  let source = null;
   let over = false;
 
   function setText(node, text) {
@@ -51,7 +54,8 @@ function start(root) {
     }
     if (OVER.has(next.status) && !over) {
       over = true;
-      if (source) source.close();
+      stream.stop();
+      stopPicking({ focus: false });
       for (const button of root.querySelectorAll("button")) button.disabled = true;
       setText(el.ack, next.status === "finished" ? "Finished. Sit for a moment before standing up." : "Session stopped.");
     }
@@ -59,6 +63,7 @@ function start(root) {
 
   async function send(kind, extra, label) {
     if (over) return;
+    stopPicking({ focus: false });
     setText(el.errors, "");
     navigator.vibrate?.(15);
     try {
@@ -85,42 +90,89 @@ function start(root) {
     const button = event.target.closest("button");
     if (!button || button.disabled) return;
     flash(button);
-    if (button.dataset.event) send(button.dataset.event, {}, SENT[button.dataset.event] ?? "Sent");
+    if (button.dataset.event === "pain") startPicking();
+    else if (button.dataset.event) send(button.dataset.event, {}, SENT[button.dataset.event] ?? "Sent");
     else if (button.dataset.value) {
       send("felt", { value: Number(button.dataset.value) }, `Sent ${button.dataset.value} of 10`);
     }
   });
 
-  async function refresh() {
+  // ---------------------------------------------------------------- after "Ouch": where?
+  // Like the giver's page: the spot is optional ("no spot": the engine takes the step's
+  // regions). The map is the live one, fetched when first needed, the step's spot lit.
+
+  let picking = false;
+  async function startPicking() {
+    if (over) return;
+    picking = true;
+    el.pick.hidden = false;
+    el.ouch.setAttribute("aria-expanded", "true");
+    const here = state?.step?.regions?.find((r) => regionNames.has(r));
+    if (here) el.region.value = here;
+    el.pick.scrollIntoView({ block: "start" });
+    el.pickNone.focus({ preventScroll: true });
+    await loadMap();
+    markPicked();
+  }
+
+  function stopPicking({ focus = true } = {}) {
+    if (!picking) return;
+    picking = false;
+    el.pick.hidden = true;
+    el.ouch.setAttribute("aria-expanded", "false");
+    if (focus) el.ouch.focus({ preventScroll: true });
+  }
+
+  async function loadMap() {
     try {
-      const response = await fetch(api, { headers: { Accept: "application/json" } });
-      if (response.ok) show(await response.json());
+      const response = await fetch(`${api}/map.svg`, { headers: { Accept: "image/svg+xml" } });
+      if (!response.ok) return;
+      el.map.innerHTML = await response.text(); // drawn by our own renderer, text escaped there
+      const svg = el.map.querySelector("svg");
+      svg?.removeAttribute("width");
+      svg?.removeAttribute("height");
+      svg?.setAttribute("aria-hidden", "true"); // the list below names every spot
     } catch {
-      setText(el.errors, "Cannot reach backrub. Trying again…");
+      // no map this time: the list still picks the spot
     }
   }
 
-  function follow() {
-    if (over) return;
-    if (!("EventSource" in window)) {
-      setInterval(() => over || refresh(), 2000);
+  function markPicked() {
+    for (const shape of el.map.querySelectorAll(".tissue-muscle[data-region]")) {
+      shape.classList.toggle("picked", shape.dataset.region === el.region.value);
+    }
+  }
+
+  function sendSpot(region) {
+    send("pain", { region }, `Said ouch: ${regionNames.get(region) || region}`);
+  }
+
+  el.map.addEventListener("click", (event) => {
+    const shape = event.target.closest("[data-region]");
+    if (!picking || !shape) return;
+    if (!shape.classList.contains("tissue-muscle")) {
+      setText(el.errors, "That is bone or the kidney area: it is never pressed. Tap a muscle, or choose no spot.");
       return;
     }
-    source = new EventSource(`${api}/stream`);
-    source.addEventListener("state", (event) => {
-      try {
-        show(JSON.parse(event.data));
-      } catch {
-        // a broken message: the next one draws the page
-      }
-    });
-    source.addEventListener("error", () => {
-      if (over) source.close();
-      else if (source.readyState === EventSource.CLOSED) setTimeout(follow, 3000);
-    });
-  }
+    el.region.value = shape.dataset.region;
+    markPicked();
+    sendSpot(shape.dataset.region);
+  });
+  el.region.addEventListener("change", markPicked);
+  el.pickSend.addEventListener("click", () => sendSpot(el.region.value));
+  el.pickNone.addEventListener("click", () => send("pain", {}, SENT.pain));
+  el.pickCancel.addEventListener("click", () => stopPicking());
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && picking) stopPicking();
+  });
 
-  refresh();
-  follow();
-  window.addEventListener("pagehide", () => source?.close());
+  const stream = followSession(api, {
+    onState: show,
+    isOver: () => over,
+    onLost: (kind) => kind === "unreachable" && setText(el.errors, "Cannot reach backrub. Trying again…"),
+  });
+
+  stream.refresh();
+  stream.start();
+  window.addEventListener("pagehide", () => stream.stop());
 }
