@@ -1,13 +1,18 @@
 """Bytes on the wire for the live page's first load, and for the next visit.
 
-A phone on a weak network opens /session/{id}: the page, every static file it links (style,
-script, icon), the first state (JSON) and the map (SVG). This counts the bytes each reply's body
+A phone on a weak network opens /session/{id}: the page (with the whole back map in it), every
+static file it links (style, script, icon) and the modules its script imports, and the first
+state (JSON). This counts the bytes each reply's body
 took on the wire (after any compression), three ways:
 
 - identity: no `Accept-Encoding` (what every load cost before replies were gzipped);
 - gzip: a first visit by a browser that accepts gzip (every browser does);
 - gzip, next visit: the static files' versioned URLs are kept a year (`immutable`), so the
-  browser asks only for the page, the state and the map.
+  browser asks only for the page and the state.
+
+Then "a step change": what a page following the session receives when the step moves on, the
+new state on the live stream (sent plain) and the step's part of the map (gzipped); the page has
+the whole map already and lights the step's regions itself. Goal: at most 5 KB.
 
     python bench/bench_bytes.py
 
@@ -24,9 +29,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.webserver import start_server, start_session
+from tests.webserver import start_server, start_session, step_change_bytes
 
 STATIC_LINK = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+MODULE_IMPORT = re.compile(r'(?:from|import)\s*\(?\s*"\./([^"]+\.js\?v=[^"]+)"')
 
 
 Row = tuple[str, int, int, str, str]
@@ -36,12 +42,18 @@ def first_load(client: httpx.Client, session_id: str, *, cached: frozenset[str])
     """(path, bytes on the wire, bytes unpacked, encoding, cache-control) for each request."""
     page = client.get(f"/session/{session_id}")
     page.raise_for_status()
-    paths = [p for p in STATIC_LINK.findall(page.text) if p not in cached]
+    # `cached`: the static files kept from a visit before, by path without the version.
+    paths = [p for p in STATIC_LINK.findall(page.text) if p.split("?")[0] not in cached]
     api = f"/api/sessions/{session_id}"
     rows = [page]
-    rows += [client.get(path) for path in paths]
+    while paths:  # the linked files, then the modules the scripts import (each once)
+        path = paths.pop(0)
+        rows.append(client.get(path))
+        if path.split("?")[0].endswith(".js"):
+            found = [f"/static/{name}" for name in MODULE_IMPORT.findall(rows[-1].text)]
+            seen = {row.request.url.path for row in rows} | {p.split("?")[0] for p in paths}
+            paths += [p for p in found if p.split("?")[0] not in seen | cached]
     rows.append(client.get(api, headers={"Accept": "application/json"}))
-    rows.append(client.get(f"{api}/map.svg", headers={"Accept": "image/svg+xml"}))
     for reply in rows:
         reply.raise_for_status()
     return [
@@ -80,17 +92,24 @@ def main() -> None:
             with server.client(headers={"Accept-Encoding": "gzip"}) as client:
                 rows = first_load(client, session_id, cached=frozenset())
                 after = show("gzip, first visit:", rows)
-                kept = frozenset(STATIC_LINK.findall(client.get(f"/session/{session_id}").text))
+                kept = frozenset(row[0] for row in rows if row[0].startswith("/static/"))
                 again = show(
                     "gzip, next visit (versioned static files kept):",
                     first_load(client, session_id, cached=kept),
                 )
+            with server.client() as client:
+                running = start_session(client, minutes=30)["id"]
+            change = step_change_bytes(server, running)
         finally:
             server.stop()
     print(
         f"\nfirst load: {before:,} B -> {after:,} B gzipped ({after / before:.0%}); "
         f"next visit: {again:,} B ({again / before:.0%})"
     )
+    print("\na step change (goal <= 5,000 B):")
+    for what, size in change.items():
+        print(f"  {what:<44} {size:>8,} B")
+    print(f"  {'total':<44} {sum(change.values()):>8,} B")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from backrub import __version__
-from backrub.web.static_files import LONG_CACHE, SHORT_CACHE, STATIC, versions
-from tests.webserver import Server, start_server, start_session
+from backrub.web.static_files import LONG_CACHE, SHORT_CACHE, STATIC, served, versions
+from tests.webserver import Server, start_server, start_session, step_change_bytes
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
@@ -143,6 +143,63 @@ def test_a_version_names_backrub_and_the_files_content() -> None:
     """The version changes with the content or with backrub (so a browser never keeps an old
     file under a new file's link)."""
     for name, version in versions().items():
-        content = (STATIC / name).read_bytes()
+        content = served(name)  # a script as served: its imports carry their versions
         assert version == f"{__version__}-{hashlib.sha256(content).hexdigest()[:10]}", name
     assert set(versions()) >= {"app.css", "live.css", "live.js", "icon.svg", "review.css"}
+    assert served("app.css") == (STATIC / "app.css").read_bytes()
+
+
+def test_a_scripts_imports_are_versioned_and_kept_a_year(server: Server) -> None:
+    """live.js imports map.js and voice.js, which no page links: a next visit fetches them
+    neither, and a new map.js gives live.js a new version too."""
+    with server.client() as client:
+        page = client.get(f"/session/{start_session(client)['id']}").text
+        live = re.search(r'src="(/static/live\.js\?v=[^"]+)"', page)
+        assert live
+        script = client.get(live.group(1))
+        imports = re.findall(r'from "\./([a-z]+\.js)\?v=([^"]+)"', script.text)
+        assert {name for name, _ in imports} >= {"map.js", "voice.js"}
+        for name, version in imports:
+            assert version == versions()[name], name
+            kept = client.get(f"/static/{name}?v={version}")
+            assert kept.status_code == 200 and "javascript" in kept.headers["content-type"]
+            assert kept.headers["cache-control"] == LONG_CACHE, name
+        assert 'from "./map.js"' not in script.text  # none left unversioned
+
+
+STEP_CHANGE_BYTES = 5_000
+
+
+def test_a_step_change_costs_under_5_kb(server: Server) -> None:
+    """Not the whole map again (about 6,700 B gzipped, 30 KB plain): the page has it."""
+    with server.client() as client:
+        session_id = str(start_session(client, minutes=30)["id"])
+        whole = client.get(f"/api/sessions/{session_id}/map.svg", headers=GZIP)
+    costs = step_change_bytes(server, session_id)
+    assert sum(costs.values()) <= STEP_CHANGE_BYTES, costs
+    assert costs["step's map part"] < whole.num_bytes_downloaded / 3, costs
+
+
+def test_a_scripts_version_follows_its_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backrub.web import static_files
+
+    (tmp_path / "page.js").write_text('import { a } from "./part.js";\nimport("./gone.js");\n')
+    (tmp_path / "part.js").write_text("export const a = 1;\n")
+    monkeypatch.setattr(static_files, "STATIC", tmp_path)
+    static_files.served.cache_clear()
+    static_files.versions.cache_clear()
+    try:
+        before = static_files.versions()
+        text = static_files.served("page.js").decode()
+        assert f'from "./part.js?v={before["part.js"]}"' in text
+        assert 'import("./gone.js")' in text  # no such file: left as written
+        (tmp_path / "part.js").write_text("export const a = 2;\n")
+        static_files.served.cache_clear()
+        static_files.versions.cache_clear()
+        after = static_files.versions()
+        assert after["part.js"] != before["part.js"] and after["page.js"] != before["page.js"]
+    finally:
+        static_files.served.cache_clear()
+        static_files.versions.cache_clear()

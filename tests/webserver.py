@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,3 +177,38 @@ def start_session(client: httpx.Client, **body: object) -> dict[str, Any]:
     assert reply.status_code == 201, reply.text
     data: dict[str, Any] = reply.json()
     return data
+
+
+def step_change_bytes(server: Server, session_id: str) -> dict[str, int]:
+    """What a page following the session receives when the step moves on: the new state on the
+    stream (sent plain, see above) and the step's part of the map (fetched, gzipped). The next
+    step's picture is fetched a step ahead (the state names it) and kept a year, so it is not
+    downloaded at the change."""
+    events: list[tuple[int, dict[str, Any]]] = []
+    first, changed = threading.Event(), threading.Event()
+
+    def follow() -> None:
+        with (
+            server.client(headers={"Accept-Encoding": "gzip"}) as device,
+            device.stream("GET", f"/api/sessions/{session_id}/stream") as reply,
+        ):
+            for line in reply.iter_lines():
+                if line.startswith("data: "):
+                    state = json.loads(line[6:])
+                    # On the wire: "event: state\n" + this line + "\n\n".
+                    events.append((len(f"event: state\n{line}\n\n".encode()), state))
+                    first.set()
+                    if len(events) > 1 and state["step"]["id"] != events[0][1]["step"]["id"]:
+                        changed.set()
+                        return
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    assert first.wait(10), "the stream sent nothing"
+    with server.client() as giver:
+        giver.post(f"/api/sessions/{session_id}/events", json={"kind": "skip"})
+    assert changed.wait(10), "the step never changed on the stream"
+    with server.client(headers={"Accept-Encoding": "gzip"}) as device:
+        part = device.get(f"/api/sessions/{session_id}/step-map.svg")
+    assert part.status_code == 200
+    return {"state on the stream": events[-1][0], "step's map part": part.num_bytes_downloaded}

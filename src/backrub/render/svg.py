@@ -296,8 +296,9 @@ def _region(region: Region, frame: FrameMapping, *, lit: bool, heat: float | Non
             }
         )
     if lit:
+        # The look of a lit region is its class and the ring over it (_glow), not its own
+        # stroke: the live page lights and unlights regions itself, by class, without a redraw.
         classes.append("highlight")
-        style.update({"stroke": "#b35900", "stroke-width": 2.5})
     attributes: dict[str, AttributeValue] = {
         "id": f"region-{region.id}",
         "class": " ".join(classes),

@@ -40,7 +40,7 @@ from backrub.web.device_time import DeviceTimeRefused, press_age
 from backrub.web.errors import ERROR_RESPONSES, problem
 from backrub.web.hub import NO_VERSION, Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, ProfileName, muscles
-from backrub.web.maps import session_map
+from backrub.web.maps import session_map, step_map
 from backrub.web.people import (
     find_profile,
     find_session,
@@ -255,6 +255,20 @@ def get_session_map(request: Request, session_id: str, account: Owner) -> Respon
     followed = hub_of(request).followed(session_id, account=account)
     with followed.lock:
         svg = session_map(followed.run.engine)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/sessions/{session_id}/step-map.svg",
+    summary="Only the current step's part of the map: its stroke, the hand, waiting knots",
+    response_class=Response,
+)
+def get_step_map(request: Request, session_id: str, account: Owner) -> Response:
+    """The live page has the whole map already: on a step change it fetches only this (a few
+    hundred bytes) and lights the step's regions itself."""
+    followed = hub_of(request).followed(session_id, account=account)
+    with followed.lock:
+        svg = step_map(followed.run.engine)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

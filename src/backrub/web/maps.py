@@ -8,9 +8,9 @@ from functools import cache
 from backrub.atlas import default_atlas
 from backrub.planner import Plan
 from backrub.render import render_back_map
+from backrub.render.live_map import MAP_WIDTH as MAP_WIDTH
+from backrub.render.live_map import live_map, step_overlay
 from backrub.session import SessionEngine
-
-MAP_WIDTH = 480  # the SVG scales to its box; this sets the proportions of text and strokes
 
 
 @cache
@@ -20,21 +20,14 @@ def tap_map() -> str:
 
 
 def session_map(engine: SessionEngine) -> str:
-    """The current step: its regions lit and its stroke drawn, for the live page to animate.
+    """The current step: its regions lit, its stroke drawn and the hand on it, for the live page
+    to animate. Knots noted during the warm-up and still waiting are marked where they are."""
+    return live_map(engine.atlas, engine.state.current, engine.state.deferred_knots)
 
-    Knots noted during the warm-up and still waiting are marked where they are."""
-    step = engine.state.current
-    steps = [step] if step is not None else []
-    regions = step.regions if step is not None else ()
-    return render_back_map(
-        engine.atlas,
-        steps=steps,
-        highlight=regions,
-        labels=False,
-        width_px=MAP_WIDTH,
-        markers=False,
-        waiting_knots=engine.state.deferred_knots,
-    )
+
+def step_map(engine: SessionEngine) -> str:
+    """Only the current step's part of the live map, for a page that has the whole map."""
+    return step_overlay(engine.atlas, engine.state.current, engine.state.deferred_knots)
 
 
 def heat_map(heat: Mapping[str, float], *, title: str) -> str:

@@ -5,6 +5,8 @@
 
 import { forgetOffline, keepOffline } from "./offline.js";
 import { followSession } from "./stream.js";
+import { liveMap } from "./map.js";
+import { voiceSettings } from "./voice.js";
 
 const OVER = new Set(["finished", "stopped"]);
 const TICK_MS = 250;
@@ -83,7 +85,6 @@ function start(root) {
 
   let state = null;
   let receivedAt = performance.now();
-  let mapKey = el.map.dataset.key || "";
   let picking = false;
   let pickKind = "knot"; // what a picked spot is sent as: "knot", or "pain" after Ouch
   let over = false;
@@ -167,12 +168,16 @@ function start(root) {
       setText(el.cue, OVER.has(next.status) ? "All done." : "Getting ready…");
     }
     setText(el.next, stepLine(next.next_step));
+    // The next step's picture, fetched now and kept a year: the step change downloads none.
+    const coming = next.next_step?.picture;
+    if (coming && el.picture.dataset.next !== coming) {
+      el.picture.dataset.next = coming;
+      new Image().src = coming;
+    }
     el.elbow.hidden = !next.asking_elbow;
     showKnot(next);
     showSaid(next);
-    const waiting = (next.waiting_knots || []).join(",");
-    const key = step ? `${step.id}|${step.regions.join(",")}|${waiting}` : "";
-    if (key !== mapKey) loadMap(key);
+    map.show(next);
     speakNew(next);
     showReceiver(next, before);
     tick();
@@ -259,72 +264,9 @@ function start(root) {
     el.stepProgress.style.width = `${(done * 100).toFixed(1)}%`;
   }
 
-  // ---------------------------------------------------------------- the map
+  // ---------------------------------------------------------------- the map (map.js)
 
-  async function loadMap(key) {
-    mapKey = key;
-    if (!key) return;
-    try {
-      const response = await fetch(`${api}/map.svg`, { headers: { Accept: "image/svg+xml" } });
-      if (!response.ok) return;
-      const text = await response.text();
-      if (key !== mapKey) return; // the step moved on while this one loaded
-      el.map.innerHTML = text; // drawn by our own renderer, every text in it escaped there
-      el.map.dataset.key = key;
-      dressMap();
-    } catch {
-      // The stream will bring the next state; the old map stays until then.
-    }
-  }
-
-  function dressMap() {
-    const svg = el.map.querySelector("svg");
-    if (!svg) return;
-    svg.removeAttribute("width");
-    svg.removeAttribute("height");
-    cropMap(svg);
-    const where = state?.step?.where ?? el.map.dataset.where ?? "";
-    svg.setAttribute("aria-label", where ? `Back map, seen from behind: ${where} lit` : "Back map");
-    // A bright dash runs along each arrow, the way the hands travel.
-    for (const arrow of svg.querySelectorAll(".stroke-arrow")) {
-      for (const kind of ["stroke-flow", "stroke-flow-core"]) {
-        const flow = arrow.cloneNode(false);
-        flow.setAttribute("class", `stroke-flow ${kind}`);
-        for (const name of ["marker-end", "stroke", "stroke-width", "data-step", "data-direction"]) {
-          flow.removeAttribute(name);
-        }
-        flow.setAttribute("pathLength", "100");
-        flow.setAttribute("aria-hidden", "true");
-        svg.querySelector(".plan-strokes").append(flow);
-      }
-    }
-    if (picking) markPickable();
-  }
-
-  // The map is drawn with a caption and a legend; on a phone the body alone is worth the room.
-  function cropMap(svg) {
-    const parts = svg.querySelectorAll(".body, .regions, .side-marker, .plan-strokes");
-    let box = null;
-    for (const part of parts) {
-      let b;
-      try {
-        b = part.getBBox();
-      } catch {
-        continue;
-      }
-      if (!b.width || !b.height) continue;
-      box = box
-        ? {
-            x1: Math.min(box.x1, b.x), y1: Math.min(box.y1, b.y),
-            x2: Math.max(box.x2, b.x + b.width), y2: Math.max(box.y2, b.y + b.height),
-          }
-        : { x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height };
-    }
-    if (!box) return;
-    const pad = 8;
-    const view = [box.x1 - pad, box.y1 - pad, box.x2 - box.x1 + 2 * pad, box.y2 - box.y1 + 2 * pad];
-    svg.setAttribute("viewBox", view.map((n) => n.toFixed(1)).join(" "));
-  }
+  const map = liveMap(el.map, { api, afterDraw: () => picking && markPickable() });
 
   // ---------------------------------------------------------------- knot here, ouch: pick a spot
 
@@ -629,6 +571,9 @@ function start(root) {
     ? window.speechSynthesis
     : null;
   let voiceOn = readVoice();
+  const dressVoice = voiceSettings({
+    synth, lang: document.documentElement.lang || "en", sample: "Press flat palms down the back.",
+  });
   let blocked = null; // a cue the browser would not say before the first tap
   const spokenKey = `backrub.spoken.${sessionId}`;
   let spokenUpTo = readSpoken();
@@ -685,6 +630,7 @@ function start(root) {
     try {
       const utterance = new SpeechSynthesisUtterance(text);
       utterance.lang = document.documentElement.lang || "en";
+      dressVoice(utterance); // the voice, speed and volume chosen on this device
       utterance.addEventListener("error", (event) => {
         if (event.error === "not-allowed") {
           blocked = text;
@@ -818,7 +764,7 @@ function start(root) {
   const refresh = stream.refresh;
 
   showVoice();
-  dressMap();
+  map.dress();
   setInterval(tick, TICK_MS);
   refresh();
   stream.start();

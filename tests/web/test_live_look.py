@@ -1,0 +1,208 @@
+"""The live page's look (issue 11) in a real browser: what the first screen holds at 360 x 780,
+780 x 360 and 1280 x 800 in both themes, where the dock may not cover anything, and the map's
+step change (only the step's part fetched, exactly the step's regions lit, the hand on the spot,
+still when reduced motion is asked for). Each size is saved as a screenshot in both themes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.web.conftest import PageAt, Screenshot, requests_of
+from tests.webserver import Server, start_server, start_session
+
+Theme = Literal["light", "dark"]
+PHONE, LANDSCAPE, LAPTOP = (360, 780), (780, 360), (1280, 800)
+# The first screen of the step: what the giver glances at with a hand on the back.
+FIRST_SCREEN = {
+    "cue": "#cue",
+    "technique picture": "#picture",
+    "contact": "#contact",
+    "pressure": "#pressure",
+    "step timer": ".fact.timer",
+}
+# Headless chromium may refuse to speak before a tap and the page then says so in a banner
+# over the top; a device that speaks quietly keeps the screen as the giver sees it.
+QUIET_VOICE = """
+Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
+  speaking: false, pending: false, paused: false,
+  getVoices: () => [], speak: () => {}, cancel: () => {}, pause: () => {}, resume: () => {},
+  addEventListener: () => {}, removeEventListener: () => {},
+} });
+window.SpeechSynthesisUtterance = class {
+  constructor(text) { this.text = text; }
+  addEventListener() {}
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The layout does not depend on the database: one SQLite server, its clock at real speed."""
+    running = start_server(tmp_path_factory.mktemp("live-look"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def paused_session(server: Server, *, paused: bool = True) -> str:
+    with server.client() as client:
+        session_id = str(start_session(client)["id"])
+        if paused:
+            client.post(f"/api/sessions/{session_id}/events", json={"kind": "pause"})
+    return session_id
+
+
+def open_live(
+    page_at: PageAt, server: Server, size: tuple[int, int], theme: Theme, *, paused: bool = True
+) -> Page:
+    page = page_at(size[0], base_url=server.url, height=size[1])
+    page.add_init_script(QUIET_VOICE)
+    page.emulate_media(color_scheme=theme)
+    page.goto(f"/session/{paused_session(server, paused=paused)}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    page.wait_for_load_state("load")
+    return page
+
+
+def box(page: Page, selector: str) -> dict[str, float]:
+    found = page.locator(selector).first.bounding_box()
+    assert found is not None, f"{selector} is not shown"
+    return dict(found)
+
+
+def lit_spot(page: Page) -> dict[str, float]:
+    """The box around the lit regions on the map, in the page's viewport."""
+    spot: dict[str, float] | None = page.evaluate(
+        """() => {
+          const lit = [...document.querySelectorAll('#map .region.highlight')];
+          if (!lit.length) return null;
+          const boxes = lit.map((r) => r.getBoundingClientRect());
+          const x = Math.min(...boxes.map((b) => b.left)), y = Math.min(...boxes.map((b) => b.top));
+          return { x, y, width: Math.max(...boxes.map((b) => b.right)) - x,
+                   height: Math.max(...boxes.map((b) => b.bottom)) - y };
+        }"""
+    )
+    assert spot is not None, "no region is lit on the map"
+    return spot
+
+
+def covered_by_dock(page: Page) -> list[str]:
+    """Buttons, links, captions and hints the dock hides, at the present scroll."""
+    found: list[str] = page.evaluate(
+        """() => {
+          const dock = document.querySelector('.dock').getBoundingClientRect();
+          const wanted =
+            'button, a, summary, select, .hint, .map-hint, .fact, #cue, #picture, #map svg';
+          return [...document.querySelectorAll(wanted)]
+            .filter((e) => !e.closest('.dock') && e.checkVisibility())
+            .filter((e) => {
+              const b = e.getBoundingClientRect();
+              const seen = b.bottom > 0 && b.top < innerHeight && b.width > 0 && b.height > 0;
+              return seen && b.left < dock.right - 1 && b.right > dock.left + 1
+                && b.top < dock.bottom - 1 && b.bottom > dock.top + 1;
+            })
+            .map((e) => e.id ? '#' + e.id : e.tagName.toLowerCase() + '.' + e.className);
+        }"""
+    )
+    return found
+
+
+def violations(page: Page) -> list[str]:
+    found: list[dict[str, Any]] = Axe().run(page).response["violations"]
+    return [f"{v['id']}: {v['nodes'][0]['target']}" for v in found]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("size", [PHONE, LANDSCAPE, LAPTOP], ids=["phone", "landscape", "laptop"])
+def test_the_first_screen_holds_the_step_and_the_lit_spot_clear_of_the_dock(
+    page_at: PageAt, server: Server, screenshot: Screenshot, size: tuple[int, int], theme: Theme
+) -> None:
+    width, height = size
+    page = open_live(page_at, server, size, theme)
+    assert page.evaluate("scrollY") == 0
+    dock = box(page, ".dock")
+    for what, selector in {**FIRST_SCREEN, "map": "#map svg"}.items():
+        found = box(page, selector)
+        assert found["x"] >= 0 and found["x"] + found["width"] <= width, f"{what} is cut at a side"
+        assert found["y"] >= 0, f"{what} starts above the screen"
+        if selector != "#map svg":  # the whole body need not fit; the lit spot must
+            assert found["y"] + found["height"] <= height, f"{what} is below the first screen"
+    spot = lit_spot(page)
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= height, "the lit spot is off screen"
+    if size == PHONE:
+        # The dock along the bottom: the step and the spot all end above its top.
+        assert dock["y"] + dock["height"] == height and dock["width"] == width
+        for what, selector in {**FIRST_SCREEN, "map": "#map svg"}.items():
+            found = box(page, selector)
+            assert found["y"] + found["height"] <= dock["y"], f"{what} is under the dock"
+        assert spot["y"] + spot["height"] <= dock["y"], "the lit spot is under the dock"
+    screenshot(page, f"live-first-screen-{theme}-{height}h", full_page=False)
+    if size != PHONE:
+        # On its side or on a laptop, the dock covers nothing wherever the page is scrolled.
+        for where in ("0", "document.body.scrollHeight / 2", "document.body.scrollHeight"):
+            page.evaluate(f"window.scrollTo(0, {where})")
+            assert covered_by_dock(page) == [], f"scrolled to {where}"
+    else:
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        assert covered_by_dock(page) == [], "the end of the page stays under the dock"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert violations(page) == []
+
+
+def test_a_step_change_fetches_only_the_steps_part_and_lights_exactly_its_regions(
+    page_at: PageAt, server: Server
+) -> None:
+    page = open_live(page_at, server, PHONE, "light", paused=False)
+    session_id = page.get_attribute("#live", "data-session")
+    first = page.text_content("#cue")
+    with server.client() as client:
+        state = client.post(f"/api/sessions/{session_id}/events", json={"kind": "skip"}).json()
+    step = state["step"]
+    assert step["cue"] != first
+    page.wait_for_function(  # the state came by the stream, then the step's part
+        "id => document.querySelector('#map svg > .live-hand')?.dataset.contact === id"
+        " && document.querySelector('#map').dataset.key.startsWith(" + repr(step["id"]) + ")",
+        arg=step["contact"],
+    )
+    assert page.text_content("#cue") == step["cue"]
+    lit = page.eval_on_selector_all(
+        "#map .region.highlight", "rs => rs.map((r) => r.dataset.region)"
+    )
+    assert sorted(lit) == sorted(step["regions"])
+    assert page.locator("#map .highlight-ring").count() == len(step["regions"])
+    assert page.locator("#map .highlight-glow").count() == len(step["regions"])
+    # One stroke drawn, the new one: the old step's part was replaced, not added to.
+    assert page.locator("#map svg > .plan-strokes").count() == 1
+    assert page.locator("#map svg > .live-hand").count() == 1
+    assert page.locator("#map .stroke-flow").count() > 0
+    fetched = [url for url in requests_of(page) if "/api/sessions/" in url]
+    assert not [url for url in fetched if url.endswith("/map.svg")], "the whole map again"
+    assert [url for url in fetched if url.endswith("/step-map.svg")]
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_the_hand_moves_along_the_stroke_unless_reduced_motion_is_asked(
+    page_at: PageAt, server: Server, motion: Literal["reduce", "no-preference"]
+) -> None:
+    page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
+    page.emulate_media(reduced_motion=motion)
+    page.goto(f"/session/{paused_session(server)}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    moving = page.locator("#map .hand-moving").first
+    still = page.locator("#map .hand-still").first
+    if motion == "reduce":
+        assert still.is_visible() and not moving.is_visible()
+        assert page.locator("#map .stroke-flow").first.is_hidden()
+    else:
+        assert moving.is_visible() and not still.is_visible()
+        # It travels: the hand is somewhere else a moment later.
+        before = moving.bounding_box()
+        page.wait_for_timeout(400)
+        after = moving.bounding_box()
+        assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])

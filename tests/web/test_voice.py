@@ -1,0 +1,169 @@
+"""The giver's voice (issue 11): the voice (among the page language's voices), its speed and
+volume are chosen on the live page and remembered on the device; every cue is said that way.
+Only the giver's page speaks: the receiver's remote never does. speechSynthesis is a stub that
+records each utterance, with the device's voices made up for the test."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from backrub.web.static_files import STATIC
+from tests.web.conftest import PageAt
+from tests.webserver import Server, start_server, start_session
+
+PHONE = (360, 780)
+WAIT_S = 5.0
+# Three voices, one not in the page's language; each utterance recorded as it was dressed.
+FAKE_VOICES = """
+window.__said = [];
+const voices = [
+  { name: "Ann", lang: "en-GB", voiceURI: "test:ann", default: true, localService: true },
+  { name: "Bob", lang: "en-US", voiceURI: "test:bob", default: false, localService: true },
+  { name: "Hans", lang: "de-DE", voiceURI: "test:hans", default: false, localService: true },
+];
+window.SpeechSynthesisUtterance = class {
+  constructor(text) {
+    Object.assign(this, { text, voice: null, rate: 1, volume: 1, lang: "" });
+  }
+  addEventListener() {}
+};
+Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
+  speaking: false, pending: false, paused: false,
+  getVoices: () => voices,
+  speak(u) {
+    const voice = u.voice && u.voice.name;
+    window.__said.push({ text: u.text, voice, rate: u.rate, volume: u.volume, lang: u.lang });
+  },
+  cancel() {}, pause() {}, resume() {}, addEventListener() {}, removeEventListener() {},
+} });
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(tmp_path_factory.mktemp("voice"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def new_session(server: Server) -> str:
+    with server.client() as client:
+        return str(start_session(client)["id"])
+
+
+def send(server: Server, session_id: str, kind: str) -> dict[str, Any]:
+    with server.client() as client:
+        reply = client.post(f"/api/sessions/{session_id}/events", json={"kind": kind})
+    assert reply.status_code == 200, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def said(page: Page) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = page.evaluate("window.__said")
+    return found
+
+
+def wait_said(page: Page, text: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        found = [u for u in said(page) if u["text"] == text]
+        if found:
+            return found[-1]
+        assert time.monotonic() < deadline, f"never said {text!r}: {said(page)}"
+        time.sleep(0.05)
+
+
+def open_page(page_at: PageAt, server: Server, path: str, ready: str) -> Page:
+    page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
+    page.add_init_script(FAKE_VOICES)
+    page.goto(path)
+    page.wait_for_selector(ready, state="attached")
+    return page
+
+
+def test_the_chosen_voice_speed_and_volume_say_every_cue_and_are_remembered(
+    page_at: PageAt, server: Server
+) -> None:
+    session_id = new_session(server)
+    page = open_page(page_at, server, f"/session/{session_id}", "#live[data-live]")
+    page.click("#voice-settings summary")
+    # Only the page language's voices are offered, after the device's own choice.
+    labels = page.eval_on_selector_all("#voice-choice option", "os => os.map((o) => o.text)")
+    assert labels == ["The device's own", "Ann (en-GB)", "Bob (en-US)"]
+    # Before a choice: the device's own voice, at normal speed and full volume.
+    first = said(page)[0]
+    assert (first["voice"], first["rate"], first["volume"]) == (None, 1, 1)
+
+    page.select_option("#voice-choice", "test:bob")
+    page.fill("#voice-rate", "1.3")
+    page.fill("#voice-volume", "0.5")
+    assert page.text_content('output[for="voice-rate"]') == "1.3\u00d7"  # times
+    assert page.text_content('output[for="voice-volume"]') == "50%"
+    page.click("#voice-try")
+    tried = said(page)[-1]
+    assert (tried["voice"], tried["rate"], tried["volume"], tried["lang"]) == (
+        "Bob",
+        1.3,
+        0.5,
+        "en-US",
+    )
+    # A cue caused elsewhere comes by the stream and is said the chosen way.
+    cue = send(server, session_id, "more")["cues"][-1]["text"]
+    spoken = wait_said(page, cue)
+    assert (spoken["voice"], spoken["rate"], spoken["volume"]) == ("Bob", 1.3, 0.5)
+
+    # Remembered on this device: another session's page says its cues the same way.
+    page.goto(f"/session/{new_session(server)}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    assert page.input_value("#voice-choice") == "test:bob"
+    assert page.input_value("#voice-rate") == "1.3"
+    assert page.input_value("#voice-volume") == "0.5"
+    deadline = time.monotonic() + WAIT_S
+    while not said(page):
+        assert time.monotonic() < deadline, "the new page said nothing"
+        time.sleep(0.05)
+    assert {(u["voice"], u["rate"], u["volume"]) for u in said(page)} == {("Bob", 1.3, 0.5)}
+
+
+def test_a_saved_voice_the_device_no_longer_has_falls_back_to_its_own(
+    page_at: PageAt, server: Server
+) -> None:
+    page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
+    page.add_init_script(FAKE_VOICES)
+    page.add_init_script(
+        "localStorage.setItem('backrub.voice-settings',"
+        " JSON.stringify({voice: 'gone', rate: 9, volume: 'loud'}))"
+    )
+    page.goto(f"/session/{new_session(server)}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    assert page.input_value("#voice-choice") == ""
+    first = wait_said(page, said(page)[0]["text"]) if said(page) else None
+    if first is None:
+        deadline = time.monotonic() + WAIT_S
+        while not said(page):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        first = said(page)[0]
+    # Out of range or nonsense: the nearest sane value, never a broken utterance.
+    assert (first["voice"], first["rate"], first["volume"]) == (None, 1.6, 1)
+
+
+def test_the_remote_never_speaks(page_at: PageAt, server: Server) -> None:
+    session_id = new_session(server)
+    remote = open_page(page_at, server, f"/session/{session_id}/remote", "#remote[data-live]")
+    giver = open_page(page_at, server, f"/session/{session_id}", "#live[data-live]")
+    remote.click('#remote button[data-event="more"]')
+    wait_said(giver, "Receiver: a bit more")  # the giver's page says it
+    send(server, session_id, "ticklish")  # and cues keep coming on the stream
+    time.sleep(0.5)
+    assert said(remote) == []
+    assert remote.locator("#voice-settings").count() == 0
+    assert "speechSynthesis" not in (STATIC / "remote.js").read_text()
