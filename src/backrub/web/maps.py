@@ -11,12 +11,18 @@ from backrub.render import render_back_map
 from backrub.session import SessionEngine
 
 MAP_WIDTH = 480  # the SVG scales to its box; this sets the proportions of text and strokes
+# A 360 px phone shows a page's map 293 to 335 px wide (a tap map in its form, the least):
+# every word and step number is drawn this much larger, so none renders under 12 px (issue 11).
+NARROWEST_SHOWN = 290
+TEXT_SCALE = MAP_WIDTH / NARROWEST_SHOWN
 
 
 @cache
 def tap_map() -> str:
     """The bare map for picking regions by tapping them (start page, check-in)."""
-    return render_back_map(default_atlas(), labels=False, width_px=MAP_WIDTH, title=None)
+    return render_back_map(
+        default_atlas(), labels=False, width_px=MAP_WIDTH, title=None, text_scale=TEXT_SCALE
+    )
 
 
 def session_map(engine: SessionEngine) -> str:
@@ -34,13 +40,16 @@ def session_map(engine: SessionEngine) -> str:
         width_px=MAP_WIDTH,
         markers=False,
         waiting_knots=engine.state.deferred_knots,
+        text_scale=TEXT_SCALE,
     )
 
 
 def heat_map(heat: Mapping[str, float], *, title: str) -> str:
     """Regions coloured 0..1 (coverage on the summary, knots over time on the profile)."""
     atlas = default_atlas()
-    return render_back_map(atlas, heat=heat, labels=False, width_px=MAP_WIDTH, title=title)
+    return render_back_map(
+        atlas, heat=heat, labels=False, width_px=MAP_WIDTH, title=title, text_scale=TEXT_SCALE
+    )
 
 
 def coverage(summary: Mapping[str, object]) -> dict[str, float]:
@@ -56,5 +65,14 @@ def coverage(summary: Mapping[str, object]) -> dict[str, float]:
 
 
 def plan_map(plan: Plan) -> str:
-    """A whole plan: numbered steps and stroke arrows (the printable plan and its preview)."""
-    return render_back_map(default_atlas(), steps=plan.steps, labels=True, width_px=720)
+    """A whole plan: numbered steps and stroke arrows (the printable plan and its preview).
+
+    No name labels beside the body: at phone width they could not be read, and the steps table
+    under the map names every place; the numbers tie the two together."""
+    return render_back_map(
+        default_atlas(),
+        steps=plan.steps,
+        labels=False,
+        width_px=MAP_WIDTH,
+        text_scale=TEXT_SCALE,
+    )
