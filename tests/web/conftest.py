@@ -138,3 +138,11 @@ def assert_local() -> AssertLocal:
 @pytest.fixture
 def screenshot() -> Screenshot:
     return save_screenshot
+
+
+def open_start_groups(page: Page) -> None:
+    """Open every folded group of the start form, as a person taps each summary (issue 11: the
+    groups start folded, one line each)."""
+    folded = page.locator("#start-form details.group:not([open]) > summary")
+    for _ in range(folded.count()):
+        folded.first.click()

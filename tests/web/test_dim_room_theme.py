@@ -14,7 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.hosted_helpers import HOSTED_ENV
-from tests.web.conftest import PageAt, Screenshot
+from tests.web.conftest import PageAt, Screenshot, open_start_groups
 from tests.webserver import Server, start_server
 
 PHONE = (360, 780)
@@ -52,6 +52,7 @@ def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
     `visit(name)` on each."""
     page.goto("/")
     visit("start")
+    open_start_groups(page)
     page.fill("#profile_name", "Robin")
     page.fill("#minutes", "10")
     page.check('input[name="activities"][value="computer-work"]')

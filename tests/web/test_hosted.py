@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.hosted_helpers import HOSTED_ENV
-from tests.web.conftest import AssertLocal, PageAt, Screenshot
+from tests.web.conftest import AssertLocal, PageAt, Screenshot, open_start_groups
 from tests.webserver import Server, start_server
 
 PHONE = 360  # the narrowest phone the app is made for
@@ -48,6 +48,7 @@ def test_sign_up_plan_and_give_feedback_in_hosted_mode(
     assert page.get_attribute('meta[name="csrf-token"]', "content")
 
     # Plan and start: the forms carry the CSRF token field.
+    open_start_groups(page)
     page.fill("#profile_name", "Sam")
     page.fill("#minutes", "10")
     page.click("text=See the plan")

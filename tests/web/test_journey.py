@@ -12,7 +12,7 @@ import re
 
 from playwright.sync_api import Page, Response
 
-from tests.web.conftest import AssertLocal, PageAt, Screenshot
+from tests.web.conftest import AssertLocal, PageAt, Screenshot, open_start_groups
 from tests.webserver import Server
 
 SPOT = "middle-trapezius-right"
@@ -37,6 +37,7 @@ def test_a_whole_short_session_from_start_to_history(
 
     # Start: who, what they do, where it is tight (tapped on the map), how long, screening.
     page.goto("/")
+    open_start_groups(page)
     page.fill("#profile_name", "Alex")
     page.check('input[name="activities"][value="computer-work"]')
     page.click(f'#trouble-map [data-region="{SPOT}"]')

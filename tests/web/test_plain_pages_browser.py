@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
-from tests.web.conftest import PageAt, Screenshot
+from tests.web.conftest import PageAt, Screenshot, open_start_groups
 from tests.webserver import Server
 
 PHONE = (360, 780)
@@ -25,6 +25,7 @@ def violations(page: Page) -> list[str]:
 
 def to_the_plan(page: Page) -> None:
     page.goto("/")
+    open_start_groups(page)
     page.fill("#profile_name", "Robin")
     page.fill("#minutes", "20")
     page.check('input[name="activities"][value="computer-work"]')

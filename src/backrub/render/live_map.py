@@ -29,6 +29,10 @@ from backrub.render.steps import (
 from backrub.render.svg import _waiting_knots, map_frame, render_back_map
 
 MAP_WIDTH = 480  # the SVG scales to its box; this sets the proportions of text and strokes
+# A 360 px phone shows a page's map 293 to 335 px wide (a tap map in its form, the least):
+# every word and step number is drawn this much larger, so none renders under 12 px (issue 11).
+NARROWEST_SHOWN = 290
+TEXT_SCALE = MAP_WIDTH / NARROWEST_SHOWN
 HAND_LIFE = 0.45  # drawn smaller than life, so the lit region stays visible around the hand
 # Only the hand and a little of the arm: the whole sleeve would cover half the back.
 _CLIP_CM = (-10.0, -14.0, 28.0, 24.0)  # x, y, width, height around the contact point
@@ -55,6 +59,7 @@ def live_map(atlas: Atlas, step: Step | None, waiting_knots: Iterable[str] = ())
         width_px=MAP_WIDTH,
         markers=False,
         waiting_knots=waiting,
+        text_scale=TEXT_SCALE,
     )
     if step is None:
         return whole
@@ -80,7 +85,7 @@ def step_overlay(atlas: Atlas, step: Step | None, waiting_knots: Iterable[str] =
 
 
 def _frame(atlas: Atlas) -> FrameMapping:
-    return map_frame(atlas, width_px=MAP_WIDTH, labels=False, title=None)
+    return map_frame(atlas, width_px=MAP_WIDTH, labels=False, title=None, text_scale=TEXT_SCALE)
 
 
 def motions(atlas: Atlas, step: Step, frame: FrameMapping) -> list[Motion]:

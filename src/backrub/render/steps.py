@@ -14,7 +14,8 @@ from backrub.render.frame import FrameMapping
 from backrub.render.markup import AttributeValue, element, group, number, polyline_data, title
 from backrub.render.palette import ARROW, ARROWHEAD
 
-MARKER_RADIUS = 9.0
+MARKER_RADIUS = 10.0
+MARKER_FONT = 12.0
 # Circles and holds ring the step's number disc rather than hide under it.
 _CIRCLE_RADIUS = 15.0
 _HOLD_RADIUS = 13.0
@@ -182,10 +183,11 @@ def step_strokes(atlas: Atlas, steps: Sequence[Step], frame: FrameMapping) -> li
     return parts
 
 
-def _free_spot(wanted: Point, taken: list[Point]) -> Point:
-    """The wanted spot, or the nearest one around it that does not cover an earlier marker."""
-    clearance = 2 * MARKER_RADIUS + 2
-    for ring in range(0, 8):
+def _free_spot(wanted: Point, taken: list[Point], clearance: float) -> Point:
+    """The wanted spot, or the nearest one around it (ring by ring) that keeps `clearance` from
+    every earlier marker, so no two numbers ever cover each other."""
+    ring = 0
+    while True:
         count = 1 if ring == 0 else 6 * ring
         for index in range(count):
             angle = 2 * math.pi * index / count - math.pi / 2
@@ -195,7 +197,7 @@ def _free_spot(wanted: Point, taken: list[Point]) -> Point:
             )
             if all(math.dist(spot, other) >= clearance for other in taken):
                 return spot
-    return wanted
+        ring += 1  # ring n holds 6n spots, so ring len(taken) + 1 always has a free one
 
 
 def _marker_spot(atlas: Atlas, step: Step) -> Point:
@@ -214,13 +216,17 @@ def _describe(step: Step, atlas: Atlas) -> str:
     )
 
 
-def step_markers(atlas: Atlas, steps: Sequence[Step], frame: FrameMapping) -> list[str]:
-    """A numbered disc per step at the middle of its first region, nudged off earlier discs."""
+def step_markers(
+    atlas: Atlas, steps: Sequence[Step], frame: FrameMapping, *, scale: float = 1.0
+) -> list[str]:
+    """A numbered disc per step at the middle of its first region, nudged off earlier discs.
+    `scale` enlarges discs and numbers together (a map shown smaller than drawn)."""
     taken: list[Point] = []
     markers: list[str] = []
-    font_size = 10.0
+    font_size = MARKER_FONT * scale
+    radius = MARKER_RADIUS * scale
     for number_in_plan, step in enumerate(steps, start=1):
-        x, y = _free_spot(frame.px(_marker_spot(atlas, step)), taken)
+        x, y = _free_spot(frame.px(_marker_spot(atlas, step)), taken, 2 * radius + 2)
         taken.append((x, y))
         digits = len(str(number_in_plan))
         markers.append(
@@ -233,7 +239,7 @@ def step_markers(atlas: Atlas, steps: Sequence[Step], frame: FrameMapping) -> li
                         {
                             "cx": x,
                             "cy": y,
-                            "r": MARKER_RADIUS,
+                            "r": radius,
                             "fill": "#ffffff",
                             "stroke": ARROW,
                             "stroke-width": 1.8,

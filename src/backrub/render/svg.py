@@ -14,6 +14,7 @@ from backrub.render.labels import Column, PlacedLabel, place_labels, short_label
 from backrub.render.markup import AttributeValue, element, group
 from backrub.render.markup import title as title_element
 from backrub.render.steps import (
+    MARKER_FONT,
     MARKER_RADIUS,
     circle_arrow_data,
     coil_data,
@@ -30,6 +31,8 @@ _LABEL_LINE = 15.0
 _LABEL_GAP = 8.0
 _LEGEND_SIZE = 12.0
 _LEGEND_ROW = 22.0
+_SIDE_WORD_SIZE = 12.0
+_LINE_SPACING = 1.25  # a wrapped title or caption: baselines this many font sizes apart
 _MIN_BODY_WIDTH = 160.0
 _CAPTION = "Seen from behind, as the giver sees it."
 
@@ -60,6 +63,7 @@ def render_back_map(
     width_px: int = 720,
     markers: bool = True,
     waiting_knots: Iterable[str] = (),
+    text_scale: float = 1.0,
 ) -> str:
     """The back map as SVG text.
 
@@ -67,7 +71,9 @@ def render_back_map(
     ids to 0..1 and colours them on a ramp; muscles it leaves out count as 0, so a coverage
     summary shows unworked muscles too. `markers=False` leaves out the numbered step discs (a
     live page shows one step at a time). `waiting_knots` marks regions where a knot was noted
-    and waits to be worked (a dashed ring). Unknown region ids raise `UnknownNameError`.
+    and waits to be worked (a dashed ring). `text_scale` enlarges every word and step number
+    (and the step discs) for a map shown smaller than `width_px`: a page that shows a 480 wide
+    map 320 px wide passes 1.5 to keep 12 px words. Unknown region ids raise `UnknownNameError`.
     """
     # A bare string is one region id, not an iterable of one-letter ids.
     wanted = [highlight] if isinstance(highlight, str) else list(highlight)
@@ -76,7 +82,9 @@ def render_back_map(
     for step in steps:
         for region_id in step.regions:
             atlas.region(region_id)
-    layout = _Layout.for_atlas(atlas, width_px=width_px, labels=labels, title=title)
+    layout = _Layout.for_atlas(
+        atlas, width_px=width_px, labels=labels, title=title, text_scale=text_scale
+    )
     frame = layout.frame
     legend, legend_height = _legend(layout, steps=bool(steps), heat=heat is not None)
     height = layout.body_bottom + _MARGIN + legend_height + _MARGIN
@@ -102,7 +110,8 @@ def render_back_map(
     parts.append(group({"class": "plan-strokes"}, step_strokes(atlas, steps, frame)))
     parts.append(_waiting_knots(atlas, frame, waiting_knots))
     if markers:
-        parts.append(group({"class": "plan-markers"}, step_markers(atlas, steps, frame)))
+        discs = step_markers(atlas, steps, frame, scale=layout.scale)
+        parts.append(group({"class": "plan-markers"}, discs))
     parts += _side_markers(layout)
     parts.append(legend)
 
@@ -121,10 +130,18 @@ def render_back_map(
 
 
 def map_frame(
-    atlas: Atlas, *, width_px: int = 720, labels: bool = True, title: str | None = None
+    atlas: Atlas,
+    *,
+    width_px: int = 720,
+    labels: bool = True,
+    title: str | None = None,
+    text_scale: float = 1.0,
 ) -> FrameMapping:
     """Where render_back_map with the same arguments puts frame points, to draw over it."""
-    return _Layout.for_atlas(atlas, width_px=width_px, labels=labels, title=title).frame
+    layout = _Layout.for_atlas(
+        atlas, width_px=width_px, labels=labels, title=title, text_scale=text_scale
+    )
+    return layout.frame
 
 
 def _body(atlas: Atlas, frame: FrameMapping) -> str:
@@ -196,12 +213,25 @@ class _Layout:
     body_top: float
     body_bottom: float
     header_top: float
+    scale: float
+    title_lines: tuple[str, ...]
+    caption_lines: tuple[str, ...]
 
     @classmethod
-    def for_atlas(cls, atlas: Atlas, *, width_px: int, labels: bool, title: str | None) -> _Layout:
+    def for_atlas(
+        cls,
+        atlas: Atlas,
+        *,
+        width_px: int,
+        labels: bool,
+        title: str | None,
+        text_scale: float = 1.0,
+    ) -> _Layout:
+        scale = text_scale
         column = 0.0
         if labels:
-            column = max(text_width(short_label(base), _LABEL_SIZE) for base in atlas.bases())
+            size = _LABEL_SIZE * scale
+            column = max(text_width(short_label(base), size) for base in atlas.bases())
             column += _LABEL_GAP + 6
         body_width = width_px - 2 * (_MARGIN + column)
         if body_width < _MIN_BODY_WIDTH:
@@ -209,7 +239,15 @@ class _Layout:
             raise ValueError(
                 f"width_px={width_px} is too narrow for this map; use {needed} or more"
             )
-        top = _MARGIN + (_TITLE_SIZE + 10 if title else 0) + _CAPTION_SIZE + 14
+        room = width_px - 2 * _MARGIN
+        title_lines = _wrap(title, _TITLE_SIZE * scale, room) if title else ()
+        caption_lines = _wrap(_CAPTION, _CAPTION_SIZE * scale, room)
+        top = (
+            _MARGIN
+            + (_lines_height(len(title_lines), _TITLE_SIZE * scale) + 10 if title else 0)
+            + _lines_height(len(caption_lines), _CAPTION_SIZE * scale)
+            + 14 * scale
+        )
         bounds = atlas_bounds(atlas)
         frame = FrameMapping.fitted(
             bounds, left_px=_MARGIN + column, top_px=top, width_px=body_width
@@ -223,14 +261,35 @@ class _Layout:
             body_top=top,
             body_bottom=bottom,
             header_top=_MARGIN,
+            scale=scale,
+            title_lines=title_lines,
+            caption_lines=caption_lines,
         )
+
+
+def _lines_height(count: int, font_size: float) -> float:
+    """From the top of a block of lines to its last baseline: a font size, then 1.25 more a line."""
+    return font_size + (count - 1) * font_size * _LINE_SPACING if count else 0.0
+
+
+def _wrap(text: str, font_size: float, width: float) -> tuple[str, ...]:
+    """Words in lines no wider than `width` (by the rough glyph width), at least one word each."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", font_size) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return tuple(lines)
 
 
 def _header(layout: _Layout, title: str | None) -> list[str]:
     parts = []
     y = layout.header_top
-    if title:
-        y += _TITLE_SIZE
+    title_size = _TITLE_SIZE * layout.scale
+    caption_size = _CAPTION_SIZE * layout.scale
+    for number, line in enumerate(layout.title_lines):
+        y += title_size * (_LINE_SPACING if number else 1.0)
         parts.append(
             element(
                 "text",
@@ -239,29 +298,31 @@ def _header(layout: _Layout, title: str | None) -> list[str]:
                     "x": layout.width / 2,
                     "y": y,
                     "text-anchor": "middle",
-                    "font-size": _TITLE_SIZE,
+                    "font-size": title_size,
                     "font-weight": "bold",
                     "fill": palette.INK,
                 },
-                text=title,
+                text=line,
             )
         )
+    if title:
         y += 10
-    y += _CAPTION_SIZE
-    parts.append(
-        element(
-            "text",
-            {
-                "class": "caption",
-                "x": layout.width / 2,
-                "y": y,
-                "text-anchor": "middle",
-                "font-size": _CAPTION_SIZE,
-                "fill": "#555555",
-            },
-            text=_CAPTION,
+    for number, line in enumerate(layout.caption_lines):
+        y += caption_size * (_LINE_SPACING if number else 1.0)
+        parts.append(
+            element(
+                "text",
+                {
+                    "class": "caption",
+                    "x": layout.width / 2,
+                    "y": y,
+                    "text-anchor": "middle",
+                    "font-size": caption_size,
+                    "fill": "#555555",
+                },
+                text=line,
+            )
         )
-    )
     return parts
 
 
@@ -372,7 +433,7 @@ def _labels(atlas: Atlas, layout: _Layout) -> str:
         anchor_px=anchors,
         top=layout.body_top + 4,
         bottom=layout.body_bottom,
-        line_height=_LABEL_LINE,
+        line_height=_LABEL_LINE * layout.scale,
     )
     return group({"class": "labels"}, [_label(label, layout) for label in placed])
 
@@ -404,9 +465,9 @@ def _label(label: PlacedLabel, layout: _Layout) -> str:
                 "text",
                 {
                     "x": text_x,
-                    "y": label.y + _LABEL_SIZE * 0.35,
+                    "y": label.y + _LABEL_SIZE * layout.scale * 0.35,
                     "text-anchor": anchor,
-                    "font-size": _LABEL_SIZE,
+                    "font-size": _LABEL_SIZE * layout.scale,
                     "fill": palette.INK,
                 },
                 text=label.text,
@@ -416,9 +477,13 @@ def _label(label: PlacedLabel, layout: _Layout) -> str:
 
 
 def _side_markers(layout: _Layout) -> list[str]:
+    # Set in from the edge the word is nearer, so a word enlarged for a phone stays on the map.
     parts = []
+    letter_size, word_size = 28 * layout.scale, _SIDE_WORD_SIZE * layout.scale
     for letter, word, frame_x in (("L", "receiver's left", -0.85), ("R", "receiver's right", 0.85)):
         x, y = layout.frame.px((frame_x, -0.2))
+        half = text_width(word, word_size) / 2
+        x = min(max(x, _MARGIN / 2 + half), layout.width - _MARGIN / 2 - half)
         parts.append(
             group(
                 {"class": "side-marker", "data-side": word.split()[-1]},
@@ -429,7 +494,7 @@ def _side_markers(layout: _Layout) -> list[str]:
                             "x": x,
                             "y": y,
                             "text-anchor": "middle",
-                            "font-size": 28,
+                            "font-size": letter_size,
                             "font-weight": "bold",
                             "fill": "#8a5a44",
                         },
@@ -439,9 +504,9 @@ def _side_markers(layout: _Layout) -> list[str]:
                         "text",
                         {
                             "x": x,
-                            "y": y + 15,
+                            "y": y + word_size * 1.3,
                             "text-anchor": "middle",
-                            "font-size": 11,
+                            "font-size": word_size,
                             "fill": "#8a5a44",
                         },
                         text=word,
@@ -474,13 +539,14 @@ def _box(fill: str, stroke: str, **extra: AttributeValue) -> _Swatch:
     return draw
 
 
-def _marker_swatch(x: float, y: float) -> str:
+def _marker_swatch(x: float, y: float, scale: float = 1.0) -> str:
+    radius = MARKER_RADIUS * scale
     return element(
         "circle",
         {
-            "cx": x + MARKER_RADIUS,
+            "cx": x + radius,
             "cy": y,
-            "r": MARKER_RADIUS,
+            "r": radius,
             "fill": "#ffffff",
             "stroke": palette.ARROW,
             "stroke-width": 1.8,
@@ -488,10 +554,10 @@ def _marker_swatch(x: float, y: float) -> str:
     ) + element(
         "text",
         {
-            "x": x + MARKER_RADIUS,
-            "y": y + 3.6,
+            "x": x + radius,
+            "y": y + MARKER_FONT * scale * 0.36,
             "text-anchor": "middle",
-            "font-size": 10,
+            "font-size": MARKER_FONT * scale,
             "font-weight": "bold",
             "fill": palette.ARROW,
         },
@@ -609,7 +675,11 @@ def _legend(layout: _Layout, *, steps: bool, heat: bool) -> tuple[str, float]:
     ]
     if steps:
         items += [
-            (_marker_swatch, 2 * MARKER_RADIUS, "numbered steps in order"),
+            (
+                lambda x, y: _marker_swatch(x, y, layout.scale),
+                2 * MARKER_RADIUS * layout.scale,
+                "numbered steps in order",
+            ),
             (_arrow_swatch, 24, "stroke direction"),
             (_circles_swatch, 22, "circles in place"),
             (_coil_swatch, 34, "circles along the line"),
@@ -618,25 +688,26 @@ def _legend(layout: _Layout, *, steps: bool, heat: bool) -> tuple[str, float]:
     if heat:
         items.append((_heat_swatch, 90, "coverage: none \u2192 most"))
     left, right = _MARGIN, layout.width - _MARGIN
-    x, y = left, layout.body_bottom + _MARGIN + _LEGEND_ROW / 2
+    size, row = _LEGEND_SIZE * layout.scale, _LEGEND_ROW * layout.scale
+    x, y = left, layout.body_bottom + _MARGIN + row / 2
     parts: list[str] = []
     for swatch, swatch_width, text in items:
-        width = swatch_width + 6 + text_width(text, _LEGEND_SIZE) + 18
+        width = swatch_width + 6 + text_width(text, size) + 18
         if x + width > right and x > left:
-            x, y = left, y + _LEGEND_ROW
+            x, y = left, y + row
         parts.append(swatch(x, y))
         parts.append(
             element(
                 "text",
                 {
                     "x": x + swatch_width + 6,
-                    "y": y + _LEGEND_SIZE * 0.35,
-                    "font-size": _LEGEND_SIZE,
+                    "y": y + size * 0.35,
+                    "font-size": size,
                     "fill": palette.INK,
                 },
                 text=text,
             )
         )
         x += width
-    height = y + _LEGEND_ROW / 2 - (layout.body_bottom + _MARGIN)
+    height = y + row / 2 - (layout.body_bottom + _MARGIN)
     return group({"class": "legend"}, parts), height

@@ -9,6 +9,7 @@ from backrub.atlas import default_atlas
 from backrub.planner import Plan
 from backrub.render import render_back_map
 from backrub.render.live_map import MAP_WIDTH as MAP_WIDTH
+from backrub.render.live_map import TEXT_SCALE as TEXT_SCALE
 from backrub.render.live_map import live_map, step_overlay
 from backrub.session import SessionEngine
 
@@ -16,7 +17,9 @@ from backrub.session import SessionEngine
 @cache
 def tap_map() -> str:
     """The bare map for picking regions by tapping them (start page, check-in)."""
-    return render_back_map(default_atlas(), labels=False, width_px=MAP_WIDTH, title=None)
+    return render_back_map(
+        default_atlas(), labels=False, width_px=MAP_WIDTH, title=None, text_scale=TEXT_SCALE
+    )
 
 
 def session_map(engine: SessionEngine) -> str:
@@ -33,7 +36,9 @@ def step_map(engine: SessionEngine) -> str:
 def heat_map(heat: Mapping[str, float], *, title: str) -> str:
     """Regions coloured 0..1 (coverage on the summary, knots over time on the profile)."""
     atlas = default_atlas()
-    return render_back_map(atlas, heat=heat, labels=False, width_px=MAP_WIDTH, title=title)
+    return render_back_map(
+        atlas, heat=heat, labels=False, width_px=MAP_WIDTH, title=title, text_scale=TEXT_SCALE
+    )
 
 
 def coverage(summary: Mapping[str, object]) -> dict[str, float]:
@@ -49,5 +54,14 @@ def coverage(summary: Mapping[str, object]) -> dict[str, float]:
 
 
 def plan_map(plan: Plan) -> str:
-    """A whole plan: numbered steps and stroke arrows (the printable plan and its preview)."""
-    return render_back_map(default_atlas(), steps=plan.steps, labels=True, width_px=720)
+    """A whole plan: numbered steps and stroke arrows (the printable plan and its preview).
+
+    No name labels beside the body: at phone width they could not be read, and the steps table
+    under the map names every place; the numbers tie the two together."""
+    return render_back_map(
+        default_atlas(),
+        steps=plan.steps,
+        labels=False,
+        width_px=MAP_WIDTH,
+        text_scale=TEXT_SCALE,
+    )

@@ -23,6 +23,8 @@ from backrub.safety.screening import (
 from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.intake import Intake, field_errors, from_form
+from backrub.web.last_time import CHANGED, QUICK, REVIEWED, LastTime, last_time, page_fields
+from backrub.web.last_time import quick_error as quick_path_error
 from backrub.web.maps import plan_map, tap_map
 from backrub.web.people import find_profile, knots_over_time, sore_spots
 from backrub.web.plan_words import ORDER_WORDS
@@ -32,6 +34,14 @@ from backrub.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 LOCAL_ROWS = 3  # rows for local problems (bruise here, sunburn there) on the start form
+# How the error list at the top names a field (the rest: its name with spaces).
+FIELD_NAMES = {CHANGED: "anything changed since last time", "yes": "health questions"}
+
+
+def _pressure_word(level: object) -> str:
+    """'medium' for 3; '' for a value the form sent back that is not a level (its error says)."""
+    text = str(level)
+    return vocabulary().pressure_word(int(text)) if text in ("1", "2", "3", "4", "5") else ""
 
 
 def _choices() -> dict[str, Any]:
@@ -55,6 +65,12 @@ def _choices() -> dict[str, Any]:
         "local_checks": local_checks(),
         "regions": atlas.regions,
         "tap_map": tap_map(),
+        # For the groups' one-line summaries and the quick path's "as last time".
+        "pressure_word": _pressure_word,
+        "order_words_by_value": {order.value: ORDER_WORDS[order][0] for order in Order},
+        "names_of": lambda ids: [atlas.region(i).name for i in ids if atlas.has_region(i)],
+        "activity_names": lambda keys: [activities()[k].label for k in keys if k in activities()],
+        "field_names": FIELD_NAMES,
     }
 
 
@@ -82,9 +98,13 @@ def _start_page(
     account: int | None,
     status: int = 200,
     notice: str | None = None,
+    last: LastTime | None = None,
 ) -> HTMLResponse:
     store = hub_of(request).store
     rows, kept = _local_rows(values.get("local", []))
+    if last is None and values.get(QUICK) == "1" and values.get("profile_id"):
+        # A form sent back (an error, "Change the answers"): the question asked stays asked.
+        last = _last_time_of(request, values["profile_id"], account=account)
     context = {
         **_choices(),
         "local_rows": rows,
@@ -93,21 +113,34 @@ def _start_page(
         "errors": errors or {},
         "profiles": store.profiles(account=account),
         "notice": notice,
+        "last": last,
     }
     return templates.TemplateResponse(request, "start.html", context, status_code=status)
 
 
+def _last_time_of(request: Request, profile_id: Any, *, account: int | None) -> LastTime | None:
+    try:
+        profile = find_profile(hub_of(request).store, int(profile_id), account=account)
+    except (ValueError, BackrubError):
+        return None  # the form's own error for profile_id says what is wrong
+    return last_time(profile)
+
+
 def _defaults(
     request: Request, profile_id: int | None, *, account: int | None
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], str | None, LastTime | None]:
     values: dict[str, Any] = Intake().model_dump(mode="json")
     if profile_id is None:
-        return values, None
+        return values, None, None
     store = hub_of(request).store
     profile = find_profile(store, profile_id, account=account)
     values.update({k: v for k, v in profile.data.items() if k in values})
     values["profile_id"] = profile.id
     values["profile_name"] = profile.name
+    last = last_time(profile)
+    if last is not None:
+        # Last time's answers go back into the form, ticked as they were.
+        values.update({"yes": last.yes, "local": last.local, QUICK: "1"})
     over_time = knots_over_time(store, profile.id, account=account)
     recurring = list(over_time["counts"])
     values["trouble_spots"] = list(dict.fromkeys([*values["trouble_spots"], *recurring]))[:6]
@@ -119,22 +152,29 @@ def _defaults(
         parts.append("Sore spots from the check-in get one level less pressure.")
     if over_time["sessions"]:
         parts.append("The plan learns from their past sessions; its notes say what it changed.")
-    return values, " ".join(parts)
+    return values, " ".join(parts), last
 
 
 @router.get("/", response_class=HTMLResponse)
 def start(
-    request: Request, account: Owner, profile: int | None = None, swap: str | None = None
+    request: Request,
+    account: Owner,
+    profile: int | None = None,
+    receiver: int | None = None,
+    swap: str | None = None,
 ) -> Response:
-    values, notice = _defaults(request, profile, account=account)
+    """The start page; `?receiver=ID` (or the older `?profile=ID`) starts from a saved receiver."""
+    values, notice, last = _defaults(request, receiver or profile, account=account)
     if swap:
         # G4: the receiver gives back. A short, gentle routine, and screening asked afresh.
         values.update({"minutes": 10, "routine": "neck-and-shoulders", "pressure": 2})
+        values.update({"yes": [], "local": [], QUICK: ""})
+        last = None
         notice = (
             "Swap roles: now the giver receives. Answer the questions for them, "
             "then follow the same guidance."
         )
-    return _start_page(request, values, account=account, notice=notice)
+    return _start_page(request, values, account=account, notice=notice, last=last)
 
 
 async def _answers(request: Request) -> dict[str, Any]:
@@ -142,6 +182,7 @@ async def _answers(request: Request) -> dict[str, Any]:
     form = await request.form()
     pairs = [(key, str(value)) for key, value in form.multi_items()]
     data = from_form(pairs)
+    data.update({name: str(form.get(name, "")) for name in (QUICK, CHANGED, REVIEWED)})
     regions = [value for key, value in pairs if key == "local_region"]
     kinds = [value for key, value in pairs if key == "local_kind"]
     data["local"] += [f"{r}:{k}" for r, k in zip(regions, kinds, strict=False) if r and k]
@@ -151,16 +192,37 @@ async def _answers(request: Request) -> dict[str, Any]:
 
 async def _intake(request: Request) -> tuple[dict[str, Any], Intake | dict[str, str]]:
     data = await _answers(request)
+    fields = page_fields(data)
     try:
-        return data, Intake.model_validate(data)
+        intake = Intake.model_validate(data)
     except ValidationError as error:
-        return data, field_errors(error)
+        return {**data, **fields}, field_errors(error)
+    data.update(fields)
+    return data, intake
+
+
+def _not_asked(data: dict[str, Any]) -> dict[str, str] | None:
+    """The quick path's error when "anything changed?" was not answered (or a yes not gone
+    through); the session neither plans nor starts until it is."""
+    message = quick_path_error(
+        {name: str(data.get(name, "")) for name in (QUICK, CHANGED, REVIEWED)}
+    )
+    return {CHANGED: message} if message else None
+
+
+def _reviewing(data: dict[str, Any]) -> dict[str, Any]:
+    """The form sent back after "yes, something changed": its questions are now on screen."""
+    return {**data, REVIEWED: "1"} if data.get(CHANGED) == "yes" else data
 
 
 @router.post("/answers", response_class=HTMLResponse)
 async def answers_again(request: Request, account: Owner) -> Response:
     """'Change the answers' on the plan: the start page again with every answer as it was."""
-    return _start_page(request, await _answers(request), account=account)
+    data = await _answers(request)
+    form = await request.form()
+    if data.get(CHANGED) == "yes" or form.get("show") == "questions":
+        data[REVIEWED] = "1"  # "See all questions" without a script: the questions open
+    return _start_page(request, data, account=account)
 
 
 @router.post("/plan", response_class=HTMLResponse)
@@ -168,6 +230,9 @@ async def preview(request: Request, account: Owner) -> Response:
     data, intake = await _intake(request)
     if not isinstance(intake, Intake):
         return _start_page(request, data, intake, account=account, status=422)
+    not_asked = _not_asked(data)
+    if not_asked:
+        return _start_page(request, _reviewing(data), not_asked, account=account, status=422)
     try:
         planned = plan_for(hub_of(request).store, intake, account=account)
     except BackrubError as error:
@@ -179,6 +244,7 @@ async def preview(request: Request, account: Owner) -> Response:
         "steps": plan.to_json()["steps"],
         "screening": screening_json(plan),
         "intake": intake,
+        "quick": {name: data.get(name, "") for name in (QUICK, CHANGED, REVIEWED)},
         "map": plan_map(plan) if plan.steps else "",
     }
     return templates.TemplateResponse(request, "plan.html", context)
@@ -189,6 +255,9 @@ async def begin(request: Request, account: Owner) -> Response:
     data, intake = await _intake(request)
     if not isinstance(intake, Intake):
         return _start_page(request, data, intake, account=account, status=422)
+    not_asked = _not_asked(data)
+    if not_asked:
+        return _start_page(request, _reviewing(data), not_asked, account=account, status=422)
     try:
         session_id = start_session(hub_of(request), intake, account=account)
     except Refused as refused:

@@ -1,7 +1,8 @@
 """Receivers as the web shows them: saved preferences, past sessions, knots over time, soreness.
 
-A profile's `data` keeps the start form's preferences (`Intake.remembered`) and a list of
-next-day check-ins under "check_ins"; the newest check-in's sore regions go into the next plan.
+A profile's `data` keeps the start form's preferences (`Intake.remembered`), the last screening
+answers under "screening" (`starting.saved_answers`) and a list of next-day check-ins under
+"check_ins"; the newest check-in's sore regions go into the next plan.
 
 Every function takes the owner, `account` (None in local mode), and passes it to the store: a
 profile or session of another account is "not found", like one that does not exist.
@@ -18,6 +19,8 @@ from backrub.store.history import pending_sore_spots
 from backrub.web.hub import NotFound
 
 KNOT_HISTORY = 20  # sessions looked back on for the knots-over-time map
+# Kept in a profile's data beside the preferences, and shown apart from them.
+NOT_PREFERENCES = frozenset({"check_ins", "screening"})
 
 
 def find_profile(
@@ -45,7 +48,8 @@ def profile_json(record: ProfileRecord) -> dict[str, Any]:
         "id": record.id,
         "name": record.name,
         "created_at": record.created_at.isoformat(),
-        "preferences": {k: v for k, v in record.data.items() if k != "check_ins"},
+        "preferences": {k: v for k, v in record.data.items() if k not in NOT_PREFERENCES},
+        "screening": record.data.get("screening"),
         "check_ins": list(record.data.get("check_ins", [])),
         "sore_spots": sore_spots(record),
     }

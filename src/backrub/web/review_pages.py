@@ -32,7 +32,7 @@ from backrub.web.api import hub_of
 from backrub.web.auth import Owner
 from backrub.web.hub import NotFound
 from backrub.web.intake import Intake, field_errors
-from backrub.web.maps import MAP_WIDTH, coverage, heat_map, plan_map, tap_map
+from backrub.web.maps import MAP_WIDTH, TEXT_SCALE, coverage, heat_map, plan_map, tap_map
 from backrub.web.people import (
     find_profile,
     find_session,
@@ -502,6 +502,7 @@ def _profile_page(
             highlight=trouble,
             labels=False,
             width_px=MAP_WIDTH,
+            text_scale=TEXT_SCALE,
             title=f"Knots found on {record.name}'s back, and their trouble spots",
         )
     knots = [

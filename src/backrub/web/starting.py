@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from backrub.errors import BackrubError, PlanningError
@@ -48,6 +49,14 @@ def screening_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def saved_answers(intake: Intake) -> dict[str, Any]:
+    """What a receiver keeps for next time: the preferences and today's screening answers, with
+    when they were given. The start page asks "anything changed since last time?" over them, and
+    a saved answer that stops or restricts a session still does (the form carries it back)."""
+    screening = {"yes": intake.yes, "local": intake.local, "at": datetime.now(UTC).isoformat()}
+    return {**intake.remembered(), "screening": screening}
+
+
 def plan_for(
     store: Store, intake: Intake, *, account: int | None, save_profile: bool = False
 ) -> Planned:
@@ -60,9 +69,9 @@ def plan_for(
         else None
     )
     if profile is None and intake.profile_name and save_profile:
-        profile = remember(store, intake.profile_name, intake.remembered(), account=account)
+        profile = remember(store, intake.profile_name, saved_answers(intake), account=account)
     elif profile is not None and save_profile:
-        data = {**profile.data, **intake.remembered()}
+        data = {**profile.data, **saved_answers(intake)}
         store.update_profile(profile.id, data, account=account)
         profile = store.profile(profile.id, account=account)
     receiver = profile.name if profile else intake.profile_name or None
