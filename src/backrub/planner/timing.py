@@ -7,6 +7,7 @@ important first, only when even their shortest versions do not fit.
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -152,18 +153,47 @@ def _stretch_for(groups: list[_Group], size: list[int], budget: float) -> float:
         scale = at
     if rate > 0:
         scale = max(scale, (budget - fixed) / rate)
-    # The least float at which the summed total (with its own rounding errors) reaches the
-    # budget, as halving the interval would find: never a hair short, and no stretch to spare.
-    for _ in range(64):
-        if total(scale) >= budget:
-            break
-        scale = math.nextafter(scale, math.inf)
-    for _ in range(64):
-        lower = math.nextafter(scale, -math.inf)
-        if lower < 0 or total(lower) < budget:
-            break
-        scale = lower
-    return scale
+    return _least_reaching(total, scale, budget)
+
+
+def _least_reaching(total: Callable[[float], float], near: float, budget: float) -> float:
+    """The least float at which the summed total (with its own rounding) reaches the budget, as
+    halving the interval finds it: never a hair short, and no stretch to spare.
+
+    The total is nondecreasing float by float, so the search runs over the floats' bit patterns
+    (in order for floats >= 0), galloping out from `near` and then halving: a few totals even
+    when rounding put `near` many floats off.
+    """
+    bits = _bits(near)
+    if total(near) >= budget:
+        high, step, low = bits, 1, bits - 1
+        while low >= 0 and total(_float(low)) >= budget:
+            high, low, step = low, low - step * 2, step * 2
+        low = max(low, -1)  # -1 stands for "below zero", where the total never reaches
+    else:
+        low, step, high = bits, 1, min(bits + 1, _INFINITY)
+        while high < _INFINITY and total(_float(high)) < budget:
+            low, high, step = high, min(high + step * 2, _INFINITY), step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if total(_float(middle)) >= budget:
+            high = middle
+        else:
+            low = middle
+    return _float(high)
+
+
+_INFINITY = struct.unpack("<q", struct.pack("<d", math.inf))[0]
+
+
+def _bits(value: float) -> int:
+    bits: int = struct.unpack("<q", struct.pack("<d", value))[0]
+    return bits
+
+
+def _float(bits: int) -> float:
+    value: float = struct.unpack("<d", struct.pack("<q", bits))[0]
+    return value
 
 
 def _settle_rounding(
@@ -202,9 +232,12 @@ def drop_for_time(
     """
     kept = list(steps)
     dropped: list[Step] = []
+    first: dict[str, Step] = {}
+    for step in kept:
+        first.setdefault(step.pair or step.id, step)
     candidates = sorted(
         {step.pair or step.id for step in kept if step.priority > 1},
-        key=lambda key: importance(next(s for s in kept if (s.pair or s.id) == key)),
+        key=lambda key: importance(first[key]),
     )
     for key in candidates:
         if comfortable_seconds(kept) <= budget:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -13,11 +12,9 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from backrub.safety.context import SafetyContext
 from backrub.safety.restrictions import Restrictions
-from backrub.safety.rules import RULES, ClosingSequence, Rule, SidesBalanced
+from backrub.safety.rules import RULES, Rule
+from backrub.safety.sequence import SequenceJudge
 from backrub.safety.violation import Violation
-
-# Rules about a whole session's shape; a single step in the middle of one cannot break them.
-_WHOLE_SESSION_RULES = (SidesBalanced, ClosingSequence)
 
 
 class HasSteps(Protocol):
@@ -56,21 +53,12 @@ def judge_step(
 
     What the step makes of the whole sequence: its own faults, and any it causes that a rule
     reports against an earlier step (U9 names the knot work the step fails to follow with
-    aftercare). What the history broke before this step is not the step's doing."""
-    context = replace(context or SafetyContext(), require_closing=False)
-    sequence = [*history, step]
-    found: list[Violation] = []
-    for rule in RULES:
-        if isinstance(rule, _WHOLE_SESSION_RULES):
-            continue
-        found.extend(rule.check_step(step, context))
-        before = Counter(rule.check_sequence(history, context)) if history else Counter()
-        for violation in rule.check_sequence(sequence, context):
-            if before[violation] > 0:
-                before[violation] -= 1
-            else:
-                found.append(violation)
-    return found
+    aftercare). What the history broke before this step is not the step's doing.
+
+    This reads the whole history each time; a live session keeps a SequenceJudge instead and
+    pushes each done step to it, so judging costs the same however long the session runs."""
+    context = context or SafetyContext()
+    return SequenceJudge.of(history, context.atlas).judge(step, context)
 
 
 def judge_stroke(

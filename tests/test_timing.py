@@ -1,0 +1,81 @@
+"""Fitting durations: the stretch found by walking the total's bends is the one halving found.
+
+`fit_durations` used to halve an interval sixty times over every step (issue 12: a large share of
+a plan's and of every live re-plan's time). The plans must not change: the same stretch, to the
+float, and so the same seconds for every step.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backrub.method.step import Step
+from backrub.planner.timing import BudgetTooLong, _groups, fit_durations
+from tests.conftest import make_step
+
+
+def weight(step: Step) -> float:
+    return 1.5 if step.priority == 3 else 1.0
+
+
+def halved_stretch(steps: list[Step], budget: float) -> float:
+    """The former search: the least stretch reaching the budget, by sixty halvings."""
+    groups = _groups(steps, weight)
+    size = [len(group.indexes) for group in groups]
+
+    def total(scale: float) -> float:
+        return sum(n * group.at(scale) for n, group in zip(size, groups, strict=True))
+
+    low, high = 0.0, 1.0
+    while total(high) < budget:
+        high *= 2
+    for _ in range(60):
+        middle = (low + high) / 2
+        if total(middle) < budget:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+@st.composite
+def timed_steps(draw: st.DrawFn) -> list[Step]:
+    steps = []
+    for index in range(draw(st.integers(1, 30))):
+        seconds = draw(st.sampled_from([10, 15, 30, 45, 60, 67.5, 90, 120]))
+        low = draw(st.sampled_from([0, 5, 10, seconds]))
+        high = draw(st.sampled_from([None, seconds, seconds * 2, seconds * 3.5]))
+        pair = draw(st.sampled_from([None, None, f"p{index // 2}"]))
+        steps.append(
+            make_step(
+                f"s{index}",
+                seconds=seconds,
+                min_seconds=min(low, seconds),
+                max_seconds=high,
+                pair=pair,
+                priority=draw(st.integers(1, 3)),
+            )
+        )
+    return steps
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=timed_steps(), share=st.floats(0.2, 1.0), whole=st.booleans())
+def test_the_stretch_and_the_seconds_are_those_the_halving_found(
+    steps: list[Step], share: float, whole: bool
+) -> None:
+    longest = sum(s.max_seconds if s.max_seconds is not None else s.seconds for s in steps)
+    budget = longest * share
+    budget = float(round(budget)) if whole else budget
+    try:
+        timed, stretch = fit_durations(steps, budget, weight)
+    except BudgetTooLong:
+        return
+    halved = halved_stretch(steps, budget)
+    # Where every step already sits at its shortest, halving ends a hair above zero; the
+    # seconds, not the stretch, are what must match there.
+    assert stretch == halved or halved < 1e-15
+    groups = _groups(steps, weight)
+    assert [round(g.at(stretch)) for g in groups] == [round(g.at(halved)) for g in groups]
+    assert [step.id for step in timed] == [step.id for step in steps]
