@@ -24,13 +24,15 @@ class BalanceMixin(EngineCore):
 
     def _as_it_will_be(self, step: Step) -> Step:
         """A queued step without the regions taken out since it was planned."""
-        blocked = self._blocked_regions()
+        blocked = self._blocked_now()
         regions = tuple(r for r in step.regions if r not in blocked)
+        if len(regions) == len(step.regions):
+            return step
         return step.model_copy(update={"regions": regions or step.regions[:0]})
 
     def _owed(self) -> dict[str, float]:
         """What each region is owed by its mirror, once everything planned is done (B1)."""
-        return balance.owed_by_region([*self.done_steps, *self._pending()], self.context())
+        return balance.owed_by_region([*self._history(), *self._pending()], self.context())
 
     def _even_out_before_closing(self, at: float) -> None:
         # The closing counts too: with a region left out on one side it is not symmetric.

@@ -41,6 +41,15 @@ class EngineCore:
         self.budget = float(plan.budget_seconds)
         self.state = SessionState(queue=list(plan.steps))
         self._new: list[Cue] = []
+        # Kept between events because they change far less often than events come: the steps
+        # done (the timeline only grows), the limits in force and the regions taken out (both
+        # rebuilt only when what they are made of changed). See `_history` and `context`.
+        self._done: list[Step] = []
+        self._context_key: tuple[object, ...] | None = None
+        self._context: SafetyContext | None = None
+        self._blocked_key: tuple[object, ...] | None = None
+        self._blocked: frozenset[str] = frozenset()
+        self._water_seen = (0, 0)
         self._say("setting", 0.0)
         self._start_next(0.0)
 
@@ -83,23 +92,47 @@ class EngineCore:
 
     def context(self) -> SafetyContext:
         """The limits in force now: screening, plus what the session itself took out."""
-        session = Restrictions(
-            excluded_regions=dict(self.state.excluded),
-            removed_techniques={
-                Technique(t): why for t, why in self.state.removed_techniques.items()
-            },
+        state = self.state
+        key = (
+            tuple(state.excluded.items()),
+            tuple(state.removed_techniques.items()),
+            state.upper_trapezius_stopped,
+            state.status is SessionStatus.STOPPED,
         )
-        return SafetyContext(
-            atlas=self.atlas,
-            restrictions=self.plan.restrictions.merged(session),
-            upper_trapezius_stopped=self.state.upper_trapezius_stopped,
-            balance_tolerance=0.10,
-            require_closing=self.state.status is not SessionStatus.STOPPED,
-        )
+        if self._context is None or key != self._context_key:
+            session = Restrictions(
+                excluded_regions=dict(state.excluded),
+                removed_techniques={
+                    Technique(t): why for t, why in state.removed_techniques.items()
+                },
+            )
+            self._context = SafetyContext(
+                atlas=self.atlas,
+                restrictions=self.plan.restrictions.merged(session),
+                upper_trapezius_stopped=state.upper_trapezius_stopped,
+                balance_tolerance=0.10,
+                require_closing=state.status is not SessionStatus.STOPPED,
+            )
+            self._context_key = key
+        return self._context
 
     @property
     def done_steps(self) -> list[Step]:
-        return [segment.step for segment in self.state.timeline]
+        return list(self._history())
+
+    def _history(self) -> list[Step]:
+        """The steps done so far, in order: the engine's own list, read but never changed by
+        its callers. Only the new end of the timeline is read: a timeline that is not the
+        one this list was made from (a shorter one, another last step) is read again whole."""
+        done, timeline = self._done, self.state.timeline
+        if len(done) != len(timeline) or (done and done[-1] is not timeline[-1].step):
+            kept = len(done) < len(timeline) and (
+                not done or done[-1] is timeline[len(done) - 1].step
+            )
+            if not kept:
+                done.clear()
+            done.extend(segment.step for segment in timeline[len(done) :])
+        return done
 
     def _advance(self, at: float) -> None:
         state = self.state
@@ -129,9 +162,16 @@ class EngineCore:
         if current is not None and current.check_in and self._on_trapezius(current):
             waits.append(state.last_check_in + CHECK_IN_EVERY - state.worked)
         if self.budget >= 30 * 60:
-            said = sum(1 for key in state.care_said if key.startswith("water-"))
-            waits.append(WATER_FIRST + said * WATER_EVERY - state.worked)
+            waits.append(WATER_FIRST + self._water_said() * WATER_EVERY - state.worked)
         return max(1e-6, min(waits))
+
+    def _water_said(self) -> int:
+        """How many times water was offered: counted again only when something new was said
+        (the things said only grow, and many are said per step)."""
+        said = self.state.care_said
+        if self._water_seen[0] != len(said):
+            self._water_seen = (len(said), sum(1 for key in said if key.startswith("water-")))
+        return self._water_seen[1]
 
     def _periodic_cues(self, at: float) -> None:
         state = self.state
@@ -271,10 +311,19 @@ class EngineCore:
         self._say("swap-roles", at)
 
     def _blocked_regions(self) -> set[str]:
-        blocked = set(self.state.excluded) | set(self.plan.restrictions.excluded_regions)
-        if self.state.upper_trapezius_stopped:
-            blocked |= {r.id for r in self.atlas.regions if r.base == UPPER_TRAPEZIUS}
-        return blocked
+        return set(self._blocked_now())
+
+    def _blocked_now(self) -> frozenset[str]:
+        """The regions taken out, by screening or during the session; rebuilt only when the
+        session took out more."""
+        state = self.state
+        key = (tuple(state.excluded), state.upper_trapezius_stopped)
+        if key != self._blocked_key:
+            blocked = set(state.excluded) | set(self.plan.restrictions.excluded_regions)
+            if state.upper_trapezius_stopped:
+                blocked |= {r.id for r in self.atlas.regions if r.base == UPPER_TRAPEZIUS}
+            self._blocked, self._blocked_key = frozenset(blocked), key
+        return self._blocked
 
     def _react(self, event: Event, what: str, ids: tuple[str, ...]) -> None:
         self.state.reactions.append(

@@ -142,7 +142,7 @@ class KnotMixin(EngineCore):
         return (
             region.base in self.book.ladder.regions
             and (limits.max_pressure is None or limits.max_pressure >= deepest)
-            and region_id not in self._blocked_regions()
+            and region_id not in self._blocked_now()
         )
 
     def _start_planned_knot(self, first: Step, at: float) -> None:

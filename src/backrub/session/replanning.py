@@ -109,7 +109,7 @@ class ReplanMixin(EngineCore):
         The planner does the same at plan time; the closing keeps its compressions, percussion
         and sweeps in that order however the session went.
         """
-        blocked = self._blocked_regions()
+        blocked = self._blocked_now()
         limits = self.context().restrictions.merged(
             Restrictions(excluded_regions=dict.fromkeys(blocked, "taken out in this session"))
         )

@@ -4,6 +4,8 @@ the people ask for (skip, pause, stop, end).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from backrub.atlas import Area
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
@@ -40,25 +42,29 @@ class StopsMixin(EngineCore):
     def _safe(self, step: Step) -> Step | None:
         """The step, or the nearest gentler version of it that keeps every rule; None if none."""
         context = self.context()
-        history = self.done_steps
-        candidates = [step]
-        for pressure in range(int(step.pressure) - 1, 0, -1):
-            candidates.append(self._with_pressure(step, pressure))
-        if step.technique in PRESSING and not step.knot:
-            candidates.append(
-                reworded(
-                    step.model_copy(
-                        update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT}
-                    ),
-                    step,
-                )
-            )
-        for candidate in candidates:
+        history = self._history()
+        judged: list[Step] = []
+        for candidate in self._gentler(step):
+            # The same version twice (a contact's range clamps the pressure) is judged once.
+            if candidate in judged:
+                continue
             if not judge_step(candidate, context, history=history):
                 return candidate
+            judged.append(candidate)
         self._react_text("safety", f"skipped {step.id}: it would break a rule now", ("X5",))
         self._say("safety-skip", self.state.clock)
         return None
+
+    def _gentler(self, step: Step) -> Iterator[Step]:
+        """The step, then ever gentler versions of it, made only as far as they are needed."""
+        yield step
+        for pressure in range(int(step.pressure) - 1, 0, -1):
+            yield self._with_pressure(step, pressure)
+        if step.technique in PRESSING and not step.knot:
+            yield reworded(
+                step.model_copy(update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT}),
+                step,
+            )
 
     def _with_pressure(self, step: Step, wanted: int) -> Step:
         wanted = max(1, min(5, wanted))
@@ -79,7 +85,7 @@ class StopsMixin(EngineCore):
         if state.current is None:
             return False
         # The history includes what has been done of the current step so far.
-        history = self.done_steps
+        history = self._history()
         so_far = state.elapsed - state.segment_from
         if so_far > 1e-6:
             history = [*history, state.current.model_copy(update={"seconds": so_far})]
@@ -112,7 +118,7 @@ class StopsMixin(EngineCore):
             # The receiver does not want more there: that region is left for the session
             # rather than evened out again and again (B1 judges no pair with a side left out).
             region = current.regions[0]
-            if region not in self._blocked_regions():
+            if region not in self._blocked_now():
                 state.excluded[region] = balance.CUT_SHORT
                 state.excluded_at[region] = state.worked
         state.current = None
