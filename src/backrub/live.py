@@ -145,12 +145,16 @@ class LiveRun:
             engine.advance(engine.state.clock + engine.budget * 3)
         return run
 
-    def join(self, recorded_at: datetime | None, now: datetime) -> None:
+    def join(
+        self, recorded_at: datetime | None, now: datetime, *, within: float = JOIN_WITHIN
+    ) -> None:
         """Another process may be running this session right now: if it stored an event a
         moment ago (`recorded_at`, wall clock), count the time since then too, so this
         process's clock starts where that one's is, not at its last save point. That holds
         while paused as well (a process running a paused session saves points too): the pause
-        goes on, and a resume sent here is stamped when it happens.
+        goes on, and a resume sent here is stamped when it happens. `within` is that couple
+        of save points (session seconds); the web hub passes infinity for a session it let go
+        of while it ran, having stored a save point at that moment.
 
         An ended session has no clock, and a gap longer than a couple of save points means
         nobody has been running it (a server was down): that time is not counted, exactly as
@@ -158,7 +162,7 @@ class LiveRun:
         if recorded_at is None or self.engine.status.is_over:
             return
         gap = (now - recorded_at).total_seconds() * self.speed
-        if 0 < gap <= JOIN_WITHIN:
+        if 0 < gap <= within:
             self._follow(self.engine.state.clock, recorded_at, now)
 
     def now(self) -> float:
@@ -247,14 +251,17 @@ class LiveRun:
         region: str | None = None,
         value: int | None = None,
         age: float = 0.0,
+        caught_up: bool = False,
     ) -> list[Cue]:
         """Catch up, then store and apply an event happening now (or `age` seconds ago, see
         `event`); retried if another process stores one at the same moment (each try checks
-        the event against the newer state)."""
+        the event against the newer state). `caught_up`: the caller has just caught up, so the
+        first try does not read again."""
         from backrub.store import OutOfDate
 
-        for _ in range(RETRIES):
-            self.catch_up()
+        for attempt in range(RETRIES):
+            if attempt or not caught_up:
+                self.catch_up()
             try:
                 return self.record(self.event(kind, region=region, value=value, age=age))
             except OutOfDate:

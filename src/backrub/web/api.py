@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
@@ -55,7 +54,7 @@ from backrub.web.starting import Refused, plan_for, screening_json, start_sessio
 
 # Milliseconds since 1970: the year 3000 is later than any device clock means.
 DEVICE_CLOCK_MAX = 32_503_680_000_000
-STREAM_POLL = 0.25  # seconds between looks at a session for the live stream
+STREAM_POLL = 0.25  # the shortest wait (seconds) between a live stream's looks at its session
 KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES, route_class=FiniteJSONRoute)
@@ -307,21 +306,22 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
         with hub.watch(session_id) as changed:
             while not await request.is_disconnected():
                 changed.clear()  # before reading: a change from now on wakes us at once
-                version, state = await run_in_threadpool(
-                    hub.newer_state, session_id, last, account=account
-                )
-                if state is not None:
-                    last, said = version, time.monotonic()
-                    yield f"event: state\ndata: {json.dumps(state, allow_nan=False)}\n\n"
-                    if state["status"] in ("finished", "stopped"):
+                look = await run_in_threadpool(hub.look, session_id, last, account=account)
+                if look.text is not None:
+                    last, said = look.version, time.monotonic()
+                    yield f"event: state\ndata: {look.text}\n\n"
+                    if look.over:
                         return
                 elif time.monotonic() - said >= KEEP_ALIVE:
                     said = time.monotonic()
                     yield ": still here\n\n"
-                # Woken by feedback (here or in another process); else look again soon, as
-                # the clock alone moves the session on.
+                # Woken by feedback (here or in another process); else when the clock alone
+                # may have moved the session on (the step's end, a save point), or to keep
+                # the connection alive: not on a fixed poll, which thousands of streams
+                # would turn into thousands of looks a second.
+                wait = min(look.quiet, KEEP_ALIVE - (time.monotonic() - said))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), STREAM_POLL)
+                    await asyncio.wait_for(changed.wait(), max(wait, STREAM_POLL))
 
     return StreamingResponse(
         states(),

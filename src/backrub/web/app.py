@@ -70,8 +70,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # Several processes on one PostgreSQL database tell each other about new events.
         conninfo = libpq_url(database_url) if database_url else None
         notifier = (
-            Notifier(conninfo, hub.changed_elsewhere, hub.changed_everywhere) if conninfo else None
+            Notifier(conninfo, hub.changed_elsewhere, hub.changed_everywhere, hub.hears)
+            if conninfo
+            else None
         )
+        if notifier is None:
+            # SQLite: this is the only server process on the file (`serve` runs no more), so
+            # the live streams need not look for other servers' events on their own. A
+            # terminal guide writing the same session is read at the next look the clock
+            # brings (a step's end or a save point) and before every press is stored.
+            hub.hears(True)
         try:
             yield
         finally:

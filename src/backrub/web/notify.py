@@ -44,10 +44,14 @@ class Notifier:
         conninfo: str,
         on_change: Callable[[str], None],
         on_reconnect: Callable[[], None] | None = None,
+        on_hearing: Callable[[bool], None] | None = None,
     ) -> None:
         self._conninfo = conninfo
         self._on_change = on_change
         self._on_reconnect = on_reconnect
+        # Told True while listening, False while the connection is down (the live streams
+        # look for other processes' events on their own meanwhile).
+        self._on_hearing = on_hearing or (lambda hearing: None)
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="backrub-listen", daemon=True)
@@ -74,6 +78,7 @@ class Notifier:
                         if self._on_reconnect is not None:
                             self._on_reconnect()
                     listened = listening = True
+                    self._on_hearing(True)
                     while not self._stop.is_set():
                         for note in listener.notifies(timeout=WAIT):
                             self._on_change(note.payload)
@@ -83,9 +88,11 @@ class Notifier:
                 if listening:
                     log.warning("the connection that listens for events broke: %s", error)
                 listening = False
+                self._on_hearing(False)
                 self._ready.set()
                 self._stop.wait(WAIT)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join(WAIT * 3)
+        self._on_hearing(False)
