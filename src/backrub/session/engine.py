@@ -32,6 +32,7 @@ from backrub.session import balance, ladder
 from backrub.session.cues import AFTERCARE_NOT_RELEASED, CueBook
 from backrub.session.events import Event, EventKind
 from backrub.session.machine import ALLOWED, TRANSITIONS, handler_name
+from backrub.session.navigation import NavigationMixin
 from backrub.session.state import (
     Cue,
     KnotRecord,
@@ -72,7 +73,7 @@ class SessionOver(BackrubError):
     """An event for a session that has finished or was stopped: refused, nothing changes."""
 
 
-class SessionEngine:
+class SessionEngine(NavigationMixin):
     """Runs one plan. `apply` an event, `advance` the clock, read `view()` and `state`."""
 
     def __init__(self, plan: Plan, *, atlas: Atlas | None = None) -> None:
@@ -996,7 +997,16 @@ class SessionEngine:
         left = current.seconds - state.elapsed
         closing = current.phase is PhaseKind.CLOSING
         # "Later" must come after something else: with nothing between, it would come back at
-        # once, and the move (or a skip) would do nothing the giver could see.
+        # once, and the move (or a skip) would do nothing the giver could see. Steps that can
+        # no longer be done (their regions all left out) are not something between.
+        state.queue = [
+            s
+            for s in state.queue
+            if s.phase is PhaseKind.CLOSING
+            or (
+                self._as_it_will_be(s).regions and s.technique.value not in state.removed_techniques
+            )
+        ]
         queue = state.queue
         nothing_between = not any(s.phase is current.phase for s in queue) and (
             not queue or queue[0].phase is PhaseKind.CLOSING
