@@ -43,6 +43,7 @@ WEIGHTED = [
     EventKind.DECLINE_ELBOW,
     EventKind.SKIP,
     EventKind.RESUME,
+    *[EventKind.EXTEND, EventKind.BACK] * 2,
 ]
 
 
@@ -131,6 +132,8 @@ LADDER = [
     EventKind.PAIN,
     EventKind.MORE,
     EventKind.FELT,
+    EventKind.EXTEND,
+    EventKind.BACK,
 ]
 
 

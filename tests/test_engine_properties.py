@@ -25,6 +25,8 @@ TIMELESS_RULES = [rule for rule in RULES if rule.id not in ("X4", "X5", "B1")]
 
 # People send these; `end` is logged by the live guides when time runs out, never pressed.
 KINDS = [kind for kind in EventKind if kind not in (EventKind.STOP, EventKind.END)]
+# "+30 s here" and "back one step" move time around the plan: drawn more often.
+KINDS += [EventKind.EXTEND, EventKind.BACK] * 2
 requests = st.builds(
     PlanRequest,
     minutes=st.sampled_from([5, 8, 12, 20, 30, 45]),

@@ -129,7 +129,16 @@ class ComfortMixin(EngineCore):
         left = current.seconds - state.elapsed
         closing = current.phase is PhaseKind.CLOSING
         # "Later" must come after something else: with nothing between, it would come back at
-        # once, and the move (or a skip) would do nothing the giver could see.
+        # once, and the move (or a skip) would do nothing the giver could see. Steps that can
+        # no longer be done (their regions all left out) are not something between.
+        state.queue = [
+            s
+            for s in state.queue
+            if s.phase is PhaseKind.CLOSING
+            or (
+                self._as_it_will_be(s).regions and s.technique.value not in state.removed_techniques
+            )
+        ]
         queue = state.queue
         nothing_between = not any(s.phase is current.phase for s in queue) and (
             not queue or queue[0].phase is PhaseKind.CLOSING

@@ -35,6 +35,10 @@ _DEFAULTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "That is the kidney area: no knot work there. Keep to light strokes over it.",
         ("X2",),
     ),
+    "extend": ("Thirty seconds more here; later steps give the time.", ()),
+    "extend-refused": ("No extra time here: carry on as it is.", ()),
+    "back": ("Back one step: this one again, then on from where you were.", ()),
+    "back-refused": ("Not going back: carry on with this step.", ()),
     "skip-closing": (
         "A few seconds more: the closing tells the body the massage is ending.",
         ("C1",),

@@ -21,6 +21,7 @@ from backrub.session.comfort import KNOT_BAND, RELAXING_BAND, ComfortMixin
 from backrub.session.core import CHECK_IN_EVERY, EngineCore, SessionOver
 from backrub.session.events import Event
 from backrub.session.knots import KnotMixin
+from backrub.session.navigation import NavigationMixin
 from backrub.session.replanning import ReplanMixin
 from backrub.session.stops import StopsMixin
 
@@ -28,6 +29,7 @@ __all__ = ["CHECK_IN_EVERY", "SessionEngine", "SessionOver", "target_band"]
 
 
 class SessionEngine(
+    NavigationMixin,
     ComfortMixin,
     KnotMixin,
     StopsMixin,

@@ -23,6 +23,8 @@ class EventKind(StrEnum):
     FELT = "felt"
     COUGH = "cough"
     SKIP = "skip"
+    EXTEND = "extend"  # "+30 s here": the current step gets more time (session/navigation.py)
+    BACK = "back"  # "back one step": the step before is done again (session/navigation.py)
     PAUSE = "pause"
     RESUME = "resume"
     STOP = "stop"

@@ -29,6 +29,10 @@ HANDS_ON = frozenset(EventKind) - {
     EventKind.END,
 }
 
+# Moving within the plan on request: hands on, while running; the status stays as it is, and
+# the engine refuses (with a reaction) when the time or the rules do not allow it.
+NAVIGATION = frozenset({EventKind.EXTEND, EventKind.BACK})
+
 # While paused: resume, stop and the passing of time; reports are noted but change nothing.
 ALLOWED: dict[SessionStatus, frozenset[EventKind]] = {
     RUNNING: frozenset(EventKind) - {EventKind.RESUME},
