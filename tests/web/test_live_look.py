@@ -113,6 +113,22 @@ def covered_by_dock(page: Page) -> list[str]:
     return found
 
 
+def smallest_map_text(page: Page) -> float:
+    """The smallest text shown on or over the map, in CSS pixels as drawn."""
+    smallest: float = page.evaluate(
+        """() => {
+          // Drawn, not only there: checkVisibility() says yes to SVG text in a hidden group.
+          const shown = (e) => e.getBoundingClientRect().width > 0;
+          const px = (e) => parseFloat(getComputedStyle(e).fontSize);
+          const sizes = [...document.querySelectorAll('#map svg text')].filter(shown)
+            .map((t) => px(t) * t.getScreenCTM().a);
+          sizes.push(...[...document.querySelectorAll('.map-sides span')].filter(shown).map(px));
+          return Math.min(...sizes, 99);
+        }"""
+    )
+    return smallest
+
+
 def violations(page: Page) -> list[str]:
     found: list[dict[str, Any]] = Axe().run(page).response["violations"]
     return [f"{v['id']}: {v['nodes'][0]['target']}" for v in found]
@@ -142,6 +158,7 @@ def test_the_first_screen_holds_the_step_and_the_lit_spot_clear_of_the_dock(
             found = box(page, selector)
             assert found["y"] + found["height"] <= dock["y"], f"{what} is under the dock"
         assert spot["y"] + spot["height"] <= dock["y"], "the lit spot is under the dock"
+    assert smallest_map_text(page) >= 12, "text on the map too small to read"
     screenshot(page, f"live-first-screen-{theme}-{height}h", full_page=False)
     if size != PHONE:
         # On its side or on a laptop, the dock covers nothing wherever the page is scrolled.

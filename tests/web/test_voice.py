@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from backrub.web.static_files import STATIC
@@ -81,6 +82,15 @@ def wait_said(page: Page, text: str) -> dict[str, Any]:
         time.sleep(0.05)
 
 
+def first_said(page: Page) -> dict[str, Any]:
+    """The first cue a page said by itself (it says the step's cue once it has loaded)."""
+    deadline = time.monotonic() + WAIT_S
+    while not said(page):
+        assert time.monotonic() < deadline, "the page said nothing"
+        time.sleep(0.05)
+    return said(page)[0]
+
+
 def open_page(page_at: PageAt, server: Server, path: str, ready: str) -> Page:
     page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
     page.add_init_script(FAKE_VOICES)
@@ -95,11 +105,13 @@ def test_the_chosen_voice_speed_and_volume_say_every_cue_and_are_remembered(
     session_id = new_session(server)
     page = open_page(page_at, server, f"/session/{session_id}", "#live[data-live]")
     page.click("#voice-settings summary")
+    found = Axe().run(page).response["violations"]
+    assert [v["id"] for v in found] == [], "the open voice panel fails axe"
     # Only the page language's voices are offered, after the device's own choice.
     labels = page.eval_on_selector_all("#voice-choice option", "os => os.map((o) => o.text)")
     assert labels == ["The device's own", "Ann (en-GB)", "Bob (en-US)"]
     # Before a choice: the device's own voice, at normal speed and full volume.
-    first = said(page)[0]
+    first = first_said(page)
     assert (first["voice"], first["rate"], first["volume"]) == (None, 1, 1)
 
     page.select_option("#voice-choice", "test:bob")
@@ -126,10 +138,7 @@ def test_the_chosen_voice_speed_and_volume_say_every_cue_and_are_remembered(
     assert page.input_value("#voice-choice") == "test:bob"
     assert page.input_value("#voice-rate") == "1.3"
     assert page.input_value("#voice-volume") == "0.5"
-    deadline = time.monotonic() + WAIT_S
-    while not said(page):
-        assert time.monotonic() < deadline, "the new page said nothing"
-        time.sleep(0.05)
+    first_said(page)
     assert {(u["voice"], u["rate"], u["volume"]) for u in said(page)} == {("Bob", 1.3, 0.5)}
 
 
@@ -145,13 +154,7 @@ def test_a_saved_voice_the_device_no_longer_has_falls_back_to_its_own(
     page.goto(f"/session/{new_session(server)}")
     page.wait_for_selector("#live[data-live]", state="attached")
     assert page.input_value("#voice-choice") == ""
-    first = wait_said(page, said(page)[0]["text"]) if said(page) else None
-    if first is None:
-        deadline = time.monotonic() + WAIT_S
-        while not said(page):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        first = said(page)[0]
+    first = first_said(page)
     # Out of range or nonsense: the nearest sane value, never a broken utterance.
     assert (first["voice"], first["rate"], first["volume"]) == (None, 1.6, 1)
 
