@@ -278,3 +278,14 @@ def test_a_saved_answer_that_restricts_the_session_still_restricts_it(
 
 def test_a_receiver_id_that_is_not_there_is_not_found(client: httpx.Client) -> None:
     assert client.get("/", params={"receiver": 987654}).status_code == 404
+
+
+def test_the_plan_and_change_the_answers_keep_the_quick_path(client: httpx.Client) -> None:
+    receiver = saved_receiver(client, "Vic")
+    html = client.get("/", params={"receiver": receiver}).text
+    plan = post_form(client, "/plan", form_of(html, changed="no")).text
+    assert '<input type="hidden" name="changed" value="no">' in plan
+    assert '<input type="hidden" name="quick" value="1">' in plan
+    again = post_form(client, "/answers", form_of(html, changed="no")).text
+    assert "Anything changed since last time?" in again
+    assert 'value="no" id="changed-no" checked' in again
