@@ -582,6 +582,7 @@ def test_every_page_refuses_anonymous_callers_and_hides_another_accounts_data(
         f"/session/{ann['finished']}/summary",
         f"/session/{ann['running']}/plan",
         f"/profiles/{ann['profile']}",
+        f"/?receiver={ann['profile']}",
     ]
     forms = [
         "/plan",

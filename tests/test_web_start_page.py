@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from html import unescape as html_unescape
+from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -115,3 +117,175 @@ def test_swap_roles_prefills_a_short_gentle_session(client: httpx.Client) -> Non
     html = client.get("/", params={"swap": "0123456789abcdef0123456789abcdef"}).text
     assert "Swap roles" in html
     assert 'id="minutes" name="minutes" value="10"' in html
+
+
+# ------------------------------------------------------------------ the quick path (issue 11)
+
+
+class _Form(HTMLParser):
+    """The start form's fields as a browser would send them: hidden and typed inputs, ticked
+    boxes and radios, chosen options (submit buttons are left to the caller)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+        self._inside = False
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "form" and found.get("id") == "start-form":
+            self._inside = True
+        if not self._inside or ("name" not in found and tag != "option"):
+            return
+        kind = found.get("type", "text")
+        if tag == "input" and kind in ("hidden", "text", "number"):
+            self.pairs.append((found["name"], found.get("value", "")))
+        elif tag == "input" and kind in ("checkbox", "radio") and "checked" in found:
+            self.pairs.append((found["name"], found.get("value", "on")))
+        elif tag == "select":
+            self._select = found["name"]
+        elif tag == "option" and self._select and "selected" in found:
+            self.pairs.append((self._select, found.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._inside = False
+        if tag == "select":
+            self._select = None
+
+
+def form_of(html: str, **changes: str) -> list[tuple[str, str]]:
+    """The start form as shown, with `changes` set (replacing any value of that name)."""
+    parser = _Form()
+    parser.feed(html)
+    return [(k, v) for k, v in parser.pairs if k not in changes] + list(changes.items())
+
+
+def post_form(client: httpx.Client, path: str, pairs: list[tuple[str, str]]) -> httpx.Response:
+    """Post repeated fields in order, as a browser sends a form."""
+    return client.post(
+        path,
+        content=urlencode(pairs),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def saved_receiver(client: httpx.Client, name: str, **answers: str | list[str]) -> int:
+    """A receiver saved by starting (or trying to start) a session with these answers."""
+    reply = client.post("/session", data={"minutes": "10", "profile_name": name, **answers})
+    assert reply.status_code in (303, 409), reply.text
+    profiles = client.get("/api/profiles").json()
+    found: int = next(p["id"] for p in profiles if p["name"] == name)
+    return found
+
+
+def sessions_of(client: httpx.Client) -> int:
+    return len(client.get("/api/sessions").json())
+
+
+def test_screening_answers_are_saved_with_the_receiver_and_come_back_ticked(
+    client: httpx.Client,
+) -> None:
+    receiver = saved_receiver(
+        client,
+        "Jo",
+        activities="knitting",
+        trouble_spots="upper-trapezius-left",
+        yes="bruises-easily",
+        local_kind="bruise",
+        local_region="latissimus-right",
+    )
+    saved = next(p for p in client.get("/api/profiles").json() if p["id"] == receiver)
+    assert saved["screening"]["yes"] == ["bruises-easily"]
+    assert saved["screening"]["local"] == ["latissimus-right:bruise"]
+    assert "screening" not in saved["preferences"]
+
+    html = client.get("/", params={"receiver": receiver}).text
+    assert "Anything changed since last time?" in html
+    assert 'name="yes" value="bruises-easily" checked' in html
+    assert re.search(r'<option value="latissimus-right" selected>', html)
+    assert 'value="knitting" checked' in html  # activities keep their last values
+    assert 'value="upper-trapezius-left" checked' in html  # and so do trouble spots
+    # The groups are folded; the health questions too, since last time's answers stand in.
+    assert re.search(r'<details class="group" id="screening-group"\s*>', html)
+    assert re.search(r'<details class="group" id="activities-group"\s*>', html)
+
+
+def test_the_quick_path_starts_nothing_until_asked_whether_anything_changed(
+    client: httpx.Client,
+) -> None:
+    receiver = saved_receiver(client, "Ash")
+    html = client.get("/", params={"receiver": receiver}).text
+    before = sessions_of(client)
+    reply = post_form(client, "/session", form_of(html))
+    assert reply.status_code == 422
+    assert "has anything changed since last time" in error_next_to(reply.text, "changed")
+    assert sessions_of(client) == before
+
+    reply = post_form(client, "/session", form_of(html, changed="no"))
+    assert reply.status_code == 303
+    assert sessions_of(client) == before + 1
+
+
+def test_a_yes_opens_every_question_before_anything_starts(client: httpx.Client) -> None:
+    receiver = saved_receiver(client, "Noor", yes="bruises-easily")
+    html = client.get("/", params={"receiver": receiver}).text
+    before = sessions_of(client)
+    reply = post_form(client, "/session", form_of(html, changed="yes"))
+    assert reply.status_code == 422
+    assert "go through the questions below" in error_next_to(reply.text, "changed")
+    shown = reply.text
+    assert re.search(r'<details class="group" id="screening-group"\s+open\s*>', shown)
+    assert 'name="yes" value="bruises-easily" checked' in shown  # pre-filled
+    assert sessions_of(client) == before
+    # Now on screen: changed and sent again, it starts.
+    reply = post_form(client, "/session", form_of(shown, changed="yes"))
+    assert reply.status_code == 303
+
+
+def test_see_all_questions_opens_them_pre_filled(client: httpx.Client) -> None:
+    receiver = saved_receiver(client, "Kai", yes="bruises-easily")
+    html = client.get("/", params={"receiver": receiver}).text
+    reply = post_form(client, "/answers", [*form_of(html), ("show", "questions")])
+    assert re.search(r'<details class="group" id="screening-group"\s+open\s*>', reply.text)
+    assert 'name="yes" value="bruises-easily" checked' in reply.text
+
+
+def test_a_saved_answer_that_stops_the_session_still_stops_it(client: httpx.Client) -> None:
+    receiver = saved_receiver(client, "Lee", yes="chest-pain-or-breathless")
+    html = client.get("/", params={"receiver": receiver}).text
+    assert 'name="yes" value="chest-pain-or-breathless" checked' in html
+    assert "chest pain or sudden breathlessness" in html  # said on the quick path, in words
+    before = sessions_of(client)
+    reply = post_form(client, "/session", form_of(html, changed="no"))
+    assert reply.status_code == 409
+    assert "get medical help now" in error_next_to(reply.text, "yes")
+    assert sessions_of(client) == before
+
+
+def test_a_saved_answer_that_restricts_the_session_still_restricts_it(
+    client: httpx.Client,
+) -> None:
+    receiver = saved_receiver(client, "Sol", local_kind="sunburn", local_region="latissimus-left")
+    html = client.get("/", params={"receiver": receiver}).text
+    reply = post_form(client, "/plan", form_of(html, changed="no"))
+    assert reply.status_code == 200
+    assert "Go with changes" in reply.text
+    left_out = reply.text[reply.text.index("<h3>Left out</h3>") :]
+    assert "Latissimus dorsi" in left_out
+
+
+def test_a_receiver_id_that_is_not_there_is_not_found(client: httpx.Client) -> None:
+    assert client.get("/", params={"receiver": 987654}).status_code == 404
+
+
+def test_the_plan_and_change_the_answers_keep_the_quick_path(client: httpx.Client) -> None:
+    receiver = saved_receiver(client, "Vic")
+    html = client.get("/", params={"receiver": receiver}).text
+    plan = post_form(client, "/plan", form_of(html, changed="no")).text
+    assert '<input type="hidden" name="changed" value="no">' in plan
+    assert '<input type="hidden" name="quick" value="1">' in plan
+    again = post_form(client, "/answers", form_of(html, changed="no")).text
+    assert "Anything changed since last time?" in again
+    assert 'value="no" id="changed-no" checked' in again
