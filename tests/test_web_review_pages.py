@@ -272,10 +272,25 @@ def test_the_printable_plan_has_the_steps_and_a_print_stylesheet(
     reply = client.get(f"/session/{sam.id}/plan")
     assert reply.status_code == 200
     html = reply.text
-    assert '<table class="plan-steps">' in html and '<th scope="col">#</th>' in html
     steps = int(re.search(r"(\d+) steps</h2>", html).group(1))  # type: ignore[union-attr]
-    body = html[html.index("<tbody>") : html.index("</tbody>")]
-    assert body.count("<tr>") == steps > 0
+    # Every step is on paper once, with its picture and how-to (a step done alike on the
+    # other side right after shares its row: "4-5").
+    rows = re.findall(r'<li class="printed-step">(.*?)</li>', html, re.S)
+    numbered: list[int] = []
+    for row in rows:
+        found = re.search(r'<span class="step-number">(\d+)(?:-(\d+))?</span>', row)
+        assert found is not None, row
+        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+        numbered += range(first, last + 1)
+        assert re.search(
+            r'<img class="step-picture" src="/api/techniques/[a-z-]+/[a-z-]+\.svg', row
+        )
+        assert '<p class="step-how">' in row
+    assert numbered == list(range(1, steps + 1))
+    # The set-up comes first: the chair, how to sit, warm hands, the places never pressed.
+    setup = html[html.index('id="setup-heading"') : html.index('id="plan-heading"')]
+    for words in ("The chair", "How they sit", "Warm hands", "Never pressed"):
+        assert words in setup, words
     assert '<button type="button" data-print id="print">' in html
     assert re.search(r'<script type="module" src="/static/print\.js\?v=[^"]+"></script>', html)
     assert re.search(r'<link rel="stylesheet" href="/static/review\.css\?v=[^"]+">', html)

@@ -86,6 +86,14 @@ def test_presses_made_offline_wait_and_reach_the_server_in_order_with_their_time
     )
     assert "/api/sessions/" not in " ".join(kept_in_cache(page)).replace("/map.svg", "")
 
+    # Chromium reads the manifest without a complaint and finds the app installable.
+    cdp = page.context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
+    found = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A test browser's context is incognito, where nothing installs; no other reason is left.
+    assert [error["errorId"] for error in found] in ([], ["in-incognito"]), found
+
     replies: list[Response] = []
     page.on(
         "response",

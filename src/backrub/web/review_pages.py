@@ -43,6 +43,7 @@ from backrub.web.people import (
 from backrub.web.plan_words import in_words as _readable
 from backrub.web.plan_words import order_name
 from backrub.web.plan_words import region_name as _region_name
+from backrub.web.print_plan import printed_steps, setup_items
 from backrub.web.starting import screening_json
 from backrub.web.templating import clock, templates
 
@@ -369,10 +370,13 @@ def printable_plan(request: Request, session_id: str, account: Owner) -> Respons
     except NotFound:
         return _not_found(request, "session")
     plan = plan_of(record)
+    steps = plan.to_json()["steps"]
     context = {
         "session": _session_row(record, _profile_names(store, account)),
         "plan": plan,
-        "steps": plan.to_json()["steps"],
+        "steps": steps,
+        "rows": printed_steps(steps),  # with how-to and picture, alike sides in one row
+        "setup": setup_items(plan.routine_id),
         "screening": screening_json(plan),
         "map": plan_map(plan) if plan.steps else "",
     }

@@ -437,9 +437,10 @@ function start(root) {
     el.offline.hidden = !offline;
     el.offline.dataset.waiting = String(waiting.length);
     const count = waiting.length;
-    const presses = count === 0 ? "Presses wait here" : count === 1 ? "1 press waits" : `${count} presses wait`;
+    const presses = count === 0 ? "Presses made now wait here and go"
+      : count === 1 ? "1 press waits and goes" : `${count} presses wait and go`;
     const where = navigator.onLine === false ? "Offline" : "No connection to backrub";
-    setText(el.offline, `${where}: the guide goes on. ${presses} and go when the connection is back.`);
+    setText(el.offline, `${where}: the guide goes on. ${presses} when the connection is back.`);
   }
 
   // One pass over the kept presses at a time: a timer and the network coming back may both
