@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from backrub.atlas import Area, Atlas, Region, Side, Tissue
 from backrub.method.ladder import PHASE_OF_AREA
@@ -59,11 +60,20 @@ def add_side_seconds(totals: SideTotals, steps: Iterable[Step], atlas: Atlas) ->
     only the new ones.
     """
     for step in steps:
-        for region_id in step.regions:
-            region = atlas.region(region_id)
-            if region.side is not Side.MIDLINE:
-                sides = totals.setdefault(region.base, [0.0, 0.0])
-                sides[0 if region.side is Side.LEFT else 1] += step.seconds
+        for base, side in _paired(step.regions, atlas):
+            totals.setdefault(base, [0.0, 0.0])[side] += step.seconds
+
+
+@lru_cache(maxsize=1024)
+def _paired(regions: tuple[str, ...], atlas: Atlas) -> tuple[tuple[str, int], ...]:
+    """(base, 0 for left or 1 for right) of each region of a step, midline ones left out:
+    a session asks this of the same few region tuples again and again."""
+    found = (atlas.region(region_id) for region_id in regions)
+    return tuple(
+        (region.base, 0 if region.side is Side.LEFT else 1)
+        for region in found
+        if region.side is not Side.MIDLINE
+    )
 
 
 def owed_from_totals(
