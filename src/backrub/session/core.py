@@ -382,6 +382,9 @@ class EngineCore:
     def _owed(self) -> dict[str, float]:  # balancing
         raise NotImplementedError
 
+    def _as_it_will_be(self, step: Step) -> Step:  # balancing
+        raise NotImplementedError
+
     def _even_out_before_closing(self, at: float) -> None:  # balancing
         raise NotImplementedError
 
