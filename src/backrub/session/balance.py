@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from backrub.atlas import Area, Atlas, Region, Side, Tissue
 from backrub.method.ladder import PHASE_OF_AREA
@@ -15,8 +16,7 @@ from backrub.method.vocabulary import (
     Technique,
 )
 from backrub.safety.context import SafetyContext
-from backrub.safety.rules import SidesBalanced
-from backrub.safety.rules import side_seconds as pair_seconds
+from backrub.safety.rules import UPPER_TRAPEZIUS, SidesBalanced
 
 # Below this many seconds (or this share of the larger side) the sides count as even.
 EVEN_SECONDS = 10.0
@@ -36,6 +36,10 @@ def side_seconds(steps: Iterable[Step], atlas: Atlas) -> dict[Side, float]:
     return totals
 
 
+# Seconds of work per paired region (its base id): [left, right].
+SideTotals = dict[str, list[float]]
+
+
 def owed_by_region(steps: Sequence[Step], context: SafetyContext) -> dict[str, float]:
     """Seconds each region is owed to match its own mirror, for every pair the B1 rule judges.
 
@@ -43,8 +47,50 @@ def owed_by_region(steps: Sequence[Step], context: SafetyContext) -> dict[str, f
     nothing is owed there. A gap is owed once it reaches half of what B1 allows, so whatever
     the rest of the session adds by rounding, the finished session keeps the rule.
     """
+    totals: SideTotals = {}
+    add_side_seconds(totals, steps, context.atlas)
+    return owed_from_totals(totals, context)
+
+
+def add_side_seconds(totals: SideTotals, steps: Iterable[Step], atlas: Atlas) -> None:
+    """Add the steps' seconds to their regions' pairs, step by step in order.
+
+    The same sums as `safety.rules.side_seconds` (which B1 judges by), added in the same order
+    so they come out to the same bits; a live session keeps them for the steps done and adds
+    only the new ones.
+    """
+    for step in steps:
+        for base, side in _paired(step.regions, atlas):
+            totals.setdefault(base, [0.0, 0.0])[side] += step.seconds
+
+
+@lru_cache(maxsize=1024)
+def _paired(regions: tuple[str, ...], atlas: Atlas) -> tuple[tuple[str, int], ...]:
+    """(base, 0 for left or 1 for right) of each region of a step, midline ones left out:
+    a session asks this of the same few region tuples again and again."""
+    found = (atlas.region(region_id) for region_id in regions)
+    return tuple(
+        (region.base, 0 if region.side is Side.LEFT else 1)
+        for region in found
+        if region.side is not Side.MIDLINE
+    )
+
+
+def owed_from_totals(
+    totals: Mapping[str, Sequence[float]], context: SafetyContext
+) -> dict[str, float]:
+    """`owed_by_region` from side totals already summed (see `add_side_seconds`)."""
+    excluded = context.restrictions.excluded_regions
     owed: dict[str, float] = {}
-    for base, (left, right) in sorted(pair_seconds(steps, context).items()):
+    for base in sorted(totals):
+        # The pairs B1 judges, as `safety.rules.side_seconds` keeps them.
+        if f"{base}-left" in excluded or f"{base}-right" in excluded:
+            continue
+        if context.upper_trapezius_stopped and base == UPPER_TRAPEZIUS:
+            continue
+        if not context.atlas.has_region(f"{base}-left"):
+            continue
+        left, right = totals[base]
         gap = abs(left - right)
         if gap >= max(1.0, SidesBalanced.allowance(left, right, context) / 2):
             lighter = Side.LEFT if left < right else Side.RIGHT

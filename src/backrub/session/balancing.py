@@ -20,6 +20,8 @@ class BalanceMixin(EngineCore):
             # Everything of the current step not yet in the timeline, done or still to do.
             rest = state.current.seconds - state.segment_from
             pending.insert(0, state.current.model_copy(update={"seconds": max(0.0, rest)}))
+        if not self._blocked_now():
+            return pending
         return [self._as_it_will_be(step) for step in pending]
 
     def _as_it_will_be(self, step: Step) -> Step:
@@ -32,7 +34,20 @@ class BalanceMixin(EngineCore):
 
     def _owed(self) -> dict[str, float]:
         """What each region is owed by its mirror, once everything planned is done (B1)."""
-        return balance.owed_by_region([*self._history(), *self._pending()], self.context())
+        totals = {base: list(sides) for base, sides in self._done_sides().items()}
+        balance.add_side_seconds(totals, self._pending(), self.atlas)
+        return balance.owed_from_totals(totals, self.context())
+
+    def _done_sides(self) -> balance.SideTotals:
+        """Side totals of the steps done, kept between calls: only new steps are added."""
+        done = self._history()
+        counted, last = self._sides_counted
+        if counted > len(done) or (counted and done[counted - 1] is not last):
+            self._sides.clear()
+            counted = 0
+        balance.add_side_seconds(self._sides, done[counted:], self.atlas)
+        self._sides_counted = (len(done), done[-1] if done else None)
+        return self._sides
 
     def _even_out_before_closing(self, at: float) -> None:
         # The closing counts too: with a region left out on one side it is not symmetric.

@@ -12,7 +12,7 @@ from backrub.errors import BackrubError
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel, Technique
 from backrub.planner import Plan, PlanStatus
-from backrub.safety import SafetyContext
+from backrub.safety import SafetyContext, Violation, judge_step
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
 from backrub.session.cues import CueBook
@@ -50,6 +50,9 @@ class EngineCore:
         self._blocked_key: tuple[object, ...] | None = None
         self._blocked: frozenset[str] = frozenset()
         self._water_seen = (0, 0)
+        # Balancing's side totals of the steps done, and how many steps (up to which) they hold.
+        self._sides: dict[str, list[float]] = {}
+        self._sides_counted: tuple[int, Step | None] = (0, None)
         self._say("setting", 0.0)
         self._start_next(0.0)
 
@@ -164,6 +167,14 @@ class EngineCore:
         if self.budget >= 30 * 60:
             waits.append(WATER_FIRST + self._water_said() * WATER_EVERY - state.worked)
         return max(1e-6, min(waits))
+
+    def _breaks(self, step: Step, *, after: Step | None = None) -> list[Violation]:
+        """The rules `step` would break if done now, after the steps done (and `after`, the
+        part of the current step done so far). Every judgement of the engine goes through here."""
+        history = self._history()
+        if after is not None:
+            history = [*history, after]
+        return judge_step(step, self.context(), history=history)
 
     def _water_said(self) -> int:
         """How many times water was offered: counted again only when something new was said

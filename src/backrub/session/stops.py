@@ -11,7 +11,6 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from backrub.method.wording import reworded
 from backrub.method.words import contact_info
-from backrub.safety import judge_step
 from backrub.session import balance
 from backrub.session.core import EngineCore
 from backrub.session.events import Event
@@ -41,14 +40,12 @@ class StopsMixin(EngineCore):
 
     def _safe(self, step: Step) -> Step | None:
         """The step, or the nearest gentler version of it that keeps every rule; None if none."""
-        context = self.context()
-        history = self._history()
         judged: list[Step] = []
         for candidate in self._gentler(step):
             # The same version twice (a contact's range clamps the pressure) is judged once.
             if candidate in judged:
                 continue
-            if not judge_step(candidate, context, history=history):
+            if not self._breaks(candidate):
                 return candidate
             judged.append(candidate)
         self._react_text("safety", f"skipped {step.id}: it would break a rule now", ("X5",))
@@ -85,12 +82,10 @@ class StopsMixin(EngineCore):
         if state.current is None:
             return False
         # The history includes what has been done of the current step so far.
-        history = self._history()
         so_far = state.elapsed - state.segment_from
-        if so_far > 1e-6:
-            history = [*history, state.current.model_copy(update={"seconds": so_far})]
+        done = state.current.model_copy(update={"seconds": so_far}) if so_far > 1e-6 else None
         rest = step.model_copy(update={"seconds": max(0.0, step.seconds - state.elapsed)})
-        if judge_step(rest, self.context(), history=history):
+        if self._breaks(rest, after=done):
             self._say("at-limit", at)
             return False
         self._record_segment()
