@@ -68,13 +68,14 @@ unit: install browser postgres
 	$(PY) -m pytest
 
 # Figures, not pass/fail: planner, session engine, robot executor, then the web app under load (SQLite, then
-# PostgreSQL with several workers on the throwaway server).
+# PostgreSQL with several workers on the throwaway server), page bytes, and the command line's start-up.
 bench: install postgres
 	$(PY) bench/bench_planner.py
 	$(PY) bench/bench_session.py
 	$(PY) bench/bench_robot.py
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_bytes.py
+	$(PY) bench/bench_cli.py
 
 clean: postgres-stop
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache test-artifacts

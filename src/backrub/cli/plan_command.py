@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from backrub.atlas import default_atlas
 from backrub.cli import plan_options as options
@@ -16,7 +14,11 @@ from backrub.cli.output import print_json, write_text_atomically
 from backrub.cli.profile import build_request, saved_receiver
 from backrub.method.words import vocabulary
 from backrub.planner import Plan, PlanStatus, make_plan
-from backrub.render import draw_plan
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Rich and the SVG renderer are imported where they are used: `--json` needs neither.
 
 _SIDE_MARK = {"left": " (L)", "right": " (R)", "both": " (both)", "midline": ""}
 
@@ -68,11 +70,15 @@ def plan(
     result = make_plan(request, history=saved.history if saved else ())
     atlas = default_atlas()
     if svg is not None and result.status is PlanStatus.READY:
+        from backrub.render import draw_plan
+
         title = f"{result.routine_title}: {request.minutes:g} minutes"
         write_text_atomically(svg, draw_plan(atlas, result.steps, title=title))
     if as_json:
         print_json(result.to_json(atlas))
     else:
+        from rich.console import Console
+
         show_plan(result, Console())
         if svg is not None and result.status is PlanStatus.READY:
             Console(stderr=True).print(f"Drawn on the back map: {svg}")
@@ -80,6 +86,8 @@ def plan(
 
 
 def show_plan(result: Plan, console: Console) -> None:
+    from rich.table import Table
+
     screening = result.screening
     if result.status is PlanStatus.REFUSED:
         console.print(f"[bold red]{screening.outcome.heading}[/]")

@@ -31,6 +31,7 @@ robot_app = typer.Typer(
     name="robot",
     help="Turn a plan into a force-checked robot tool path (CSV, MCAP, SVG) or simulate it.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, like every other command (see cli/main.py)
 )
 
 PlanArgument = Annotated[
