@@ -223,3 +223,21 @@ def test_the_hand_moves_along_the_stroke_unless_reduced_motion_is_asked(
         page.wait_for_timeout(400)
         after = moving.bounding_box()
         assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])
+
+
+def test_picking_a_spot_on_a_phone_on_its_side_shows_the_question_and_the_back_together(
+    page_at: PageAt, server: Server, screenshot: Screenshot
+) -> None:
+    page = open_live(page_at, server, LANDSCAPE, "light")
+    page.click(".cue")  # focus on the page, not in a field
+    page.keyboard.press("o")  # ouch: where does it hurt?
+    page.wait_for_selector("#pick-prompt:not([hidden])")
+    height = LANDSCAPE[1]
+    dock = box(page, ".dock")
+    for what, selector in {"question": "#pick-send", "map": "#map svg"}.items():
+        found = box(page, selector)
+        assert found["x"] + found["width"] <= dock["x"], f"the {what} is under the dock"
+        assert found["y"] >= -8 and found["y"] + found["height"] <= height, f"the {what} is cut"
+    spot = lit_spot(page)
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= height
+    screenshot(page, "live-picking-landscape", full_page=False)
