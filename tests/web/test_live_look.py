@@ -209,20 +209,26 @@ def test_the_hand_moves_along_the_stroke_unless_reduced_motion_is_asked(
 ) -> None:
     page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
     page.emulate_media(reduced_motion=motion)
-    page.goto(f"/session/{paused_session(server)}")
+    session_id = paused_session(server, paused=False)
+    page.goto(f"/session/{session_id}")
     page.wait_for_selector("#live[data-live]", state="attached")
     moving = page.locator("#map .hand-moving").first
     still = page.locator("#map .hand-still").first
     if motion == "reduce":
         assert still.is_visible() and not moving.is_visible()
         assert page.locator("#map .stroke-flow").first.is_hidden()
-    else:
-        assert moving.is_visible() and not still.is_visible()
-        # It travels: the hand is somewhere else a moment later.
-        before = moving.bounding_box()
-        page.wait_for_timeout(400)
-        after = moving.bounding_box()
-        assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])
+        return
+    assert moving.is_visible() and not still.is_visible()
+    # It travels: the hand is somewhere else a moment later.
+    before = moving.bounding_box()
+    page.wait_for_timeout(400)
+    after = moving.bounding_box()
+    assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])
+    # Paused, hands off: the hand waits, still, at the stroke's start.
+    with server.client() as client:
+        client.post(f"/api/sessions/{session_id}/events", json={"kind": "pause"})
+    page.wait_for_selector('#live[data-status="paused"]')
+    assert still.is_visible() and not moving.is_visible()
 
 
 def test_picking_a_spot_on_a_phone_on_its_side_shows_the_question_and_the_back_together(
