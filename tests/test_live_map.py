@@ -120,3 +120,14 @@ def test_every_step_part_is_small(atlas: Atlas, classic: Routine) -> None:
     for step in classic.steps:
         packed = len(gzip.compress(step_overlay(atlas, step, ["upper-trapezius-left"]).encode()))
         assert packed < STEP_PART_BYTES, (step.id, packed)
+
+
+def test_a_one_sided_step_gets_one_hand(atlas: Atlas, classic: Routine) -> None:
+    one_sided = [s for s in classic.steps if s.side.value in ("left", "right")]
+    # Two muscles on the left at once: still one hand, not two left hands.
+    two = ("upper-trapezius-left", "middle-trapezius-left")
+    one_sided.append(one_sided[0].model_copy(update={"regions": two, "path": None}))
+    for step in one_sided:
+        hand = part(ET.fromstring(step_overlay(atlas, step)), "live-hand")
+        placed = [g for g in hand if classes(g) & {"hand-still", "hand-hold"}]
+        assert len(placed) == 1, step.id

@@ -209,17 +209,41 @@ def test_the_hand_moves_along_the_stroke_unless_reduced_motion_is_asked(
 ) -> None:
     page = page_at(PHONE[0], base_url=server.url, height=PHONE[1])
     page.emulate_media(reduced_motion=motion)
-    page.goto(f"/session/{paused_session(server)}")
+    session_id = paused_session(server, paused=False)
+    page.goto(f"/session/{session_id}")
     page.wait_for_selector("#live[data-live]", state="attached")
     moving = page.locator("#map .hand-moving").first
     still = page.locator("#map .hand-still").first
     if motion == "reduce":
         assert still.is_visible() and not moving.is_visible()
         assert page.locator("#map .stroke-flow").first.is_hidden()
-    else:
-        assert moving.is_visible() and not still.is_visible()
-        # It travels: the hand is somewhere else a moment later.
-        before = moving.bounding_box()
-        page.wait_for_timeout(400)
-        after = moving.bounding_box()
-        assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])
+        return
+    assert moving.is_visible() and not still.is_visible()
+    # It travels: the hand is somewhere else a moment later.
+    before = moving.bounding_box()
+    page.wait_for_timeout(400)
+    after = moving.bounding_box()
+    assert before and after and (before["x"], before["y"]) != (after["x"], after["y"])
+    # Paused, hands off: the hand waits, still, at the stroke's start.
+    with server.client() as client:
+        client.post(f"/api/sessions/{session_id}/events", json={"kind": "pause"})
+    page.wait_for_selector('#live[data-status="paused"]')
+    assert still.is_visible() and not moving.is_visible()
+
+
+def test_picking_a_spot_on_a_phone_on_its_side_shows_the_question_and_the_back_together(
+    page_at: PageAt, server: Server, screenshot: Screenshot
+) -> None:
+    page = open_live(page_at, server, LANDSCAPE, "light")
+    page.click(".cue")  # focus on the page, not in a field
+    page.keyboard.press("o")  # ouch: where does it hurt?
+    page.wait_for_selector("#pick-prompt:not([hidden])")
+    height = LANDSCAPE[1]
+    dock = box(page, ".dock")
+    for what, selector in {"question": "#pick-send", "map": "#map svg"}.items():
+        found = box(page, selector)
+        assert found["x"] + found["width"] <= dock["x"], f"the {what} is under the dock"
+        assert found["y"] >= -8 and found["y"] + found["height"] <= height, f"the {what} is cut"
+    spot = lit_spot(page)
+    assert spot["y"] >= 0 and spot["y"] + spot["height"] <= height
+    screenshot(page, "live-picking-landscape", full_page=False)

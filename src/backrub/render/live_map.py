@@ -37,7 +37,6 @@ HAND_LIFE = 0.45  # drawn smaller than life, so the lit region stays visible aro
 # Only the hand and a little of the arm: the whole sleeve would cover half the back.
 _CLIP_CM = (-10.0, -14.0, 28.0, 24.0)  # x, y, width, height around the contact point
 _SECONDS = {"line": 3.0, "coil": 5.0, "circle": 2.5}
-_HANDS = 2  # at most one per side: four paths beside the spine get two hands, not four
 
 
 class Motion(NamedTuple):
@@ -108,11 +107,10 @@ def motions(atlas: Atlas, step: Step, frame: FrameMapping) -> list[Motion]:
 
 
 def _one_per_side(found: Sequence[Motion], midline: float) -> list[Motion]:
-    """The first stroke on each side of the spine (or the first two on one side)."""
+    """The first stroke on each side of the spine: one hand each side, as the giver works."""
     left = [m for m in found if m.start[0] < midline]
     right = [m for m in found if m.start[0] >= midline]
-    chosen = ([left[0]] if left else []) + ([right[0]] if right else [])
-    return chosen if len(chosen) == _HANDS or len(found) < _HANDS else list(found[:_HANDS])
+    return ([left[0]] if left else []) + ([right[0]] if right else [])
 
 
 def _hand(atlas: Atlas, step: Step) -> str:
