@@ -4,12 +4,14 @@ clock when it was pressed (the device's time), not when it arrived."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response, expect
 
 from backrub.session import Event, EventKind
@@ -20,6 +22,7 @@ from tests.webserver import Server, start_server, start_session
 WIDTH, HEIGHT = 360, 780
 SPEED = 5.0  # the session clock runs 5 times fast: 2 s offline are 10 session seconds
 OFFLINE_MS = 2000
+WAIT = 10.0  # seconds a test waits for the page to do something before giving up
 
 
 @pytest.fixture
@@ -58,6 +61,17 @@ def kept_in_cache(page: Page) -> list[str]:
         }"""
     )
     return paths
+
+
+def sessions_kept(page: Page) -> list[str]:
+    """The session pages the caches hold; asked again if the page was just moving on to the
+    summary (the caches are the same there)."""
+    for _ in range(3):
+        try:
+            return [path for path in kept_in_cache(page) if path.startswith("/session/")]
+        except PlaywrightError:
+            page.wait_for_load_state()
+    return [path for path in kept_in_cache(page) if path.startswith("/session/")]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -131,3 +145,26 @@ def test_presses_made_offline_wait_and_reach_the_server_in_order_with_their_time
         clock_after = client.get(f"/api/sessions/{session}").json()["clock"]
     assert more.at <= less.at
     assert clock_after - less.at >= OFFLINE_MS / 1000 * SPEED * 0.8
+
+
+def test_a_finished_session_leaves_no_copy_of_its_page_on_the_device(
+    server: Server, page_at: PageAt
+) -> None:
+    with server.client() as client:
+        session = start_session(client, minutes=30)["id"]
+    page = page_at(WIDTH, height=HEIGHT, base_url=server.url)
+    page.goto(f"/session/{session}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        """async () => Boolean(await (await caches.open("backrub-pages-1")).match(location.href))"""
+    )
+    with server.client() as client:
+        stopped = client.post(f"/api/sessions/{session}/events", json={"kind": "stop"})
+    assert stopped.status_code == 200, stopped.text
+    # The page sees the end, and its copies of the session (the plan of a person) are gone.
+    page.wait_for_selector("#over:not([hidden])")
+    deadline = time.monotonic() + WAIT
+    while kept := sessions_kept(page):
+        assert time.monotonic() < deadline, f"still kept after the end: {kept}"
+        time.sleep(0.1)

@@ -1,6 +1,6 @@
-"""What the printable plan adds to the plan itself: the set-up before the first stroke, and the
-techniques the steps use, each with its picture and how-to (one entry per pair, so a plan of
-twenty steps still fits two A4 pages; each step names its technique by number)."""
+"""What the printable plan adds to the plan itself: the set-up before the first stroke, and each
+step with its technique picture and how-to. A step done alike on the other side right after
+shares its row ("4-5"), so a 20-minute plan fits two A4 pages."""
 
 from __future__ import annotations
 

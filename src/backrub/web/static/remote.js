@@ -2,6 +2,7 @@
 // each tap marked `source: "remote"` so the giver's page can say it aloud. It never speaks
 // itself: the receiver lies still with eyes closed, and one voice in the room is enough.
 import { postChange } from "./live.js";
+import { forgetOffline } from "./offline.js";
 import { followSession } from "./stream.js";
 
 const OVER = new Set(["finished", "stopped"]);
@@ -56,6 +57,7 @@ function start(root) {
       over = true;
       stream.stop();
       stopPicking({ focus: false });
+      forgetOffline(); // a worker this device runs for the giver's page keeps no copy of it
       for (const button of root.querySelectorAll("button")) button.disabled = true;
       setText(el.ack, next.status === "finished" ? "Finished. Sit for a moment before standing up." : "Session stopped.");
     }
