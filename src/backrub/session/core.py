@@ -12,7 +12,7 @@ from backrub.errors import BackrubError
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel, Technique
 from backrub.planner import Plan, PlanStatus
-from backrub.safety import SafetyContext, Violation, judge_step
+from backrub.safety import SafetyContext, SequenceJudge, Violation
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
 from backrub.session.cues import CueBook
@@ -50,6 +50,8 @@ class EngineCore:
         self._blocked_key: tuple[object, ...] | None = None
         self._blocked: frozenset[str] = frozenset()
         self._water_seen = (0, 0)
+        self._judge = SequenceJudge(self.atlas)
+        self._judged_last: Step | None = None
         # Balancing's side totals of the steps done, and how many steps (up to which) they hold.
         self._sides: dict[str, list[float]] = {}
         self._sides_counted: tuple[int, Step | None] = (0, None)
@@ -171,10 +173,23 @@ class EngineCore:
     def _breaks(self, step: Step, *, after: Step | None = None) -> list[Violation]:
         """The rules `step` would break if done now, after the steps done (and `after`, the
         part of the current step done so far). Every judgement of the engine goes through here."""
-        history = self._history()
+        judge = self._judge_now()
         if after is not None:
-            history = [*history, after]
-        return judge_step(step, self.context(), history=history)
+            judge = judge.after(after)
+        return judge.judge(step, self.context())
+
+    def _judge_now(self) -> SequenceJudge:
+        """The judge that has seen the steps done: fed only the new ones (rebuilt if the
+        timeline is not the one it was fed from)."""
+        done, judge = self._history(), self._judge
+        seen = len(judge)
+        if seen > len(done) or (seen and done[seen - 1] is not self._judged_last):
+            judge = self._judge = SequenceJudge(self.atlas)
+            seen = 0
+        if seen < len(done):
+            judge.extend(done[seen:])
+            self._judged_last = done[-1]
+        return judge
 
     def _water_said(self) -> int:
         """How many times water was offered: counted again only when something new was said
