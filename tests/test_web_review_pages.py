@@ -325,6 +325,21 @@ def test_unknown_ids_get_a_not_found_page(client: httpx.Client, path: str) -> No
     assert 'href="/history"' in reply.text
 
 
+def test_a_mistyped_address_gets_the_page_in_a_browser_and_json_elsewhere(
+    client: httpx.Client,
+) -> None:
+    page = client.get("/histroy", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in page.text
+    assert 'href="/"' in page.text
+    for path, accept in (("/histroy", "application/json"), ("/api/nothing", "text/html")):
+        reply = client.get(path, headers={"Accept": accept})
+        assert reply.status_code == 404
+        assert reply.headers["content-type"].startswith("application/")
+        assert "<h1>" not in reply.text
+
+
 def test_a_check_in_for_an_unknown_receiver_is_not_found(client: httpx.Client) -> None:
     reply = client.post("/profiles/999999/check-in", data={"regions": ["neck-left"]})
     assert reply.status_code == 404

@@ -1,7 +1,8 @@
-"""The dim-room theme (issue 11) in a real browser at 360 x 780: every page follows the device's
-dark setting, the header's switch overrides it and is remembered, the server's maps keep a light
-card to stay readable, and axe-core (colour contrast included) finds nothing in either theme.
-Each page is saved as a screenshot in both themes."""
+"""The dim-room theme (issue 11) in a real browser at 360 x 780 and 1280 x 800: every page (and
+every state of the live page and the remote) follows the device's dark setting, the header's
+switch overrides it and is remembered, the server's maps keep a light card to stay readable, and
+axe-core (colour contrast included) finds nothing in either theme. Each page is saved as a
+screenshot in both themes at both sizes (test-artifacts/screenshots/)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from tests.hosted_helpers import HOSTED_ENV
 from tests.web.conftest import PageAt, Screenshot, open_start_groups
 from tests.webserver import Server, start_server
 
-PHONE = (360, 780)
+Size = tuple[int, int]
+PHONE: Size = (360, 780)
+DESK: Size = (1280, 800)
 Theme = Literal["light", "dark"]
 
 
@@ -48,7 +51,9 @@ def violations(page: Page) -> list[str]:
 
 
 def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
-    """Start, plan, live (and its stop dialog), the remote, summary, history, the receiver's page:
+    """Every page a giver meets, and the live page's states: start, plan, the printable plan,
+    live (the knot and ouch pickers, the voice panel, the stop dialog), the remote (and its ouch
+    picker), summary, history, the receiver's page and the page for a missing address:
     `visit(name)` on each."""
     page.goto("/")
     visit("start")
@@ -63,10 +68,25 @@ def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
     page.wait_for_url("**/session/*")
     page.wait_for_selector("#live[data-live]", state="attached")
     visit("live")
-    live = page.url
-    page.goto(f"{live.split('?')[0]}/remote")  # the receiver's remote, on the same session
+    live = page.url.split("?")[0]
+    for opener, name in (("#knot-here", "live-knot-picker"), ('[data-event="pain"]', "live-ouch")):
+        page.click(opener)
+        page.wait_for_selector("#pick-prompt", state="visible")
+        visit(name)
+        page.click("#pick-cancel")
+        page.wait_for_selector("#pick-prompt", state="hidden")
+    page.click("#voice-settings summary")
+    page.wait_for_selector("#voice-choice", state="visible")
+    visit("live-voice-panel")
+    page.goto(f"{live}/plan")  # the printable plan of this session
+    visit("print")
+    page.goto(f"{live}/remote")  # the receiver's remote, on the same session
     page.wait_for_selector("#remote")
     visit("remote")
+    page.click('#remote [data-event="pain"]')
+    page.wait_for_selector("#remote-pick", state="visible")
+    visit("remote-ouch")
+    page.click("#remote-pick-cancel")
     page.goto(live)
     page.wait_for_selector("#live[data-live]", state="attached")
     page.click("#stop")
@@ -81,13 +101,16 @@ def walk_every_page(page: Page, visit: Callable[[str], None]) -> None:
     assert receiver
     page.goto(receiver)
     visit("receiver")
+    page.goto("/no-such-page")
+    visit("not-found")
 
 
+@pytest.mark.parametrize("size", [PHONE, DESK], ids=["phone", "desk"])
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_page_follows_the_device_and_passes_axe(
-    page_at: PageAt, web_server: Server, screenshot: Screenshot, theme: Theme
+    page_at: PageAt, web_server: Server, screenshot: Screenshot, theme: Theme, size: Size
 ) -> None:
-    page = page_at(PHONE[0], base_url=web_server.url, height=PHONE[1])
+    page = page_at(size[0], base_url=web_server.url, height=size[1])
     page.emulate_media(color_scheme=theme)
     found: dict[str, list[str]] = {}
 

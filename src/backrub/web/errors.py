@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -173,10 +173,28 @@ class UnavailableGuard:
             await _unavailable(error)(scope, receive, send)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+def _wants_page(request: Request) -> bool:
+    """A browser following a link (not the API, not a static file): it should get a page."""
+    path = request.url.path
+    return (
+        request.method == "GET"
+        and not path.startswith(("/api/", "/static/"))
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
     # Starlette's and FastAPI's own refusals (unknown path, wrong method, a body too large or
     # that cannot be parsed), in the same shape as every other error instead of {"detail": ...}.
     assert isinstance(error, HTTPException)
+    if error.status_code == 404 and _wants_page(request):
+        # A mistyped address in the browser: our page with a way back, not a line of JSON.
+        # (Imported here: the templates' helpers import the auth module, which imports this.)
+        from backrub.web.templating import templates
+
+        return templates.TemplateResponse(
+            request, "not_found.html", {"what": "page"}, status_code=404
+        )
     about_body = error.status_code == 413 or error.detail == UNPARSED_BODY
     message = error.detail
     if error.detail == UNPARSED_BODY:
