@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,23 +94,53 @@ def cpu(pids: list[int]) -> float:
     return total
 
 
+def direct_log_ins(database_url: str, households: int) -> list[dict[str, str]]:
+    """Accounts and log-ins written straight into the database (one argon2 hash for all), for
+    a quick run on a busy machine: a sign-up costs the server an argon2 hash, which is not what
+    this bench measures. Returns each household's cookie and CSRF token."""
+    from backrub.store import Store
+    from backrub.web.auth import LOGIN_COOKIE, token_hash
+    from backrub.web.passwords import hash_password
+
+    password_hash = hash_password(secrets.token_urlsafe(16))
+    expires = datetime.now(UTC) + timedelta(days=1)
+    logins = []
+    with Store.open(database_url) as store:
+        for _ in range(households):
+            account = store.create_account(
+                f"bench-{secrets.token_hex(6)}@example.org", password_hash
+            )
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            store.create_login(account, token_hash(token), csrf, expires)
+            logins.append({"cookie": f"{LOGIN_COOKIE}={token}", "csrf": csrf})
+    return logins
+
+
 class Load:
     """The load generator processes, driven phase by phase over their stdin and stdout."""
 
-    def __init__(self, url: str, households: int, clients: int, *, hosted: bool) -> None:
+    def __init__(
+        self,
+        url: str,
+        households: int,
+        clients: int,
+        *,
+        hosted: bool,
+        logins: list[dict[str, str]] | None = None,
+    ) -> None:
         shares = [households // clients + (n < households % clients) for n in range(clients)]
-        self.processes = [
-            subprocess.Popen(
-                [sys.executable, str(LOAD), "--url", url, "--households", str(share)]
-                + (["--hosted"] if hosted else []),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for share in shares
-            if share
-        ]
         self.shares = [share for share in shares if share]
+        self.processes = []
+        for number, share in enumerate(self.shares):
+            command = [sys.executable, str(LOAD), "--url", url, "--households", str(share)]
+            if hosted:
+                command.append("--hosted")
+            if logins:
+                first = sum(self.shares[:number])
+                command += ["--logins", json.dumps(logins[first : first + share])]
+            self.processes.append(
+                subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            )
 
     def answers(self) -> list[dict[str, Any]]:
         replies = []
@@ -171,14 +202,19 @@ def measured(label: str, result: dict[str, Any], seconds: float, server_cpu: flo
     return line
 
 
-def evening(url: str, pids: list[int], options: argparse.Namespace, *, hosted: bool) -> None:
+def evening(
+    url: str, pids: list[int], options: argparse.Namespace, *, hosted: bool, database: str
+) -> None:
     """The households, set up; the evening at one press per 10 s each; then saturation."""
     households = options.households
     warm_up(url, hosted=hosted)  # the first sign-up's and session's one-off costs
     pids = server_processes(pids[0])
     start = rss(pids)
     begun = time.perf_counter()
-    load = Load(url, households, options.clients, hosted=hosted)
+    logins = None
+    if hosted and options.direct_log_ins:
+        logins = direct_log_ins(database, households)
+    load = Load(url, households, options.clients, hosted=hosted, logins=logins)
     try:
         load.answers()  # every household set up and both devices following
         setup = time.perf_counter() - begun
@@ -279,7 +315,13 @@ def run(label: str, args: list[str], env: dict[str, str], options: argparse.Name
             hosted = "--hosted" in args
             if hosted and not options.quick:
                 login_timing(server.url)
-            evening(server.url, [server.process.pid], options, hosted=hosted)
+            evening(
+                server.url,
+                [server.process.pid],
+                options,
+                hosted=hosted,
+                database=server.database_url,
+            )
         finally:
             server.stop()
 
@@ -298,6 +340,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Uvicorn workers on PostgreSQL")
     parser.add_argument("--postgres", default=os.environ.get("BACKRUB_TEST_POSTGRES_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--direct-log-ins",
+        action="store_true",
+        help="hosted: write accounts and log-ins into the database instead of signing up over"
+        " HTTP (argon2 makes 1,000 sign-ups slow on a busy machine)",
+    )
     options = parser.parse_args()
     # Three sockets a household on each side: the server inherits this limit.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

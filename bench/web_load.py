@@ -153,10 +153,19 @@ async def follow(stream: Connection, path: str, device: Device) -> None:
         device.broken = f"the stream broke: {error!r}"
 
 
-async def set_up(home: Household, url: str, hosted: bool, gate: asyncio.Semaphore) -> None:
+async def set_up(
+    home: Household,
+    url: str,
+    hosted: bool,
+    gate: asyncio.Semaphore,
+    login: dict[str, str] | None,
+) -> None:
     giver = home.giver
     async with gate:
-        if hosted:
+        if login is not None:
+            giver.headers["Cookie"] = login["cookie"]
+            giver.headers["X-CSRF-Token"] = login["csrf"]
+        elif hosted:
             email = f"bench-{secrets.token_hex(6)}@example.org"
             body = {"email": email, "password": secrets.token_urlsafe(16)}
             status, headers, data = await giver.request("POST", "/api/auth/signup", body)
@@ -166,7 +175,8 @@ async def set_up(home: Household, url: str, hosted: bool, gate: asyncio.Semaphor
             giver.headers["Cookie"] = cookies
         else:
             status, _, data = await giver.request("GET", "/api/token")
-        giver.headers["X-CSRF-Token"] = json.loads(data)["csrf_token"]
+        if login is None:
+            giver.headers["X-CSRF-Token"] = json.loads(data)["csrf_token"]
         status, _, data = await giver.request("POST", "/api/sessions", {"minutes": 60})
         if status != 201:
             raise RuntimeError(f"cannot start a session: {status} {data[:80]!r}")
@@ -253,7 +263,13 @@ async def main_async(options: argparse.Namespace) -> None:
     ]
     gate = asyncio.Semaphore(SETUP_AT_ONCE if options.hosted else 16)
     begun = time.perf_counter()
-    await asyncio.gather(*(set_up(home, options.url, options.hosted, gate) for home in homes))
+    logins = json.loads(options.logins) if options.logins else [None] * len(homes)
+    await asyncio.gather(
+        *(
+            set_up(home, options.url, options.hosted, gate, login)
+            for home, login in zip(homes, logins, strict=True)
+        )
+    )
     _say({"ready": True, "setup": time.perf_counter() - begun})
     loop = asyncio.get_running_loop()
     while line := await loop.run_in_executor(None, sys.stdin.readline):
@@ -281,6 +297,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--households", type=int, required=True)
     parser.add_argument("--hosted", action="store_true")
+    parser.add_argument("--logins", default="", help="JSON: each household's cookie and CSRF")
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # three sockets a household
     asyncio.run(main_async(parser.parse_args()))

@@ -187,3 +187,34 @@ def test_steps_sharing_their_parts_read_and_copy_as_their_own() -> None:
     deep = copy.deepcopy(step)
     assert deep == step
     assert deep.model_fields_set is not step.model_fields_set
+
+
+def test_a_hub_that_is_told_of_other_processes_events_reads_the_log_only_when_told(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = Hub(store)
+    session = hub.start(make_plan(PlanRequest(minutes=10)))
+    reads: list[str] = []
+    read = store.timed_events
+
+    def counted(session_id: str, **options: Any) -> Any:
+        reads.append(session_id)
+        return read(session_id, **options)
+
+    monkeypatch.setattr(store, "timed_events", counted)
+    hub.hears(False)  # nobody tells it: every press reads what others stored first
+    hub.send(session, EventKind.MORE)
+    assert reads == [session]
+    hub.hears(True)
+    version, _ = hub.state(session)
+    hub.send(session, EventKind.LESS)
+    assert hub.newer_state(session, version)[1] is not None
+    assert reads == [session]  # nothing read: no other process stored anything
+    # Another process stored an event: told, the next look reads it.
+    other = LiveRun.resume(store, store.session(session))
+    other.record_now(EventKind.COUGH)
+    before = len(reads)
+    hub.changed_elsewhere(f"{session} {other.seq}")
+    _, state = hub.state(session)
+    assert len(reads) > before
+    assert state["seq"] == other.seq

@@ -32,6 +32,9 @@ __all__ = ["NO_VERSION", "Conflict", "Followed", "Hub", "NotFound", "StreamLook"
 
 NO_VERSION = -1  # what a live stream "knows" before its first state
 CATCH_UP_EVERY = 2.0  # seconds between looks for other processes' events, when not told
+# ...and while the notifier listens (or SQLite has no other server process): only a safety net,
+# as every other process's event is told (a reconnected notifier has every session read again).
+CATCH_UP_HEARING = 30.0
 RELEASE_OVER = 30.0  # seconds an ended session nobody follows stays loaded after its last use
 RELEASE_IDLE = 300.0  # seconds a running session nobody follows or asks for stays loaded
 SWEEP_EVERY = 5.0  # seconds between looks for sessions to release
@@ -260,7 +263,8 @@ class Hub:
             self._changed.discard(followed.run.id)
         now = time.monotonic()
         # Without a notifier (or if a notification was lost) look anyway, now and then.
-        if always or told or now - followed.looked >= CATCH_UP_EVERY:
+        every = CATCH_UP_HEARING if self.hearing else CATCH_UP_EVERY
+        if always or told or now - followed.looked >= every:
             followed.looked = now
             followed.run.catch_up()
 
