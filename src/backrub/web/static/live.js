@@ -3,6 +3,9 @@
 // Every device on the session draws itself from every state it receives (stream or reply),
 // so a phone and a tablet on one session always show the same thing.
 
+import { startControls } from "./controls.js";
+import { MessageQueue } from "./queue.js";
+
 const OVER = new Set(["finished", "stopped"]);
 const TICK_MS = 250;
 const SUMMARY_AFTER_MS = 4000;
@@ -16,6 +19,7 @@ const SAID = {
   headache: "Headache", nausea: "Nausea", cough: "Cough", knot: "Knot", "still-tight": "Still tight",
   released: "Released", "accept-elbow": "Elbow yes", "decline-elbow": "Elbow no", felt: "Felt",
   skip: "Skip", pause: "Pause", resume: "Resume", stop: "Stop",
+  extend: "+30 s here", back: "Back one step",
 };
 
 // What the receiver asked for from the remote, as the giver's page shows and says it.
@@ -85,6 +89,15 @@ function start(root) {
   let over = false;
   let source = null;
   let leaving = null;
+  // The step controls (countdown, +30 s, back, repeat) and the message queue (controls.js,
+  // queue.js): they read the state through these hooks.
+  const messages = new MessageQueue($("#messages"), words);
+  const controls = startControls(root, {
+    state: () => state,
+    stepLeft: () => stepLeftNow(),
+    speak: (text) => speak(text),
+    flash: (node) => flash(node),
+  });
 
   // ---------------------------------------------------------------- drawing a state
 
@@ -167,6 +180,7 @@ function start(root) {
     el.elbow.hidden = !next.asking_elbow;
     showKnot(next);
     showSaid(next);
+    messages.follow(next);
     const waiting = (next.waiting_knots || []).join(",");
     const key = step ? `${step.id}|${step.regions.join(",")}|${waiting}` : "";
     if (key !== mapKey) loadMap(key);
@@ -236,6 +250,14 @@ function start(root) {
       void el.said.offsetWidth;
       el.said.classList.add("fresh");
     }
+  }
+
+  // The step's time left now, counted on from the last update (for the countdown).
+  function stepLeftNow() {
+    if (!state) return 0;
+    const running = state.status === "running";
+    const passed = running ? ((performance.now() - receivedAt) / 1000) * (state.speed || 1) : 0;
+    return Math.max(0, state.step_left - passed);
   }
 
   // Between updates the page runs the clocks itself, at the session's speed.
@@ -419,6 +441,7 @@ function start(root) {
   function say(message) {
     // A short note in the polite region, so a tap is answered even when nothing else changes.
     setText(el.ack, message);
+    controls.near(message); // and right by the finger that pressed
     clearTimeout(say.timer);
     say.timer = setTimeout(() => setText(el.ack, ""), 2500);
   }
