@@ -102,7 +102,7 @@ def test_back_does_the_step_before_again_then_the_rest_of_this_one() -> None:
     rest = engine.state.queue[0]
     assert (rest.id, rest.seconds) == ("opening.forearm-shoulders.left", 34 - 10)
     assert last_reaction(engine) == (
-        "back one step: Muscles beside the spine again for 66 s, then the rest of this one"
+        "the step before again: Muscles beside the spine for 66 s, then the rest of this one"
     )
     assert cues[:2] == ["back", "step"]
     assert view_of(engine).next_step is not None

@@ -213,7 +213,7 @@ def test_back_one_step_shows_the_step_before_and_says_why(
     # Why the step changed: on top of the queue, and by the button pressed.
     top = page.locator("#messages-now li").first
     assert top.get_attribute("data-kind") == "why"
-    assert "Back one step" in (top.text_content() or "")
+    assert f"The step before again: {first['where']}" in (top.text_content() or "")
     assert page.get_attribute("#near", "data-anchor") == "back-step"
     assert near_each_other(page, "#near", "#back-step")
     screenshot(page, "live-back-step-light", full_page=False)

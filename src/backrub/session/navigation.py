@@ -183,7 +183,7 @@ class NavigationMixin:
         after = ", then the rest of this one" if rest is not None else ""
         self._react(
             event,
-            f"back one step: {_where(self, redo)} again for {redo.seconds:.0f} s{after}",
+            f"the step before again: {_where(self, redo)} for {redo.seconds:.0f} s{after}",
             (),
         )
         state.notes.append(f"{redo.id}: done again ({redo.seconds:.0f} s), asked for")

@@ -190,14 +190,29 @@ export function startControls(root, hooks) {
     }
     let text = message;
     const step = hooks.state()?.step;
-    if (step && stepAtPress && step.id !== stepAtPress) text += ` Now: ${step.where}.`;
+    if (step && stepAtPress && step.id !== stepAtPress && !text.includes(step.where)) {
+      text += ` Now: ${step.where}.`;
+    }
     el.near.textContent = text;
     el.near.hidden = false;
     el.near.dataset.anchor = anchor.id || anchor.dataset.event || anchor.dataset.value || "button";
     root.classList.add("answer-near"); // the line by the dock steps aside (screen readers keep it)
     place(el.near, anchor);
     near.timer = setTimeout(hideNear, NEAR_MS);
+    anchored = anchor;
   }
+
+  // The answer goes with its button as the page scrolls, and away when the button does.
+  let anchored = null;
+  window.addEventListener(
+    "scroll",
+    () => {
+      if (el.near.hidden || !anchored) return;
+      if (onScreen(anchored)) place(el.near, anchored);
+      else hideNear();
+    },
+    { passive: true },
+  );
 
   function hideNear() {
     el.near.hidden = true;
