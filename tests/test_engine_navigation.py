@@ -167,6 +167,16 @@ def test_back_to_a_step_that_tickled_is_refused() -> None:
     )
 
 
+def test_back_within_the_closing_is_refused_its_order_is_fixed() -> None:
+    # Found by the property tests: percussion, back to the compressions, percussion again
+    # broke the closing's order (C1).
+    engine = SessionEngine(plan_of())
+    t = reach(engine, "closing.percussion")
+    send(engine, t, "back")
+    assert current_id(engine) == "closing.percussion"
+    assert last_reaction(engine) == "not going back: the closing has begun, the massage is ending"
+
+
 def test_back_during_knot_work_and_after_it_is_refused() -> None:
     engine = SessionEngine(plan_of())
     t = reach(engine, "upper-back.heel-circles.left")

@@ -231,7 +231,8 @@ def _previous(engine: _Engine, current: Step) -> Step | _No:
         return _No("the step before was knot work, done once with its aftercare", ("U9",))
     if balance.is_even_out(before):
         return _No("the step before evened out the sides", ("B1",))
-    if current.phase is PhaseKind.CLOSING and before.phase is not PhaseKind.CLOSING:
+    if current.phase is PhaseKind.CLOSING:
+        # Its order is the method's (C1): compressions, percussion, sweeps, once.
         return _No("the closing has begun, the massage is ending", ("C1",))
     if before.technique.value in state.removed_techniques:
         why = state.removed_techniques[before.technique.value]
