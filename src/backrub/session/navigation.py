@@ -80,6 +80,10 @@ def _fits(engine: _Engine, now: Step, queue: list[Step]) -> bool:
     sides will owe each other (B1) still fit in what is left of the budget."""
     pending = [engine._as_it_will_be(step) for step in (now, *queue)]
     owed = balance.owed_by_region([*_done_so_far(engine), *pending], engine.context())
+    if owed and engine.state.balanced:
+        # The sides were evened out for the closing: more work on one side now could only be
+        # evened out after the closing began, which breaks its order (C1).
+        return False
     room = engine.budget - engine.state.worked - now.seconds
     return shortest_seconds(queue) + sum(owed.values()) + ROUNDING_ROOM <= room
 
