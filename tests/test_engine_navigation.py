@@ -102,7 +102,7 @@ def test_back_does_the_step_before_again_then_the_rest_of_this_one() -> None:
     rest = engine.state.queue[0]
     assert (rest.id, rest.seconds) == ("opening.forearm-shoulders.left", 34 - 10)
     assert last_reaction(engine) == (
-        "back one step: Muscles beside the spine again for 66 s, then the rest of this one"
+        "the step before again: Muscles beside the spine for 66 s, then the rest of this one"
     )
     assert cues[:2] == ["back", "step"]
     assert view_of(engine).next_step is not None
@@ -165,6 +165,16 @@ def test_back_to_a_step_that_tickled_is_refused() -> None:
     assert last_reaction(engine) == (
         "not going back: Small breathing muscles between the ribs tickled, so it is not done again"
     )
+
+
+def test_back_within_the_closing_is_refused_its_order_is_fixed() -> None:
+    # Found by the property tests: percussion, back to the compressions, percussion again
+    # broke the closing's order (C1).
+    engine = SessionEngine(plan_of())
+    t = reach(engine, "closing.percussion")
+    send(engine, t, "back")
+    assert current_id(engine) == "closing.percussion"
+    assert last_reaction(engine) == "not going back: the closing has begun, the massage is ending"
 
 
 def test_back_during_knot_work_and_after_it_is_refused() -> None:

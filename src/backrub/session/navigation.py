@@ -20,7 +20,7 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind
 from backrub.planner import Plan
 from backrub.planner.timing import shortest_seconds
-from backrub.safety import SafetyContext, judge_step
+from backrub.safety import SafetyContext, Violation
 from backrub.session import balance
 from backrub.session.events import Event
 from backrub.session.state import SessionState
@@ -45,6 +45,8 @@ class _Engine(Protocol):
 
     def context(self) -> SafetyContext: ...
 
+    def _breaks(self, step: Step, *, after: Step | None = None) -> list[Violation]: ...
+
     def _replan(self) -> None: ...
 
     def _fix_partner(self, step: Step, done: float) -> None: ...
@@ -65,14 +67,19 @@ class _Engine(Protocol):
     def _rest_of(step: Step, seconds: float) -> Step: ...
 
 
-def _done_so_far(engine: _Engine) -> list[Step]:
-    """Every step done, the current one up to now included."""
+def _current_so_far(engine: _Engine) -> Step | None:
+    """The current step as done up to now (None when nothing of it is done yet)."""
     state = engine.state
-    done = engine.done_steps
     so_far = state.elapsed - state.segment_from
     if state.current is not None and so_far > 1e-6:
-        done = [*done, state.current.model_copy(update={"seconds": so_far})]
-    return done
+        return state.current.model_copy(update={"seconds": so_far})
+    return None
+
+
+def _done_so_far(engine: _Engine) -> list[Step]:
+    """Every step done, the current one up to now included."""
+    partial = _current_so_far(engine)
+    return [*engine.done_steps, partial] if partial is not None else engine.done_steps
 
 
 def _fits(engine: _Engine, now: Step, queue: list[Step]) -> bool:
@@ -80,6 +87,10 @@ def _fits(engine: _Engine, now: Step, queue: list[Step]) -> bool:
     sides will owe each other (B1) still fit in what is left of the budget."""
     pending = [engine._as_it_will_be(step) for step in (now, *queue)]
     owed = balance.owed_by_region([*_done_so_far(engine), *pending], engine.context())
+    if owed and engine.state.balanced:
+        # The sides were evened out for the closing: more work on one side now could only be
+        # evened out after the closing began, which breaks its order (C1).
+        return False
     room = engine.budget - engine.state.worked - now.seconds
     return shortest_seconds(queue) + sum(owed.values()) + ROUNDING_ROOM <= room
 
@@ -121,7 +132,7 @@ class NavigationMixin:
             }
         )
         left = longer.model_copy(update={"seconds": longer.seconds - state.elapsed})
-        broken = judge_step(left, self.context(), history=_done_so_far(self))
+        broken = self._breaks(left, after=_current_so_far(self))
         if broken:
             _refuse(self, event, "extend", f"it would break a rule ({broken[0].message})", ("X5",))
             return
@@ -183,7 +194,7 @@ class NavigationMixin:
         after = ", then the rest of this one" if rest is not None else ""
         self._react(
             event,
-            f"back one step: {_where(self, redo)} again for {redo.seconds:.0f} s{after}",
+            f"the step before again: {_where(self, redo)} for {redo.seconds:.0f} s{after}",
             (),
         )
         state.notes.append(f"{redo.id}: done again ({redo.seconds:.0f} s), asked for")
@@ -231,7 +242,8 @@ def _previous(engine: _Engine, current: Step) -> Step | _No:
         return _No("the step before was knot work, done once with its aftercare", ("U9",))
     if balance.is_even_out(before):
         return _No("the step before evened out the sides", ("B1",))
-    if current.phase is PhaseKind.CLOSING and before.phase is not PhaseKind.CLOSING:
+    if current.phase is PhaseKind.CLOSING:
+        # Its order is the method's (C1): compressions, percussion, sweeps, once.
         return _No("the closing has begun, the massage is ending", ("C1",))
     if before.technique.value in state.removed_techniques:
         why = state.removed_techniques[before.technique.value]
@@ -248,7 +260,7 @@ def _previous(engine: _Engine, current: Step) -> Step | _No:
     redo = before.model_copy(
         update={"regions": regions, "seconds": max(LEAST_REDO_SECONDS, round(seconds, 3))}
     )
-    broken = judge_step(redo, engine.context(), history=_done_so_far(engine))
+    broken = engine._breaks(redo, after=_current_so_far(engine))
     if broken:
         return _No(f"the step before would break a rule now ({broken[0].message})", ("X5",))
     return redo

@@ -7,6 +7,8 @@ import { forgetOffline, keepOffline } from "./offline.js";
 import { followSession } from "./stream.js";
 import { liveMap } from "./map.js";
 import { voiceSettings } from "./voice.js";
+import { startControls } from "./controls.js";
+import { MessageQueue } from "./queue.js";
 
 const OVER = new Set(["finished", "stopped"]);
 const TICK_MS = 250;
@@ -22,6 +24,7 @@ const SAID = {
   headache: "Headache", nausea: "Nausea", cough: "Cough", knot: "Knot", "still-tight": "Still tight",
   released: "Released", "accept-elbow": "Elbow yes", "decline-elbow": "Elbow no", felt: "Felt",
   skip: "Skip", pause: "Pause", resume: "Resume", stop: "Stop",
+  extend: "+30 s here", back: "Back one step",
 };
 
 // What the receiver asked for from the remote, as the giver's page shows and says it.
@@ -89,6 +92,15 @@ function start(root) {
   let pickKind = "knot"; // what a picked spot is sent as: "knot", or "pain" after Ouch
   let over = false;
   let leaving = null;
+  // The step controls (countdown, +30 s, back, repeat) and the message queue (controls.js,
+  // queue.js): they read the state through these hooks.
+  const messages = new MessageQueue($("#messages"), words);
+  const controls = startControls(root, {
+    state: () => state,
+    stepLeft: () => stepLeftNow(),
+    speak: (text) => speak(text),
+    flash: (node) => flash(node),
+  });
 
   // ---------------------------------------------------------------- drawing a state
 
@@ -178,6 +190,7 @@ function start(root) {
     showKnot(next);
     showSaid(next);
     map.show(next);
+    messages.follow(next);
     speakNew(next);
     showReceiver(next, before);
     tick();
@@ -244,6 +257,14 @@ function start(root) {
       void el.said.offsetWidth;
       el.said.classList.add("fresh");
     }
+  }
+
+  // The step's time left now, counted on from the last update (for the countdown).
+  function stepLeftNow() {
+    if (!state) return 0;
+    const running = state.status === "running";
+    const passed = running ? ((performance.now() - receivedAt) / 1000) * (state.speed || 1) : 0;
+    return Math.max(0, state.step_left - passed);
   }
 
   // Between updates the page runs the clocks itself, at the session's speed.
@@ -364,6 +385,7 @@ function start(root) {
   function say(message) {
     // A short note in the polite region, so a tap is answered even when nothing else changes.
     setText(el.ack, message);
+    controls.near(message); // and right by the finger that pressed
     clearTimeout(say.timer);
     say.timer = setTimeout(() => setText(el.ack, ""), 2500);
   }
