@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from backrub.method.vocabulary import Contact, PressureLevel
 from backrub.planner import Plan, PlanRequest, make_plan
+from backrub.planner.request import Order
 from backrub.session import Event, EventKind, SessionEngine, SessionStatus
 from backrub.session.engine import CHECK_IN_EVERY
 from backrub.session.ladder import AFTERCARE_SECONDS
@@ -278,3 +279,33 @@ def test_a_skip_after_a_tickle_on_the_last_step_before_the_closing_ends_it() -> 
     # The skip's own reaction says so (evening out before the closing may follow it).
     said = [r.what for r in engine.state.reactions if r.at == t + 2 and r.event == "skip"]
     assert any("moved on" in what for what in said), said
+
+
+def test_a_tickle_before_any_aftercare_leaves_the_spot_and_the_rest_of_the_session_runs() -> None:
+    # Found by the property test: a tickle at the very moment aftercare began ended it with no
+    # rubbing done, so U9 refused every later step and the session lost its closing.
+    plan = make_plan(
+        PlanRequest(
+            minutes=8,
+            pressure=PressureLevel.FEATHER,
+            order=Order.UPPER_LOWER_NECK,
+            routine="neck-and-shoulders",
+        )
+    )
+    engine = SessionEngine(plan)
+    engine.apply(Event(at=48, kind=EventKind.HEADACHE))
+    engine.apply(Event(at=48, kind=EventKind.KNOT))
+    engine.apply(Event(at=49, kind=EventKind.RELEASED))
+    assert is_aftercare(engine.state.current)
+    spot = engine.state.current.regions
+    engine.apply(Event(at=49, kind=EventKind.TICKLISH))
+    assert set(spot) <= set(engine.state.excluded)
+    engine.advance(engine.budget * 2)
+    assert engine.status is SessionStatus.FINISHED
+    done = [entry.step for entry in engine.state.timeline if entry.start >= 49]
+    assert [s.id for s in done][-3:] == [
+        "closing.compressions",
+        "closing.percussion",
+        "closing.sweeps",
+    ]
+    assert not any(set(spot) & set(s.regions) for s in done)

@@ -108,7 +108,21 @@ class ComfortMixin(EngineCore):
             return
         if self._aftercare_now():
             # Aftercare stays mild (U9): a tickle ends it rather than making it firmer.
-            self._react(event, "ticklish in the aftercare: it stays light; moving on", ("U9", "L1"))
+            if state.elapsed - state.segment_from > 1e-6:
+                self._react(
+                    event, "ticklish in the aftercare: it stays light; moving on", ("U9", "L1")
+                )
+            else:
+                # Not a moment of rubbing yet: the knot's spot cannot be settled (U9), so no
+                # later step may come back to it; it is left for the rest of the session.
+                for spot in current.regions:
+                    state.excluded[spot] = "ticklish before the knot's aftercare"
+                    state.excluded_at[spot] = state.worked
+                self._react(
+                    event,
+                    "ticklish before any aftercare: leaving that spot for the rest of the session",
+                    ("U9", "L1"),
+                )
             self._say("tickle-move-on", event.at)
             self._close_knot(event.at, None)
             return
