@@ -118,6 +118,37 @@ def step_name(routine_id: str, step_id: str) -> str:
     return f"A {PHASE_WORDS.get(parts[0], 'back')} step{side}"
 
 
+_STEP_ID = re.compile(
+    r"\b(?:opening|neck|upper-back|lower-back|closing|knot-\d+)(?:\.[a-z0-9-]+)+\b"
+)
+_KNOT_PART = {"aftercare": "the aftercare", "gentle": "gentle circles"}
+
+
+def _step_in_words(routine_id: str, step_id: str) -> str:
+    parts = step_id.split(".")
+    if parts[0].startswith("knot-") and len(parts) >= 2:
+        # knot-1.middle-trapezius-left.rung-2: the knot's ladder, on its region
+        where = region_name(parts[1])
+        last = parts[-1]
+        what = _KNOT_PART.get(
+            last, f"step {last[5:]} of the ladder" if last.startswith("rung-") else ""
+        )
+        return f"{what} on the knot ({where})" if what else f"the knot ({where})"
+    return f"“{step_name(routine_id, step_id)}”"
+
+
+def reaction_in_words(text: str, routine_id: str) -> str:
+    """An engine's answer with its step ids ('closing.sweeps') and region ids in words."""
+    # One pass over both, so a region word inside a step's cue ("spine") is not read again.
+    pattern = re.compile(f"{_STEP_ID.pattern}|{_region_pattern().pattern}")
+
+    def say(match: re.Match[str]) -> str:
+        found = match.group(0)
+        return region_name(found) if match.group(1) else _step_in_words(routine_id, found)
+
+    return pattern.sub(say, text)
+
+
 def _sentence(text: str) -> str:
     """'no room in 20 minutes' -> 'No room in 20 minutes.'"""
     text = text[:1].upper() + text[1:]

@@ -15,6 +15,7 @@ from backrub.method.words import contact_info, vocabulary
 from backrub.render.techniques import caption
 from backrub.session.state import Reaction
 from backrub.session.view import StepView, view_of
+from backrub.web.plan_words import reaction_in_words
 
 RECENT_CUES = 6
 
@@ -56,7 +57,7 @@ def step_json(step: StepView | None) -> dict[str, Any] | None:
     }
 
 
-def reaction_json(reactions: list[Reaction]) -> dict[str, Any] | None:
+def reaction_json(reactions: list[Reaction], routine_id: str) -> dict[str, Any] | None:
     if not reactions:
         return None
     last = reactions[-1]
@@ -64,6 +65,8 @@ def reaction_json(reactions: list[Reaction]) -> dict[str, Any] | None:
         "number": len(reactions) - 1,
         "event": last.event,
         "what": last.what,
+        # What the pages show: the same answer with no step or region id in it.
+        "words": reaction_in_words(last.what, routine_id),
         "method_ids": list(last.method_ids),
         "at": round(last.at, 1),
     }
@@ -101,7 +104,7 @@ def session_state(
         "cue_count": len(cues),
         # What the engine made of the newest event, numbered like the cues: a page tells the
         # person who pressed (a press that changed nothing says why).
-        "reaction": reaction_json(engine.state.reactions),
+        "reaction": reaction_json(engine.state.reactions, engine.plan.routine_id),
         # The newest press through this server and who made it (the receiver's remote or a
         # page), so the giver's page can tell and say aloud what the receiver asked for.
         "press": press,

@@ -377,7 +377,7 @@ function start(root) {
   function answer(kind, before, sent) {
     const reaction = state?.reaction;
     if (reaction && reaction.number > before && reaction.event === kind) {
-      return `${sent} ${reaction.what.charAt(0).toUpperCase()}${reaction.what.slice(1)}.`;
+      return `${sent} ${reaction.words.charAt(0).toUpperCase()}${reaction.words.slice(1)}.`;
     }
     return sent;
   }

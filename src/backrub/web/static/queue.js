@@ -64,7 +64,7 @@ export class MessageQueue {
     }
     this.stepKey = key;
     if (reaction) {
-      const what = `${reaction.what.charAt(0).toUpperCase()}${reaction.what.slice(1)}.`;
+      const what = `${reaction.words.charAt(0).toUpperCase()}${reaction.words.slice(1)}.`;
       // Pushed last, so it is on top: with a new step, it says why the step changed.
       this.push(`reaction-${reaction.number}`, what, changed ? "why" : "reaction");
     }
