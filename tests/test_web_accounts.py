@@ -497,6 +497,10 @@ def _calls(profile: object, session: object) -> dict[tuple[str, str], tuple[str,
         ("GET", "/api/sessions"): (f"/api/sessions?profile_id={profile}", None),
         ("GET", "/api/sessions/{session_id}"): (f"/api/sessions/{session}", None),
         ("GET", "/api/sessions/{session_id}/map.svg"): (f"/api/sessions/{session}/map.svg", None),
+        ("GET", "/api/sessions/{session_id}/step-map.svg"): (
+            f"/api/sessions/{session}/step-map.svg",
+            None,
+        ),
         ("POST", "/api/sessions/{session_id}/events"): (
             f"/api/sessions/{session}/events",
             {"kind": "more"},

@@ -124,7 +124,8 @@ def test_the_page_loads_only_its_own_script_and_style(web_server: Server) -> Non
     assert style.status_code == 200 and "text/css" in style.headers["content-type"]
     assert "speechSynthesis" in script.text
     # The stream is followed by the module the remote shares (static/stream.js).
-    assert 'from "./stream.js"' in script.text
+    # (Served with the file's version, like every sibling import: "./stream.js?v=...")
+    assert re.search(r'from "\./stream\.js(\?v=[^"]+)?"', script.text)
     with web_server.client() as client:
         assert "EventSource" in client.get("/static/stream.js").text
 

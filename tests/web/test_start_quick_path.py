@@ -30,7 +30,9 @@ MAP_WORDS = """() => [...document.querySelectorAll('.map svg')].flatMap(svg => {
     .filter(t => t.getBoundingClientRect().height > 0 && getComputedStyle(t).display !== 'none'
       && getComputedStyle(t).visibility !== 'hidden')
     .map(t => [parseFloat(getComputedStyle(t).fontSize) * scale, t.textContent]);
-})"""
+}).concat([...document.querySelectorAll('.map-sides')]  // the live map's sides, laid over it
+  .filter(p => p.getBoundingClientRect().height > 0)
+  .map(p => [parseFloat(getComputedStyle(p).fontSize), p.textContent]))"""
 
 
 def violations(page: Page) -> list[str]:

@@ -83,6 +83,12 @@ def _region_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
 
 
+@cache
+def _code_pattern() -> re.Pattern[str]:
+    ids = sorted((i for i in default_atlas().region_ids if "-" in i), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
+
+
 def in_words(text: str) -> str:
     """Region ids ('neck-left') in a planner's or engine's sentence put in words."""
     return _region_pattern().sub(lambda match: region_name(match.group(1)), text)
@@ -139,8 +145,9 @@ def _step_in_words(routine_id: str, step_id: str) -> str:
 
 def reaction_in_words(text: str, routine_id: str) -> str:
     """An engine's answer with its step ids ('closing.sweeps') and region ids in words."""
-    # One pass over both, so a region word inside a step's cue ("spine") is not read again.
-    pattern = re.compile(f"{_STEP_ID.pattern}|{_region_pattern().pattern}")
+    # One pass over both, so a region word inside a step's cue is not read again; and only the
+    # codes ("neck-left"): a one-word id ("spine") is already a plain word in a sentence.
+    pattern = re.compile(f"{_STEP_ID.pattern}|{_code_pattern().pattern}")
 
     def say(match: re.Match[str]) -> str:
         found = match.group(0)
