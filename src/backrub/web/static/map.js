@@ -83,7 +83,7 @@ export function liveMap(box, { api, afterDraw = () => {} }) {
     if (!map) return;
     map.removeAttribute("width");
     map.removeAttribute("height");
-    crop(map);
+    cropToBody(map);
     const where = box.dataset.where || "";
     map.setAttribute("aria-label", where ? `Back map, seen from behind: ${where} lit` : "Back map");
     litKey = [...map.querySelectorAll(".region.highlight[data-region]")].map((r) => r.dataset.region).join(",");
@@ -109,29 +109,29 @@ export function liveMap(box, { api, afterDraw = () => {} }) {
     }
   }
 
-  // The map is drawn with a caption and a legend; on a phone the body alone is worth the room.
-  function crop(map) {
-    let box = null;
-    for (const part of map.querySelectorAll(".body, .regions, .side-marker")) {
-      let b;
-      try {
-        b = part.getBBox();
-      } catch {
-        continue;
-      }
-      if (!b.width || !b.height) continue;
-      box = box
-        ? {
-            x1: Math.min(box.x1, b.x), y1: Math.min(box.y1, b.y),
-            x2: Math.max(box.x2, b.x + b.width), y2: Math.max(box.y2, b.y + b.height),
-          }
-        : { x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height };
-    }
-    if (!box) return;
-    const pad = 8;
-    const view = [box.x1 - pad, box.y1 - pad, box.x2 - box.x1 + 2 * pad, box.y2 - box.y1 + 2 * pad];
-    map.setAttribute("viewBox", view.map((n) => n.toFixed(1)).join(" "));
-  }
-
   return { show, dress };
+}
+
+// The map is drawn with a caption and a legend; on a phone the body alone is worth the room.
+export function cropToBody(map) {
+  let box = null;
+  for (const part of map.querySelectorAll(".body, .regions, .side-marker")) {
+    let b;
+    try {
+      b = part.getBBox();
+    } catch {
+      continue;
+    }
+    if (!b.width || !b.height) continue;
+    box = box
+      ? {
+          x1: Math.min(box.x1, b.x), y1: Math.min(box.y1, b.y),
+          x2: Math.max(box.x2, b.x + b.width), y2: Math.max(box.y2, b.y + b.height),
+        }
+      : { x1: b.x, y1: b.y, x2: b.x + b.width, y2: b.y + b.height };
+  }
+  if (!box) return;
+  const pad = 8;
+  const view = [box.x1 - pad, box.y1 - pad, box.x2 - box.x1 + 2 * pad, box.y2 - box.y1 + 2 * pad];
+  map.setAttribute("viewBox", view.map((n) => n.toFixed(1)).join(" "));
 }

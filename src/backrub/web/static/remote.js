@@ -3,6 +3,7 @@
 // itself: the receiver lies still with eyes closed, and one voice in the room is enough.
 import { postChange } from "./live.js";
 import { forgetOffline } from "./offline.js";
+import { cropToBody } from "./map.js";
 import { followSession } from "./stream.js";
 
 const OVER = new Set(["finished", "stopped"]);
@@ -134,6 +135,7 @@ function start(root) {
       svg?.removeAttribute("width");
       svg?.removeAttribute("height");
       svg?.setAttribute("aria-hidden", "true"); // the list below names every spot
+      if (svg) cropToBody(svg); // the body alone: its legend's words are too small on a phone
     } catch {
       // no map this time: the list still picks the spot
     }
