@@ -104,13 +104,46 @@ def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
     assert_local(remote)
 
 
-def stored_pains(server: Server, session_id: str) -> list[str | None]:
-    """The regions of the 'pain' events the session logged, in order (None: no spot)."""
+def stored_pains(
+    server: Server, session_id: str, kind: EventKind = EventKind.PAIN
+) -> list[str | None]:
+    """The regions of the 'pain' (or `kind`) events the session logged, in order (None: no
+    spot)."""
     store = Store.open(server.database_url)
     try:
-        return [e.region for e in store.events(session_id) if e.kind is EventKind.PAIN]
+        return [e.region for e in store.events(session_id) if e.kind is kind]
     finally:
         store.close()
+
+
+def test_knot_here_on_the_remote_asks_where_and_the_engine_gets_the_spot(
+    server: Server, page_at: PageAt
+) -> None:
+    with server.client() as client:
+        reply = client.post("/api/sessions", json={"minutes": 30})
+    assert reply.status_code == 201, reply.text
+    session_id = reply.json()["id"]
+    remote = page_at(WIDTH, height=HEIGHT)
+    remote.goto(f"{server.url}/session/{session_id}/remote")
+    remote.wait_for_selector("#remote[data-live]", state="attached")
+
+    remote.get_by_role("button", name="Knot here", exact=True).click()
+    remote.locator("#remote-pick").wait_for(state="visible")
+    assert remote.inner_text("#remote-pick-question") == "Where is the knot?"
+    assert stored_pains(server, session_id, EventKind.KNOT) == []
+    remote.wait_for_selector("#remote-map svg [data-region]", state="attached")
+    spot = "lower-trapezius-right"
+    remote.locator(f'#remote-map [data-region="{spot}"]').click(force=True)
+    remote.wait_for_selector("#remote-ack:has-text('Said knot here')")
+    assert stored_pains(server, session_id, EventKind.KNOT) == [spot]
+    assert stored_pains(server, session_id) == []  # a knot, not an ouch
+
+    # Then Ouch asks its own question, and "no spot" sends an ouch.
+    remote.get_by_role("button", name="Ouch", exact=True).click()
+    assert remote.inner_text("#remote-pick-question") == "Where does it hurt?"
+    remote.get_by_role("button", name="Ouch, no spot").click()
+    remote.wait_for_selector("#remote-ack:text-is('Said ouch.')")
+    assert stored_pains(server, session_id) == [None]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

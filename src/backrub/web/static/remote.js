@@ -23,6 +23,7 @@ function start(root) {
     status: $("#remote-status"), where: $("#remote-where"), errors: $("#remote-errors"),
     pause: $("#remote-pause"), resume: $("#remote-resume"), felt: $("#remote-felt"),
     band: $("#remote-band"), ack: $("#remote-ack"), ouch: $('#remote [data-event="pain"]'),
+    knot: $('#remote [data-event="knot"]'), question: $("#remote-pick-question"),
     pick: $("#remote-pick"), map: $("#remote-map"), region: $("#remote-region"),
     pickSend: $("#remote-pick-send"), pickNone: $("#remote-pick-none"), pickCancel: $("#remote-pick-cancel"),
   };
@@ -93,7 +94,7 @@ function start(root) {
     const button = event.target.closest("button");
     if (!button || button.disabled) return;
     flash(button);
-    if (button.dataset.event === "pain") startPicking();
+    if (button.dataset.event === "pain" || button.dataset.event === "knot") startPicking(button.dataset.event);
     else if (button.dataset.event) send(button.dataset.event, {}, SENT[button.dataset.event] ?? "Sent");
     else if (button.dataset.value) {
       send("felt", { value: Number(button.dataset.value) }, `Sent ${button.dataset.value} of 10`);
@@ -104,12 +105,23 @@ function start(root) {
   // Like the giver's page: the spot is optional ("no spot": the engine takes the step's
   // regions). The map is the live one, fetched when first needed, the step's spot lit.
 
+  // Ouch and Knot here both ask where: the same picker, its words for what was pressed.
+  const ASK = {
+    pain: { question: "Where does it hurt?", none: "Ouch, no spot", said: "Said ouch" },
+    knot: { question: "Where is the knot?", none: "Knot, no spot", said: "Said knot here" },
+  };
   let picking = false;
-  async function startPicking() {
+  let pickKind = "pain";
+  const opener = () => (pickKind === "knot" ? el.knot : el.ouch);
+  async function startPicking(kind = "pain") {
     if (over) return;
+    if (picking) opener().setAttribute("aria-expanded", "false");
     picking = true;
+    pickKind = kind;
+    setText(el.question, ASK[kind].question);
+    setText(el.pickNone, ASK[kind].none);
     el.pick.hidden = false;
-    el.ouch.setAttribute("aria-expanded", "true");
+    opener().setAttribute("aria-expanded", "true");
     const here = state?.step?.regions?.find((r) => regionNames.has(r));
     if (here) el.region.value = here;
     el.pick.scrollIntoView({ block: "start" });
@@ -122,8 +134,8 @@ function start(root) {
     if (!picking) return;
     picking = false;
     el.pick.hidden = true;
-    el.ouch.setAttribute("aria-expanded", "false");
-    if (focus) el.ouch.focus({ preventScroll: true });
+    opener().setAttribute("aria-expanded", "false");
+    if (focus) opener().focus({ preventScroll: true });
   }
 
   async function loadMap() {
@@ -148,7 +160,7 @@ function start(root) {
   }
 
   function sendSpot(region) {
-    send("pain", { region }, `Said ouch: ${regionNames.get(region) || region}`);
+    send(pickKind, { region }, `${ASK[pickKind].said}: ${regionNames.get(region) || region}`);
   }
 
   el.map.addEventListener("click", (event) => {
@@ -164,7 +176,7 @@ function start(root) {
   });
   el.region.addEventListener("change", markPicked);
   el.pickSend.addEventListener("click", () => sendSpot(el.region.value));
-  el.pickNone.addEventListener("click", () => send("pain", {}, SENT.pain));
+  el.pickNone.addEventListener("click", () => send(pickKind, {}, SENT[pickKind]));
   el.pickCancel.addEventListener("click", () => stopPicking());
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && picking) stopPicking();
