@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backrub.method.step import Step
-from backrub.planner.timing import BudgetTooLong, _groups, fit_durations
+from backrub.planner.timing import BudgetTooLong, _groups, changed, fit_durations
 from tests.conftest import make_step
 
 
@@ -79,3 +79,31 @@ def test_the_stretch_and_the_seconds_are_those_the_halving_found(
     groups = _groups(steps, weight)
     assert [round(g.at(stretch)) for g in groups] == [round(g.at(halved)) for g in groups]
     assert [step.id for step in timed] == [step.id for step in steps]
+
+
+@settings(max_examples=100, deadline=None)
+@given(steps=timed_steps(), share=st.floats(0.2, 1.0))
+def test_a_step_whose_seconds_stay_is_the_same_step(steps: list[Step], share: float) -> None:
+    """A step the fit leaves at its seconds comes back as the same object; only the steps
+    re-timed are copied (re-planning re-fits a live queue often)."""
+    longest = sum(s.max_seconds if s.max_seconds is not None else s.seconds for s in steps)
+    try:
+        timed, _ = fit_durations(steps, float(round(longest * share)), weight)
+    except BudgetTooLong:
+        return
+    again, _ = fit_durations(timed, sum(s.seconds for s in timed), weight)
+    for before, after in zip(timed, again, strict=True):
+        assert (after is before) == (after.seconds == before.seconds)
+
+
+def test_a_changed_step_is_what_model_copy_gives() -> None:
+    """`changed` is a cheaper `model_copy(update=...)`: equal, with the same fields given,
+    and the original untouched."""
+    step = make_step("s", seconds=30, pair="p")
+    for update in ({"seconds": 45.0}, {"seconds": 45.0, "pair": None, "priority": 1}):
+        fast, slow = changed(step, **update), step.model_copy(update=update)
+        assert fast == slow
+        assert fast.model_fields_set == slow.model_fields_set
+        assert hash(fast) == hash(slow)
+    assert step.seconds == 30 and step.pair == "p"
+    assert "priority" not in step.model_fields_set

@@ -89,60 +89,135 @@ def comfortable_seconds(steps: Sequence[Step]) -> float:
 def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[list[Step], float]:
     """Steps with durations summing to the budget (to the second where bounds allow).
 
-    Also returns the stretch applied to the nominal durations (1.0: as written).
+    Also returns the stretch applied to the nominal durations (1.0: as written); a step whose
+    seconds do not change is returned as the same object.
     Raises BudgetTooLong when the budget exceeds what the steps can stretch to; the caller
     decides what to do when the shortest steps are still too long (see `drop_for_time`).
     """
-    groups, size, scale = _fitted(steps, budget, weight)
-    seconds = [float(round(group.at(scale))) for group in groups]
-    _settle_rounding(groups, size, seconds, budget)
+    bounds, scale = _fitted(steps, budget, weight)
+    seconds = [float(round(value)) for value in bounds.at(scale)]
+    _settle_rounding(bounds, seconds, budget)
     timed = list(steps)
-    for group, value in zip(groups, seconds, strict=True):
-        for index in group.indexes:
+    for indexes, value in zip(bounds.indexes, seconds, strict=True):
+        for index in indexes:
             if steps[index].seconds != value:
-                timed[index] = steps[index].model_copy(update={"seconds": value})
+                timed[index] = changed(steps[index], seconds=value)
     return timed, scale
+
+
+def changed(step: Step, **update: object) -> Step:
+    """`step` with some fields set to values already valid: what `model_copy(update=...)`
+    gives (no validation either), at a third of its cost. Re-planning re-times most of a
+    session's queue whenever the time left changes, so this runs a lot in a live session.
+    The set of fields given is shared, as copies of frozen steps may (see `web.lean`)."""
+    fields: set[str] = step.__pydantic_fields_set__
+    if not fields.issuperset(update):
+        fields = fields | update.keys()
+    values = step.__dict__.copy()
+    values.update(update)
+    copy = _new(Step)
+    _set(copy, "__dict__", values)
+    _set(copy, "__pydantic_fields_set__", fields)
+    _set(copy, "__pydantic_extra__", step.__pydantic_extra__)
+    _set(copy, "__pydantic_private__", step.__pydantic_private__)
+    return copy
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def stretch_needed(steps: Sequence[Step], budget: float, weight: Weight) -> float:
     """The stretch `fit_durations` would apply, without timing the steps (cheap to ask first)."""
-    return _fitted(steps, budget, weight)[2]
+    return _fitted(steps, budget, weight)[1]
 
 
-def _fitted(
-    steps: Sequence[Step], budget: float, weight: Weight
-) -> tuple[list[_Group], list[int], float]:
-    groups = _groups(steps, weight)
-    size = [len(group.indexes) for group in groups]
-    longest = sum(n * group.high for n, group in zip(size, groups, strict=True))
+class _Bounds:
+    """The groups of `_groups` as columns (one entry per group), for the hot loops of fitting:
+    a live session re-fits its whole queue whenever the time left changes."""
+
+    def __init__(self, steps: Sequence[Step], weight: Weight) -> None:
+        # One pass: a pair's bounds are those all its halves allow, its pace the first half's.
+        self.indexes: list[list[int]] = []
+        self.size: list[int] = []
+        self.pace: list[float] = []
+        self.low: list[float] = []
+        self.high: list[float] = []
+        group_of: dict[str, int] = {}
+        for index, step in enumerate(steps):
+            pair = step.pair
+            high = step.max_seconds
+            if high is None:
+                high = step.seconds
+            low = step.min_seconds
+            group = group_of.get(pair) if pair is not None else None
+            if group is None:
+                if pair is not None:
+                    group_of[pair] = len(self.size)
+                self.indexes.append([index])
+                self.size.append(1)
+                # As `_Group.at` computes it: (nominal x weight) x stretch, the same float.
+                self.pace.append(step.seconds * weight(step))
+                self.low.append(low)
+                self.high.append(high)
+                continue
+            self.indexes[group].append(index)
+            self.size[group] += 1
+            if high < self.high[group]:
+                self.high[group] = high
+            if low > self.low[group]:
+                self.low[group] = low
+        self.singles = len(self.size) == len(steps)
+        # Never longer than long (`_groups` does the same once per group).
+        for group, (low, high) in enumerate(zip(self.low, self.high, strict=True)):
+            if high < low:
+                self.low[group] = high
+
+    def at(self, scale: float) -> list[float]:
+        """Each group's seconds (one step's) at this stretch: `_Group.at` for every group."""
+        out = []
+        for pace, low, high in zip(self.pace, self.low, self.high, strict=True):
+            value = pace * scale
+            if not value > low:
+                value = low
+            if not value < high:
+                value = high
+            out.append(value)
+        return out
+
+    def total(self, scale: float) -> float:
+        """The seconds of all the steps at this stretch, summed in order as before."""
+        if self.singles:
+            return sum(self.at(scale))
+        return sum([n * value for n, value in zip(self.size, self.at(scale), strict=True)])
+
+
+def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[_Bounds, float]:
+    bounds = _Bounds(steps, weight)
+    longest = sum([n * high for n, high in zip(bounds.size, bounds.high, strict=True)])
     if longest < budget:
         raise BudgetTooLong(longest)
-    return groups, size, _stretch_for(groups, size, budget)
+    return bounds, _stretch_for(bounds, budget)
 
 
-def _stretch_for(groups: list[_Group], size: list[int], budget: float) -> float:
+def _stretch_for(bounds: _Bounds, budget: float) -> float:
     """The least stretch of the nominal durations at which the steps fill the budget.
 
     The total is piecewise linear in the stretch, bending where a group reaches its shortest or
     longest time; walking those bends in order finds the stretch at once (a few dozen steps)
     instead of halving an interval sixty times over every group.
     """
-
-    def total(scale: float) -> float:
-        return sum(n * group.at(scale) for n, group in zip(size, groups, strict=True))
-
     # Below every bend each group sits at its shortest: `fixed` seconds plus `rate` per unit.
     fixed = 0.0
     rate = 0.0
     bends: list[tuple[float, float, float]] = []  # (stretch, change of fixed, change of rate)
-    for n, group in zip(size, groups, strict=True):
-        pace = group.nominal * group.weight
+    for n, pace, low, high in zip(bounds.size, bounds.pace, bounds.low, bounds.high, strict=True):
         if pace <= 0:
-            fixed += n * group.at(0.0)
+            fixed += n * min(high, max(low, pace * 0.0))
             continue
-        fixed += n * group.low
-        bends.append((group.low / pace, -n * group.low, n * pace))
-        bends.append((group.high / pace, n * group.high, -n * pace))
+        fixed += n * low
+        bends.append((low / pace, -n * low, n * pace))
+        bends.append((high / pace, n * high, -n * pace))
     bends.sort()
     scale = 0.0
     for at, fixed_change, rate_change in bends:
@@ -153,7 +228,7 @@ def _stretch_for(groups: list[_Group], size: list[int], budget: float) -> float:
         scale = at
     if rate > 0:
         scale = max(scale, (budget - fixed) / rate)
-    return _least_reaching(total, scale, budget)
+    return _least_reaching(bounds.total, scale, budget)
 
 
 def _least_reaching(total: Callable[[float], float], near: float, budget: float) -> float:
@@ -196,14 +271,13 @@ def _float(bits: int) -> float:
     return value
 
 
-def _settle_rounding(
-    groups: list[_Group], size: list[int], seconds: list[float], budget: float
-) -> None:
+def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> None:
     """Spread the rounding remainder a second at a time, singles first, then pairs."""
-    order = sorted(range(len(groups)), key=lambda i: (size[i], i))
+    size, low, high = bounds.size, bounds.low, bounds.high
+    order = sorted(range(len(size)), key=lambda i: (size[i], i))
     # Whole seconds add up exactly in floats, so a running total equals summing anew each time.
     total = sum(n * s for n, s in zip(size, seconds, strict=True))
-    for _ in range(len(groups) * 4):
+    for _ in range(len(size) * 4):
         remainder = budget - total
         if abs(remainder) < 0.5:
             return
@@ -213,7 +287,7 @@ def _settle_rounding(
             if size[i] > abs(remainder):
                 continue
             candidate = seconds[i] + step
-            if groups[i].low - 1e-9 <= candidate <= groups[i].high + 1e-9 and candidate >= 1:
+            if low[i] - 1e-9 <= candidate <= high[i] + 1e-9 and candidate >= 1:
                 seconds[i] = candidate
                 total += size[i] * step
                 moved = True
