@@ -5,7 +5,7 @@ evening-out added before the closing.
 from __future__ import annotations
 
 from backrub.method.step import Step
-from backrub.planner.timing import shortest_seconds
+from backrub.planner.timing import changed, shortest_seconds
 from backrub.session import balance
 from backrub.session.core import EngineCore
 
@@ -19,7 +19,7 @@ class BalanceMixin(EngineCore):
         if state.current is not None:
             # Everything of the current step not yet in the timeline, done or still to do.
             rest = state.current.seconds - state.segment_from
-            pending.insert(0, state.current.model_copy(update={"seconds": max(0.0, rest)}))
+            pending.insert(0, changed(state.current, seconds=max(0.0, rest)))
         if not self._blocked_now():
             return pending
         return [self._as_it_will_be(step) for step in pending]
@@ -30,7 +30,7 @@ class BalanceMixin(EngineCore):
         regions = tuple(r for r in step.regions if r not in blocked)
         if len(regions) == len(step.regions):
             return step
-        return step.model_copy(update={"regions": regions or step.regions[:0]})
+        return changed(step, regions=regions or step.regions[:0])
 
     def _owed(self) -> dict[str, float]:
         """What each region is owed by its mirror, once everything planned is done (B1)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from backrub.method.vocabulary import PhaseKind, Technique
 from backrub.method.words import contact_info
+from backrub.planner.timing import changed
 from backrub.session.core import EngineCore
 from backrub.session.events import Event, EventKind
 from backrub.session.state import SessionStatus
@@ -27,7 +28,7 @@ class ComfortMixin(EngineCore):
         wanted = int(current.pressure) + delta
         if state.knot is not None and current.knot:
             info = contact_info(current.contact)
-            candidate = current.model_copy(update={"pressure": info.clamp(wanted)})
+            candidate = changed(current, pressure=info.clamp(wanted))
         else:
             candidate = self._with_pressure(current, wanted)
         if candidate.pressure == current.pressure and candidate.contact == current.contact:

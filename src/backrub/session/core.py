@@ -12,6 +12,7 @@ from backrub.errors import BackrubError
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel, Technique
 from backrub.planner import Plan, PlanStatus
+from backrub.planner.timing import changed
 from backrub.safety import SafetyContext, SequenceJudge, Violation
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
@@ -222,7 +223,7 @@ class EngineCore:
             return
         seconds = state.elapsed - state.segment_from
         if seconds > 1e-6:
-            done = state.current.model_copy(update={"seconds": round(seconds, 3)})
+            done = changed(state.current, seconds=round(seconds, 3))
             state.timeline.append(Segment(step=done, start=state.worked - seconds))
         state.segment_from = state.elapsed
 
@@ -246,13 +247,8 @@ class EngineCore:
             if queued.pair == step.pair:
                 seconds = round(done, 3)
                 # Bound to a half already under way: dropping it would unbalance the pair.
-                self.state.queue[index] = queued.model_copy(
-                    update={
-                        "seconds": seconds,
-                        "min_seconds": seconds,
-                        "max_seconds": seconds,
-                        "priority": 1,
-                    }
+                self.state.queue[index] = changed(
+                    queued, seconds=seconds, min_seconds=seconds, max_seconds=seconds, priority=1
                 )
 
     def _start_next(self, at: float) -> None:
@@ -316,14 +312,13 @@ class EngineCore:
     def _rest_of(step: Step, seconds: float) -> Step:
         """The rest of a step, done later: all of it, since its other half keeps the full time
         (B1); dropped or shortened, it would leave the pair uneven."""
-        return step.model_copy(
-            update={
-                "seconds": seconds,
-                "min_seconds": seconds,
-                "max_seconds": seconds,
-                "pair": None,
-                "priority": 1 if step.pair is not None else step.priority,
-            }
+        return changed(
+            step,
+            seconds=seconds,
+            min_seconds=seconds,
+            max_seconds=seconds,
+            pair=None,
+            priority=1 if step.pair is not None else step.priority,
         )
 
     def _finish(self, at: float) -> None:

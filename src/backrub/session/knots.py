@@ -7,7 +7,7 @@ from __future__ import annotations
 from backrub.atlas import Area, Side, Tissue
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, Technique
-from backrub.planner.timing import shortest_seconds
+from backrub.planner.timing import changed, shortest_seconds
 from backrub.session import ladder
 from backrub.session.core import EngineCore
 from backrub.session.cues import AFTERCARE_NOT_RELEASED
@@ -342,7 +342,7 @@ class KnotMixin(EngineCore):
         knot.aftercare_given = True
         rubbing = ladder.aftercare_step(self.book.ladder, region=region, knot_number=knot.number)
         if outcome != "released":
-            rubbing = rubbing.model_copy(update={"cue": AFTERCARE_NOT_RELEASED})
+            rubbing = changed(rubbing, cue=AFTERCARE_NOT_RELEASED)
         step = self._safe(rubbing)
         if step is None:
             self._close_knot(at, None)

@@ -9,7 +9,13 @@ import contextlib
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind
 from backrub.planner.shaping import closing_elsewhere, closing_regions
-from backrub.planner.timing import BudgetTooLong, drop_for_time, fit_durations, shortest_seconds
+from backrub.planner.timing import (
+    BudgetTooLong,
+    changed,
+    drop_for_time,
+    fit_durations,
+    shortest_seconds,
+)
 from backrub.safety.restrictions import Restrictions
 from backrub.session import balance
 from backrub.session.core import EngineCore
@@ -65,9 +71,7 @@ class ReplanMixin(EngineCore):
         try:
             state.queue, _ = fit_durations(state.queue, room, lambda _step: 1.0)
         except BudgetTooLong:
-            state.queue = [
-                s.model_copy(update={"seconds": s.max_seconds or s.seconds}) for s in state.queue
-            ]
+            state.queue = [changed(s, seconds=s.max_seconds or s.seconds) for s in state.queue]
 
     def _fit_for_now(self, step: Step) -> Step | None:
         """The step as it may be done now: limits applied, preference offset, then the guard."""
@@ -92,7 +96,7 @@ class ReplanMixin(EngineCore):
             return moved
         if not regions:
             return None
-        step = step.model_copy(update={"regions": regions})
+        step = changed(step, regions=regions)
         if (
             state.pressure_offset
             and step.phase in MIDDLE

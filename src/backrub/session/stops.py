@@ -11,6 +11,7 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from backrub.method.wording import reworded
 from backrub.method.words import contact_info
+from backrub.planner.timing import changed
 from backrub.session import balance
 from backrub.session.core import EngineCore
 from backrub.session.events import Event
@@ -59,7 +60,7 @@ class StopsMixin(EngineCore):
             yield self._with_pressure(step, pressure)
         if step.technique in PRESSING and not step.knot:
             yield reworded(
-                step.model_copy(update={"contact": Contact.PALMS, "pressure": PressureLevel.LIGHT}),
+                changed(step, contact=Contact.PALMS, pressure=PressureLevel.LIGHT),
                 step,
             )
 
@@ -74,7 +75,7 @@ class StopsMixin(EngineCore):
                 contact = _SOFTER[contact]
         pressure = contact_info(contact).clamp(wanted)
         # A new contact gets its own words: the old cue would tell the giver to use the old one.
-        return reworded(step.model_copy(update={"pressure": pressure, "contact": contact}), step)
+        return reworded(changed(step, pressure=pressure, contact=contact), step)
 
     def _change_current(self, step: Step, at: float) -> bool:
         """Switch the current step to a new version (pressure, contact) if the rules allow it."""
@@ -83,8 +84,8 @@ class StopsMixin(EngineCore):
             return False
         # The history includes what has been done of the current step so far.
         so_far = state.elapsed - state.segment_from
-        done = state.current.model_copy(update={"seconds": so_far}) if so_far > 1e-6 else None
-        rest = step.model_copy(update={"seconds": max(0.0, step.seconds - state.elapsed)})
+        done = changed(state.current, seconds=so_far) if so_far > 1e-6 else None
+        rest = changed(step, seconds=max(0.0, step.seconds - state.elapsed))
         if self._breaks(rest, after=done):
             self._say("at-limit", at)
             return False
@@ -186,7 +187,7 @@ class StopsMixin(EngineCore):
         assert current is not None
         self._say(cue, event.at)
         self._react(event, f"{current.id} shortened to {MUST_DO_SECONDS:g} s", ids)
-        state.current = current.model_copy(update={"seconds": MUST_DO_SECONDS})
+        state.current = changed(current, seconds=MUST_DO_SECONDS)
 
     def on_pause(self, event: Event) -> None:
         self._react(event, "paused", ())
