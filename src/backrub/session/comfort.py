@@ -117,8 +117,7 @@ class ComfortMixin(EngineCore):
                 # Not a moment of rubbing yet: the knot's spot cannot be settled (U9), so no
                 # later step may come back to it; it is left for the rest of the session.
                 for spot in current.regions:
-                    state.excluded[spot] = "ticklish before the knot's aftercare"
-                    state.excluded_at[spot] = state.worked
+                    self._leave(spot, "ticklish before the knot's aftercare")
                 self._react(
                     event,
                     "ticklish before any aftercare: leaving that spot for the rest of the session",
@@ -205,8 +204,7 @@ class ComfortMixin(EngineCore):
         )
         self._say("pain-leave", event.at)
         for spot in left:
-            state.excluded[spot] = "pain reported twice in this session"
-            state.excluded_at[spot] = state.worked
+            self._leave(spot, "pain reported twice in this session")
         if not set(left) & set(current.regions):
             # Tapped somewhere not worked now: the current step goes on; the rest avoids it.
             self._replan()

@@ -346,6 +346,12 @@ class EngineCore:
             self._blocked, self._blocked_key = frozenset(blocked), key
         return self._blocked
 
+    def _leave(self, spot: str, why: str) -> None:
+        """Leave `spot` out for the rest of the session, and note when (work clock), so a check
+        can tell the work done there before from any after."""
+        self.state.excluded[spot] = why
+        self.state.excluded_at[spot] = self.state.worked
+
     def _react(self, event: Event, what: str, ids: tuple[str, ...]) -> None:
         self.state.reactions.append(
             Reaction(at=event.at, event=event.kind.value, what=what, method_ids=ids)

@@ -115,8 +115,7 @@ class StopsMixin(EngineCore):
             # rather than evened out again and again (B1 judges no pair with a side left out).
             region = current.regions[0]
             if region not in self._blocked_now():
-                state.excluded[region] = balance.CUT_SHORT
-                state.excluded_at[region] = state.worked
+                self._leave(region, balance.CUT_SHORT)
         state.current = None
         if requeue is not None:
             state.queue.insert(self._later_in_phase(requeue.phase), requeue)
