@@ -209,12 +209,7 @@ class ComfortMixin(EngineCore):
             # Tapped somewhere not worked now: the current step goes on; the rest avoids it.
             self._replan()
             return
-        if state.knot is not None:
-            self._drop_knot("interrupted")
-        else:
-            self._end_current(event.at)
-        self._replan()
-        self._start_next(event.at)
+        self._interrupt(event.at)
 
     def _ease_rest_for_pain(self) -> str:
         """The rest of the session one level lighter for pain, once in all (U4)."""
@@ -236,12 +231,7 @@ class ComfortMixin(EngineCore):
             state.trapezius_stopped_at = state.worked
             self._react(event, "upper-trapezius work stopped for the session", ("X4", "U4"))
             self._say("headache-stop", event.at)
-            if state.knot is not None:
-                self._drop_knot("interrupted")
-            else:
-                self._end_current(event.at)
-            self._replan()
-            self._start_next(event.at)
+            self._interrupt(event.at)
             return
         if event.kind is EventKind.NAUSEA:
             self._react(event, "paused: nausea", ("X5",))

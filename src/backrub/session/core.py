@@ -346,6 +346,16 @@ class EngineCore:
             self._blocked, self._blocked_key = frozenset(blocked), key
         return self._blocked
 
+    def _interrupt(self, at: float) -> None:
+        """Stop what is being done now for the receiver's sake (pain, a headache): the knot is
+        dropped, or the current step ended; the rest re-planned, and the next step started."""
+        if self.state.knot is not None:
+            self._drop_knot("interrupted")
+        else:
+            self._end_current(at)
+        self._replan()
+        self._start_next(at)
+
     def _leave(self, spot: str, why: str) -> None:
         """Leave `spot` out for the rest of the session, and note when (work clock), so a check
         can tell the work done there before from any after."""
