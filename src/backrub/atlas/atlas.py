@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache, cached_property
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from backrub.atlas.geometry import AtlasGeometry
+from backrub.atlas import derived
+from backrub.atlas.derived import SpatialAnswers
 from backrub.atlas.model import (
     Area,
     AtlasFile,
@@ -19,8 +22,12 @@ from backrub.atlas.model import (
     Side,
     Tissue,
 )
-from backrub.datafile import package_toml, read_toml, validate
+from backrub.datafile import parse_toml, read_toml, validate
 from backrub.errors import DataFileError, UnknownNameError
+
+if TYPE_CHECKING:
+    # numpy and shapely load with the geometry, on its first use: a plan needs only `answers`.
+    from backrub.atlas.geometry import AtlasGeometry
 
 _SIDES = (Side.LEFT, Side.RIGHT)
 
@@ -78,8 +85,11 @@ def _landmarks_from_spec(spec: LandmarkSpec) -> list[Landmark]:
 class Atlas:
     """Every region and landmark of the back, by id, with shapely geometry for spatial questions."""
 
-    def __init__(self, data: AtlasFile, *, source: str) -> None:
+    def __init__(
+        self, data: AtlasFile, *, source: str, derived: dict[str, Any] | None = None
+    ) -> None:
         self.source = source
+        self._derived = derived
         self.regions: tuple[Region, ...] = tuple(
             region for spec in data.region for region in _regions_from_spec(spec)
         )
@@ -102,7 +112,15 @@ class Atlas:
 
     @cached_property
     def geometry(self) -> AtlasGeometry:
+        from backrub.atlas.geometry import AtlasGeometry
+
         return AtlasGeometry(self.regions)
+
+    @cached_property
+    def answers(self) -> SpatialAnswers:
+        """Centroids, lines of work and crossed regions: the geometry's answers, read from the
+        derived file when this is the shipped atlas and the file matches it (atlas.derived)."""
+        return SpatialAnswers(self.regions, self._derived, lambda: self.geometry)
 
     @property
     def region_ids(self) -> tuple[str, ...]:
@@ -162,7 +180,10 @@ class Atlas:
 def default_atlas() -> Atlas:
     """The atlas shipped with backrub (read once, then shared: it is immutable)."""
     source = "backrub/atlas/back.toml"
+    text = resources.files("backrub.atlas").joinpath(derived.ATLAS_FILE).read_text("utf-8")
+    data = parse_toml(text, source=f"backrub.atlas/{derived.ATLAS_FILE}")
     return Atlas(
-        validate(AtlasFile, package_toml("backrub.atlas", "back.toml"), source=source),
+        validate(AtlasFile, data, source=source),
         source=source,
+        derived=derived.load(text),
     )

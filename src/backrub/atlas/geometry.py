@@ -11,6 +11,7 @@ from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from backrub.atlas.derived import stroke_path_through
 from backrub.atlas.fit import BodyFit
 from backrub.atlas.model import Point as FramePoint
 from backrub.atlas.model import Region, Tissue
@@ -141,11 +142,7 @@ class AtlasGeometry:
         if known is not None:
             return known
         region = self.regions[self._index[region_id]]
-        if region.path is not None:
-            path = region.path
-        else:
-            x, y = self.centroid(region_id)
-            path = ((x, y - 0.01), (x, y + 0.01))
+        path = stroke_path_through(region, self.centroid(region_id))
         self._stroke_paths[region_id] = path
         return path
 

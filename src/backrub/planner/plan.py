@@ -108,7 +108,7 @@ class Plan(BaseModel):
         words = vocabulary()
         steps = []
         for number, (step, start) in enumerate(zip(self.steps, self.starts(), strict=True), 1):
-            x_cm, y_cm = fit.to_cm(atlas.geometry.centroid(step.regions[0]))
+            x_cm, y_cm = fit.to_cm(atlas.answers.centroid(step.regions[0]))
             steps.append(
                 {
                     "number": number,

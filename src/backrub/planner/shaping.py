@@ -123,7 +123,7 @@ def pressure_cap(
         cap = PressureLevel.FEATHER
     if any(region.area is Area.NECK for region in regions):
         cap = min(cap, NECK_PRESSURE_CAP)
-    geometry = atlas.geometry
+    geometry = atlas.answers
     paths = [step.path] if step.path else [geometry.stroke_path(r) for r in step.regions]
     if any(region.tissue is Tissue.CAUTION for region in regions) or any(
         geometry.crossed(path, tissue=Tissue.CAUTION) for path in paths

@@ -131,12 +131,12 @@ def stroke_paths(step: Step, context: SafetyContext) -> list[tuple[Point, ...]]:
     """The lines the hands travel: the step's own path, else each region's line of work."""
     if step.path is not None:
         return [step.path]
-    geometry = context.atlas.geometry
+    geometry = context.atlas.answers
     return [geometry.stroke_path(region_id) for region_id in step.regions]
 
 
 def crossed(step: Step, context: SafetyContext, tissue: Tissue) -> list[str]:
-    geometry = context.atlas.geometry
+    geometry = context.atlas.answers
     found: dict[str, None] = {}
     for path in stroke_paths(step, context):
         found.update(dict.fromkeys(geometry.crossed(path, tissue=tissue)))
