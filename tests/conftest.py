@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -30,6 +30,9 @@ from backrub.method.routine import Routine, built_in_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from tests.webserver import Server, start_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Under CI every property test draws the same examples on every run: a red CI run is then a
 # real, repeatable failure, never a lucky draw. A developer's runs keep exploring new examples.
@@ -48,6 +51,19 @@ BACKENDS = ("sqlite", "postgresql")
 # process has gone (killed mid-test) and leaves alone those of runs still going.
 TEST_DATABASE = re.compile(r"^backrub_t_(\d+)_[0-9a-f]+$")
 
+# The browser tests (tests/web and a few beside it) drive Debian's chromium through Playwright;
+# `make test` installs it with apt-get and Playwright never downloads one.
+CHROMIUM = Path(os.environ.get("BACKRUB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
 
 @pytest.fixture(scope="session")
 def atlas() -> Atlas:
@@ -57,6 +73,29 @@ def atlas() -> Atlas:
 @pytest.fixture(scope="session")
 def classic() -> Routine:
     return built_in_routine("classic")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless chromium for every browser test of this process, each test in contexts of
+    its own (tests/web/conftest.py's `page_at`). One, because Playwright's sync API runs its
+    asyncio loop on this thread while it is open: a second `sync_playwright()` in the same
+    process (a test module launching its own) then refuses to start, "inside the asyncio loop",
+    whenever a browser test ran before it. Without chromium the browser tests are skipped,
+    except under CI where they fail."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing; `make test` installs Debian's chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright  # only browser tests pay for the import
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
 
 
 @pytest.fixture

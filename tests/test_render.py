@@ -13,45 +13,19 @@ from backrub.atlas import Atlas, Tissue
 from backrub.atlas.model import Point
 from backrub.errors import UnknownNameError
 from backrub.method.routine import Routine
-from backrub.method.step import Step
 from backrub.method.vocabulary import (
-    Contact,
     Direction,
-    PhaseKind,
-    PressureLevel,
     StepSide,
     Technique,
 )
 from backrub.render import draw_atlas, draw_plan, render_back_map
-
-SVG = "{http://www.w3.org/2000/svg}"
+from tests.render_helpers import SVG
+from tests.render_helpers import sweep_step as _step
 
 
 @pytest.fixture(scope="module")
 def atlas_map(atlas: Atlas) -> ET.Element:
     return ET.fromstring(draw_atlas(atlas, title="backrub back map"))
-
-
-def _step(
-    step_id: str,
-    regions: tuple[str, ...],
-    direction: Direction = Direction.DOWN,
-    *,
-    side: StepSide = StepSide.LEFT,
-    path: tuple[Point, ...] | None = None,
-) -> Step:
-    return Step(
-        id=step_id,
-        phase=PhaseKind.UPPER_BACK,
-        regions=regions,
-        side=side,
-        technique=Technique.SWEEP,
-        contact=Contact.PALMS,
-        pressure=PressureLevel.LIGHT,
-        seconds=30,
-        direction=direction,
-        path=path,
-    )
 
 
 def _classes(element: ET.Element) -> set[str]:

@@ -12,36 +12,17 @@ from hypothesis import strategies as st
 
 from backrub.atlas import Atlas, Tissue, default_atlas
 from backrub.method.step import Step
-from backrub.method.vocabulary import (
-    Contact,
-    Direction,
-    PhaseKind,
-    PressureLevel,
-    StepSide,
-    Technique,
-)
 from backrub.render import render_back_map
+from tests.render_helpers import SVG, sweep_step
 
-SVG = "{http://www.w3.org/2000/svg}"
+
+def _step(number: int, region: str) -> Step:
+    return sweep_step(f"upper-back.s{number}", (region,))
 
 
 def _sizes(svg: str) -> list[float]:
     root = ET.fromstring(svg)
     return [float(text.get("font-size", "0")) for text in root.iter(f"{SVG}text")]
-
-
-def _step(number: int, region: str) -> Step:
-    return Step(
-        id=f"upper-back.s{number}",
-        phase=PhaseKind.UPPER_BACK,
-        regions=(region,),
-        side=StepSide.LEFT,
-        technique=Technique.SWEEP,
-        contact=Contact.PALMS,
-        pressure=PressureLevel.LIGHT,
-        seconds=30,
-        direction=Direction.DOWN,
-    )
 
 
 def _discs(svg: str) -> list[tuple[float, float, float]]:

@@ -6,9 +6,7 @@ seconds: the browser tests wait for what the page shows rather than for fixed ti
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,15 +16,6 @@ from markupsafe import escape
 
 from tests.webserver import Server
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PHONE = {"width": 360, "height": 740}
 WAIT_MS = 5000
 
@@ -150,23 +139,6 @@ def test_a_session_that_is_over_goes_to_its_summary(web_server: Server) -> None:
 
 
 # ---------------------------------------------------------------- in a browser, at 360 px
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if shutil.which(CHROMIUM) is None:
-        message = f"no Chromium at {CHROMIUM}; `make test` installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # CI must not pass by skipping the browser
-        pytest.skip(message)
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 class Phone:

@@ -2,7 +2,8 @@
 
 Fixtures for any browser test under tests/web:
 
-- `browser`: one headless chromium for the whole test session.
+- `browser`: one headless chromium for the whole test session (defined in tests/conftest.py, so
+  browser tests outside tests/web share it: see there why there is only one).
 - `page_at(width, base_url=None)`: a fresh page (its own context: no cookies shared with other
   pages) with a viewport `width` px wide. Every request its context makes is recorded, and any
   request for another host is blocked (so a leak cannot reach the network) and fails the test.
@@ -10,33 +11,20 @@ Fixtures for any browser test under tests/web:
   (data: and blob: URLs are fine). Also checked for every page when the test ends.
 - `screenshot(page, name)`: save a PNG to test-artifacts/screenshots/<name>-<width>.png.
 
-The browser is /usr/bin/chromium (`make test` installs it with apt-get); Playwright never
-downloads one. Without it the browser tests are skipped, except under CI where they fail.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-CHROMIUM = Path(os.environ.get("BACKRUB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 NETWORK_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 HARMLESS_SCHEMES = frozenset({"data", "blob"})  # made by the page itself, never fetched
@@ -79,21 +67,6 @@ def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{name}-{viewport['width']}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing; `make test` installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 def _watch(context: BrowserContext) -> None:

@@ -13,6 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.web.conftest import PageAt, Screenshot, requests_of
+from tests.web.speech import speech_stub
 from tests.webserver import Server, start_server, start_session
 
 Theme = Literal["light", "dark"]
@@ -25,19 +26,6 @@ FIRST_SCREEN = {
     "pressure": "#pressure",
     "step timer": ".fact.timer",
 }
-# Headless chromium may refuse to speak before a tap and the page then says so in a banner
-# over the top; a device that speaks quietly keeps the screen as the giver sees it.
-QUIET_VOICE = """
-Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
-  speaking: false, pending: false, paused: false,
-  getVoices: () => [], speak: () => {}, cancel: () => {}, pause: () => {}, resume: () => {},
-  addEventListener: () => {}, removeEventListener: () => {},
-} });
-window.SpeechSynthesisUtterance = class {
-  constructor(text) { this.text = text; }
-  addEventListener() {}
-};
-"""
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +50,7 @@ def open_live(
     page_at: PageAt, server: Server, size: tuple[int, int], theme: Theme, *, paused: bool = True
 ) -> Page:
     page = page_at(size[0], base_url=server.url, height=size[1])
-    page.add_init_script(QUIET_VOICE)
+    page.add_init_script(speech_stub())  # speaks quietly: no banner over the top
     page.emulate_media(color_scheme=theme)
     page.goto(f"/session/{paused_session(server, paused=paused)}")
     page.wait_for_selector("#live[data-live]", state="attached")

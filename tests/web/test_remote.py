@@ -3,10 +3,9 @@ session: a press on the remote shows and is said on the giver's page, never on t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -15,25 +14,13 @@ from playwright.sync_api import Page
 from backrub.session import EventKind
 from backrub.store import Store
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
+from tests.web.speech import said, speech_stub, wait_said
 from tests.webserver import Server, start_server
 
 WIDTH, HEIGHT = 360, 780
 THUMB = 48  # px: the smallest button a thumb hits without looking twice
-
-# Speech stand-in, installed before the pages' own scripts: every utterance is kept.
-FAKE_SPEECH = """
-window.__spoken = [];
-Object.defineProperty(window, "speechSynthesis", {
-  configurable: true,
-  value: {
-    speak(utterance) { window.__spoken.push(utterance.text); },
-    cancel() {},
-    getVoices() { return []; },
-    speaking: false,
-    pending: false,
-  },
-});
-"""
+Theme = Literal["light", "dark"]
+OpenRemote = Callable[..., tuple[str, Page]]
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +30,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     started.stop()
 
 
+def new_session(server: Server) -> str:
+    """A new 30-minute session's id."""
+    with server.client() as client:
+        reply = client.post("/api/sessions", json={"minutes": 30})
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["id"])
+
+
+@pytest.fixture
+def open_remote(server: Server, page_at: PageAt) -> OpenRemote:
+    """`open_remote(theme=None)`: a new session and its remote, live, at phone size in that
+    colour scheme: (the session's id, the remote's page)."""
+
+    def open_one(theme: Theme | None = None) -> tuple[str, Page]:
+        session_id = new_session(server)
+        remote = page_at(WIDTH, height=HEIGHT)
+        if theme is not None:
+            remote.emulate_media(color_scheme=theme)
+        remote.goto(f"{server.url}/session/{session_id}/remote")
+        remote.wait_for_selector("#remote[data-live]", state="attached")
+        return session_id, remote
+
+    return open_one
+
+
 def opened(page_at: PageAt, url: str, ready: str) -> Page:
     page = page_at(WIDTH, height=HEIGHT)
-    page.context.add_init_script(FAKE_SPEECH)
+    page.context.add_init_script(speech_stub())
     page.goto(url)
     page.wait_for_selector(ready, state="attached")
     return page
@@ -58,17 +70,13 @@ def violations(page: Page) -> list[str]:
 
 
 def spoken(page: Page) -> list[str]:
-    said: list[str] = page.evaluate("window.__spoken")
-    return said
+    return [utterance["text"] for utterance in said(page)]
 
 
 def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
     server: Server, page_at: PageAt, assert_local: AssertLocal, screenshot: Screenshot
 ) -> None:
-    with server.client() as client:
-        reply = client.post("/api/sessions", json={"minutes": 30})
-    assert reply.status_code == 201, reply.text
-    session_id = reply.json()["id"]
+    session_id = new_session(server)
     giver = opened(page_at, f"{server.url}/session/{session_id}", "#live[data-live]")
     remote = opened(page_at, f"{server.url}/session/{session_id}/remote", "#remote[data-live]")
 
@@ -93,10 +101,7 @@ def test_more_on_the_remote_is_shown_and_said_on_the_givers_page(
     receiver.wait_for(state="visible")
     assert receiver.inner_text() == "Receiver: a bit more"
     screenshot(giver, "remote-giver", full_page=False)
-    deadline = time.monotonic() + 5
-    while "Receiver: a bit more" not in spoken(giver):
-        assert time.monotonic() < deadline, f"the giver's page did not say it: {spoken(giver)}"
-        time.sleep(0.05)
+    wait_said(giver, "Receiver: a bit more")
     assert remote.locator("#remote-ack").inner_text() == "Asked for more."
     # The remote followed the new state, and never spoke: cues, nor the press.
     assert spoken(remote) == []
@@ -117,15 +122,9 @@ def stored_pains(
 
 
 def test_knot_here_on_the_remote_asks_where_and_the_engine_gets_the_spot(
-    server: Server, page_at: PageAt
+    server: Server, open_remote: OpenRemote
 ) -> None:
-    with server.client() as client:
-        reply = client.post("/api/sessions", json={"minutes": 30})
-    assert reply.status_code == 201, reply.text
-    session_id = reply.json()["id"]
-    remote = page_at(WIDTH, height=HEIGHT)
-    remote.goto(f"{server.url}/session/{session_id}/remote")
-    remote.wait_for_selector("#remote[data-live]", state="attached")
+    session_id, remote = open_remote()
 
     remote.get_by_role("button", name="Knot here", exact=True).click()
     remote.locator("#remote-pick").wait_for(state="visible")
@@ -148,16 +147,9 @@ def test_knot_here_on_the_remote_asks_where_and_the_engine_gets_the_spot(
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_ouch_on_the_remote_asks_where_and_the_engine_gets_the_spot(
-    server: Server, page_at: PageAt, screenshot: Screenshot, theme: str
+    server: Server, open_remote: OpenRemote, screenshot: Screenshot, theme: Theme
 ) -> None:
-    with server.client() as client:
-        reply = client.post("/api/sessions", json={"minutes": 30})
-    assert reply.status_code == 201, reply.text
-    session_id = reply.json()["id"]
-    remote = page_at(WIDTH, height=HEIGHT)
-    remote.emulate_media(color_scheme=theme)
-    remote.goto(f"{server.url}/session/{session_id}/remote")
-    remote.wait_for_selector("#remote[data-live]", state="attached")
+    session_id, remote = open_remote(theme)
 
     # Ouch sends nothing yet: it asks where, with the map and the list, and "no spot".
     remote.get_by_role("button", name="Ouch", exact=True).click()

@@ -15,34 +15,36 @@ from playwright.sync_api import Page
 
 from backrub.web.static_files import STATIC
 from tests.web.conftest import PageAt
+from tests.web.speech import WAIT_S, said, speech_stub, wait_said
 from tests.webserver import Server, start_server, start_session
 
 PHONE = (360, 780)
-WAIT_S = 5.0
-# Three voices, one not in the page's language; each utterance recorded as it was dressed.
-FAKE_VOICES = """
-window.__said = [];
-const voices = [
-  { name: "Ann", lang: "en-GB", voiceURI: "test:ann", default: true, localService: true },
-  { name: "Bob", lang: "en-US", voiceURI: "test:bob", default: false, localService: true },
-  { name: "Hans", lang: "de-DE", voiceURI: "test:hans", default: false, localService: true },
-];
-window.SpeechSynthesisUtterance = class {
-  constructor(text) {
-    Object.assign(this, { text, voice: null, rate: 1, volume: 1, lang: "" });
-  }
-  addEventListener() {}
-};
-Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
-  speaking: false, pending: false, paused: false,
-  getVoices: () => voices,
-  speak(u) {
-    const voice = u.voice && u.voice.name;
-    window.__said.push({ text: u.text, voice, rate: u.rate, volume: u.volume, lang: u.lang });
-  },
-  cancel() {}, pause() {}, resume() {}, addEventListener() {}, removeEventListener() {},
-} });
-"""
+# Three voices, one not in the page's language.
+FAKE_VOICES = speech_stub(
+    [
+        {
+            "name": "Ann",
+            "lang": "en-GB",
+            "voiceURI": "test:ann",
+            "default": True,
+            "localService": True,
+        },
+        {
+            "name": "Bob",
+            "lang": "en-US",
+            "voiceURI": "test:bob",
+            "default": False,
+            "localService": True,
+        },
+        {
+            "name": "Hans",
+            "lang": "de-DE",
+            "voiceURI": "test:hans",
+            "default": False,
+            "localService": True,
+        },
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +67,6 @@ def send(server: Server, session_id: str, kind: str) -> dict[str, Any]:
     assert reply.status_code == 200, reply.text
     body: dict[str, Any] = reply.json()
     return body
-
-
-def said(page: Page) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = page.evaluate("window.__said")
-    return found
-
-
-def wait_said(page: Page, text: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        found = [u for u in said(page) if u["text"] == text]
-        if found:
-            return found[-1]
-        assert time.monotonic() < deadline, f"never said {text!r}: {said(page)}"
-        time.sleep(0.05)
 
 
 def first_said(page: Page) -> dict[str, Any]:
