@@ -170,14 +170,23 @@ class LiveRun:
         elapsed = (self._monotonic() - self.started) * self.speed
         return max(self.offset + elapsed, self.engine.state.clock)
 
-    def record(self, event: Event) -> list[Cue]:
+    def record(self, event: Event, *, press_id: str | None = None) -> list[Cue]:
         """Check, write (committed), then apply: the log is never behind the engine.
 
         Raises BackrubError (SessionOver for a finished session) and changes nothing when the
-        engine would refuse the event."""
-        self.engine.check(event)
+        engine would refuse the event. `press_id`: the device's id for the press; a press the
+        log holds already raises AlreadyStored (see `Store.append_event`), also when the engine
+        would now refuse it (a repeated stop, say): it was taken the first time."""
+        try:
+            self.engine.check(event)
+        except BackrubError:
+            if press_id is not None:
+                self.store.check_press(self.id, press_id, event, account=self.account)
+            raise
         # `after`: if another process stored an event meanwhile, OutOfDate and nothing stored.
-        self.seq = self.store.append_event(self.id, event, after=self.seq, account=self.account)
+        self.seq = self.store.append_event(
+            self.id, event, after=self.seq, account=self.account, press_id=press_id
+        )
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
@@ -252,20 +261,27 @@ class LiveRun:
         value: int | None = None,
         age: float = 0.0,
         caught_up: bool = False,
+        press_id: str | None = None,
     ) -> list[Cue]:
         """Catch up, then store and apply an event happening now (or `age` seconds ago, see
         `event`); retried if another process stores one at the same moment (each try checks
         the event against the newer state). `caught_up`: the caller has just caught up, so the
-        first try does not read again."""
-        from backrub.store import OutOfDate
+        first try does not read again. `press_id`: see `record`; on AlreadyStored the engine
+        has read the log up to the stored press (its first try may have been stored although
+        this process heard only that the commit broke)."""
+        from backrub.store import AlreadyStored, OutOfDate
 
         for attempt in range(RETRIES):
             if attempt or not caught_up:
                 self.catch_up()
             try:
-                return self.record(self.event(kind, region=region, value=value, age=age))
+                event = self.event(kind, region=region, value=value, age=age)
+                return self.record(event, press_id=press_id)
             except OutOfDate:
                 continue
+            except AlreadyStored:
+                self.catch_up()
+                raise
         raise BackrubError("the session is busy with other devices; try again")
 
     def time_passes(self) -> list[Cue]:

@@ -1,6 +1,12 @@
 """Persistence: accounts, profiles, sessions and their crash-safe events (SQLAlchemy, Alembic)."""
 
-from backrub.store.errors import EmailTaken, OutOfDate, StoreError, StoreUnavailable
+from backrub.store.errors import (
+    AlreadyStored,
+    EmailTaken,
+    OutOfDate,
+    StoreError,
+    StoreUnavailable,
+)
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url, default_database_path
 from backrub.store.records import (
     AccountRecord,
@@ -16,6 +22,7 @@ from backrub.store.store import Store
 __all__ = [
     "DATABASE_URL_VARIABLE",
     "AccountRecord",
+    "AlreadyStored",
     "Credentials",
     "EmailTaken",
     "EndStatus",

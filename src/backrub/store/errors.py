@@ -22,3 +22,13 @@ class StoreUnavailable(StoreError):
     was cut, its disk is full, or it is busy past the time limits. Worth trying again later; the
     transaction was rolled back (unless the connection broke during the commit itself, when the
     database alone knows whether it was kept)."""
+
+
+class AlreadyStored(StoreError):
+    """A press whose id the session holds already: it was sent again (its first reply was lost,
+    or its commit broke after the database kept it). Nothing was stored this time; `seq` is the
+    stored event's sequence number."""
+
+    def __init__(self, message: str, *, seq: int, where: str | None = None) -> None:
+        super().__init__(message, where=where)
+        self.seq = seq

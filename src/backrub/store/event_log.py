@@ -11,6 +11,9 @@ plan's JSON on every event). Two writers do the work, with the same three steps:
   keeps prepared. SQLAlchemy's per-statement bookkeeping costs several times SQLite's own work
   for a one-row insert, and a committed event should cost little more than the commit.
 
+A press that carries its device's id is looked for first (the unique index on session and
+press id answers at once): found, it is not stored again (`Store.append_event`).
+
 Two statements look before the insert, on purpose: on PostgreSQL the first locks the session
 row (`FOR UPDATE`, which serialises the appenders of one session) and the second, a statement of
 its own, then sees every event committed while it waited; one statement would keep the snapshot
@@ -24,7 +27,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import Connection, Dialect, bindparam, func, insert, select
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -35,7 +38,7 @@ from backrub.store.tables import Base, EventRow, SessionRow, utc_now
 
 _EVENTS = Base.metadata.tables[EventRow.__tablename__]
 _SESSIONS = Base.metadata.tables[SessionRow.__tablename__]
-_INSERTED = ("session_id", "seq", "at", "kind", "region", "value", "recorded_at")
+_INSERTED = ("session_id", "seq", "at", "kind", "region", "value", "recorded_at", "press_id")
 
 # (account_id, status) of one session; the writer's form locks the row until the commit.
 _SESSION_STATE = select(_SESSIONS.c.account_id, _SESSIONS.c.status).where(
@@ -43,6 +46,10 @@ _SESSION_STATE = select(_SESSIONS.c.account_id, _SESSIONS.c.status).where(
 )
 _SESSION_STATE_FOR_UPDATE = _SESSION_STATE.with_for_update()
 _LAST_SEQ = select(func.max(_EVENTS.c.seq)).where(_EVENTS.c.session_id == bindparam("session_id"))
+# (seq, kind, region, value) of the session's event stored with this press id.
+_PRESS = select(_EVENTS.c.seq, _EVENTS.c.kind, _EVENTS.c.region, _EVENTS.c.value).where(
+    _EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.press_id == bindparam("press_id")
+)
 _INSERT = insert(_EVENTS).values({name: bindparam(name) for name in _INSERTED})
 _AFTER_IN_ORDER = (
     select(
@@ -71,10 +78,24 @@ class EventWriter(Protocol):
     def last_seq(self, session_id: str) -> int:
         """The sequence number of the session's newest event; 0 without events."""
 
-    def insert(self, session_id: str, seq: int, event: Event) -> None: ...
+    def press(self, session_id: str, press_id: str) -> StoredPress | None:
+        """The session's event stored with this press id, or None."""
+
+    def insert(
+        self, session_id: str, seq: int, event: Event, press_id: str | None = None
+    ) -> None: ...
 
 
-def _values(session_id: str, seq: int, event: Event) -> dict[str, Any]:
+class StoredPress(NamedTuple):
+    """What a press id names in a session's log: its event's number and what was pressed."""
+
+    seq: int
+    kind: str
+    region: str | None
+    value: int | None
+
+
+def _values(session_id: str, seq: int, event: Event, press_id: str | None = None) -> dict[str, Any]:
     return {
         "session_id": session_id,
         "seq": seq,
@@ -83,6 +104,7 @@ def _values(session_id: str, seq: int, event: Event) -> dict[str, Any]:
         "region": event.region,
         "value": event.value,
         "recorded_at": utc_now(),
+        "press_id": press_id,
     }
 
 
@@ -103,8 +125,11 @@ class CoreWriter:
         found: int | None = self.connection.execute(_LAST_SEQ, {"session_id": session_id}).scalar()
         return found or 0
 
-    def insert(self, session_id: str, seq: int, event: Event) -> None:
-        self.connection.execute(_INSERT, _values(session_id, seq, event))
+    def press(self, session_id: str, press_id: str) -> StoredPress | None:
+        return stored_press(self.connection, session_id, press_id)
+
+    def insert(self, session_id: str, seq: int, event: Event, press_id: str | None = None) -> None:
+        self.connection.execute(_INSERT, _values(session_id, seq, event, press_id))
         if self.channel is not None:
             self.connection.execute(select(func.pg_notify(self.channel, f"{session_id} {seq}")))
 
@@ -127,6 +152,7 @@ class SqliteStatements:
     def __init__(self, dialect: Dialect) -> None:
         self.session_state = _Compiled(_SESSION_STATE, dialect)
         self.last_seq = _Compiled(_LAST_SEQ, dialect)
+        self.press = _Compiled(_PRESS, dialect)
         self.insert = _Compiled(_INSERT, dialect)
         # The stored form of the UTC time, as SQLAlchemy writes it for this column.
         process = _EVENTS.c.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
@@ -169,8 +195,15 @@ class SqliteWriter:
         ).fetchone()
         return int(found[0] or 0) if found is not None else 0
 
-    def insert(self, session_id: str, seq: int, event: Event) -> None:
-        values = _values(session_id, seq, event)
+    def press(self, session_id: str, press_id: str) -> StoredPress | None:
+        compiled = self.statements.press
+        found = self.driver.execute(
+            compiled.sql, compiled.parameters({"session_id": session_id, "press_id": press_id})
+        ).fetchone()
+        return None if found is None else StoredPress(*found)
+
+    def insert(self, session_id: str, seq: int, event: Event, press_id: str | None = None) -> None:
+        values = _values(session_id, seq, event, press_id)
         values["recorded_at"] = self.statements.recorded_at(values["recorded_at"])
         compiled = self.statements.insert
         self.driver.execute(compiled.sql, compiled.parameters(values))
@@ -183,6 +216,11 @@ def session_state(
     statement = _SESSION_STATE_FOR_UPDATE if for_update else _SESSION_STATE
     found = connection.execute(statement, {"session_id": session_id}).first()
     return None if found is None else (found[0], found[1])
+
+
+def stored_press(connection: Connection, session_id: str, press_id: str) -> StoredPress | None:
+    found = connection.execute(_PRESS, {"session_id": session_id, "press_id": press_id}).first()
+    return None if found is None else StoredPress(*found)
 
 
 def rows_after(connection: Connection, session_id: str, after: int) -> list[Any]:

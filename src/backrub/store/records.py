@@ -12,6 +12,10 @@ EndStatus = Literal["finished", "stopped"]
 SESSION_STATUSES: tuple[SessionStatus, ...] = ("running", "finished", "stopped")
 END_STATUSES: tuple[EndStatus, ...] = ("finished", "stopped")
 
+# A press's own id, made by the device that pressed it and sent with every try of it (the live
+# page makes 32 hex digits); any client may send one made of these characters.
+PRESS_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+
 
 @dataclass(frozen=True, slots=True)
 class ProfileRecord:

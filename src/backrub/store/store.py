@@ -59,11 +59,18 @@ from backrub.planner.plan import PLAN_SCHEMA
 from backrub.session.events import Event, EventKind
 from backrub.store import event_log
 from backrub.store.engine import SQLITE_BEGIN, is_postgresql, sqlite_file, writer_engine
-from backrub.store.errors import EmailTaken, OutOfDate, StoreError, StoreUnavailable
-from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements
+from backrub.store.errors import (
+    AlreadyStored,
+    EmailTaken,
+    OutOfDate,
+    StoreError,
+    StoreUnavailable,
+)
+from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements, StoredPress
 from backrub.store.location import DATABASE_URL_VARIABLE, database_url
 from backrub.store.records import (
     END_STATUSES,
+    PRESS_ID_PATTERN,
     SESSION_STATUSES,
     AccountRecord,
     Credentials,
@@ -79,6 +86,7 @@ from backrub.store.tables import (
     FAILURE_KEY_LENGTH,
     NAME_LENGTH,
     PASSWORD_HASH_LENGTH,
+    PRESS_ID_LENGTH,
     TOKEN_HASH_LENGTH,
     AccountRow,
     EventRow,
@@ -92,6 +100,7 @@ from backrub.store.tables import (
 MIN_PREFIX = 4
 _SESSION_ID = re.compile(r"[0-9a-f]{4,32}")
 _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+_PRESS_ID = re.compile(PRESS_ID_PATTERN)
 EXPORT_FORMAT = "backrub.account-export"
 EXPORT_VERSION = 1
 EMAIL_TAKEN = "an account with this e-mail address already exists"
@@ -361,6 +370,7 @@ class Store:
         *,
         after: int | None = None,
         account: int | None = None,
+        press_id: str | None = None,
     ) -> int:
         """Store the next event of a running session; it is committed when this returns.
 
@@ -368,19 +378,30 @@ class Store:
         With `after` (the sequence number the caller's engine has seen last), the event is stored
         only if nothing was appended since: otherwise `OutOfDate` is raised and nothing changes,
         so a server process that shares the session with others catches up and tries again.
+
+        `press_id`: the device's own id for this press, the same on every try of it. When the
+        session holds it already (the device did not hear that the first try was stored),
+        nothing is stored and `AlreadyStored` says the stored event's number, even once the
+        session has ended; a StoreError when that id names another press (another kind, region
+        or value). It is looked for before `after` is compared: a repeat is never out of date.
         """
         if not isinstance(event, Event):
             raise TypeError(f"expected an Event, got {type(event).__name__}")
+        if press_id is not None:
+            _press_id(press_id)
         try:
             # The hot path of every live session: no ORM (see event_log).
             with self._appending() as log:
                 state = log.session_state(session_id)
+                if press_id is not None:
+                    self._check_owned(session_id, state, account)
+                    self._check_repeat(session_id, press_id, event, log.press(session_id, press_id))
                 self._check_running(session_id, state, account)
                 last = log.last_seq(session_id)
                 if after is not None and last != after:
                     raise OutOfDate(f"session {session_id} has events after {after}")
                 seq = last + 1
-                log.insert(session_id, seq, event)
+                log.insert(session_id, seq, event, press_id)
         except StoreError as error:
             # Two processes appending the same number at once: the unique (session, seq) says
             # which one won; for the other it is the same as having read an old `after`.
@@ -388,6 +409,19 @@ class Store:
                 raise OutOfDate(f"session {session_id} has events after {after}") from None
             raise
         return seq
+
+    def check_press(
+        self, session_id: str, press_id: str, event: Event, *, account: int | None = None
+    ) -> None:
+        """Raise `AlreadyStored` when the session holds this press already, as `append_event`
+        does, without storing anything: for a caller that refuses the event before storing it
+        (an engine whose session has ended since the press was stored) but owes a repeat the
+        same answer as its first try."""
+        _press_id(press_id)
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            found = event_log.stored_press(connection, session_id, press_id)
+        self._check_repeat(session_id, press_id, event, found)
 
     def events(self, session_id: str, *, after: int = 0, account: int | None = None) -> list[Event]:
         """A session's events in the order they were appended (only those after seq `after`)."""
@@ -740,6 +774,29 @@ class Store:
                 where=self.location,
             )
 
+    def _check_repeat(
+        self, session_id: str, press_id: str, event: Event, stored: StoredPress | None
+    ) -> None:
+        """Nothing for a new press; AlreadyStored for the same press again; StoreError for an
+        id that names another press (a device's bug: storing it would lose one of the two)."""
+        if stored is None:
+            return
+        if (stored.kind, stored.region, stored.value) != (
+            event.kind.value,
+            event.region,
+            event.value,
+        ):
+            raise StoreError(
+                f"press id {press_id!r} already names another press of this session "
+                f"(event {stored.seq}, {stored.kind}); send a new id with a new press",
+                where="press_id",
+            )
+        raise AlreadyStored(
+            f"press {press_id!r} is stored already (event {stored.seq} of session {session_id})",
+            seq=stored.seq,
+            where="press_id",
+        )
+
     def _running_session(self, db: Session, session_id: str, account: int | None) -> SessionRow:
         row = self._session_row(db, session_id, account, for_update=True)
         if row.status != "running":
@@ -797,6 +854,14 @@ def _storable(text: str, field: str) -> str:
     if NUL in text:
         raise UnstorableText("must not contain the NUL character (\\x00)", where=field)
     return text
+
+
+def _press_id(press_id: str) -> str:
+    if not isinstance(press_id, str) or not _PRESS_ID.fullmatch(press_id):
+        raise StoreError(
+            f"a press id is 1 to {PRESS_ID_LENGTH} letters, digits or . _ : -", where="press_id"
+        )
+    return press_id
 
 
 def _email(email: str) -> str:

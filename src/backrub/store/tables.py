@@ -44,6 +44,7 @@ PASSWORD_HASH_LENGTH = 255
 TOKEN_HASH_LENGTH = 64  # sha256, hex
 CSRF_TOKEN_LENGTH = 64
 FAILURE_KEY_LENGTH = 300
+PRESS_ID_LENGTH = 64  # a device's own id for one press (records.PRESS_ID)
 
 
 def utc_now() -> datetime:
@@ -162,6 +163,10 @@ class EventRow(Base):
     __table_args__ = (
         UniqueConstraint("session_id", "seq"),
         Index(None, "session_id"),
+        # A press its device sent twice (the reply to the first was lost) is one row: the
+        # store looks for the id before it inserts, and this index makes that a rule. Events
+        # without an id (NULL: save points, the terminal guide's keys) never clash.
+        Index("uq_events_session_id_press_id", "session_id", "press_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -172,3 +177,4 @@ class EventRow(Base):
     region: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     value: Mapped[int | None]
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    press_id: Mapped[str | None] = mapped_column(String(PRESS_ID_LENGTH))

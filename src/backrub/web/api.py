@@ -34,6 +34,8 @@ from backrub.safety.screening import LocalProblemKind, local_checks, screening_q
 from backrub.session import EventKind
 from backrub.session.events import TAKES_REGION
 from backrub.session.summary import summarize, timeline
+from backrub.store import AlreadyStored
+from backrub.store.records import PRESS_ID_PATTERN
 from backrub.web.auth import Owner
 from backrub.web.device_time import DeviceTimeRefused, press_age
 from backrub.web.errors import ERROR_RESPONSES, problem
@@ -82,6 +84,9 @@ class EventIn(BaseModel):
     # device's clock (milliseconds since 1970). See device_time.py for the bounds.
     device_time: Annotated[float, Field(ge=0, le=DEVICE_CLOCK_MAX)] | None = None
     device_now: Annotated[float, Field(ge=0, le=DEVICE_CLOCK_MAX)] | None = None
+    # The device's own id for this press, the same on every try of it: a press that arrives
+    # again (its reply was lost, the device sent it once more) is logged once. Optional.
+    press_id: Annotated[str, Field(pattern=PRESS_ID_PATTERN)] | None = None
 
     @field_validator("kind")
     @classmethod
@@ -280,15 +285,22 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         field = refused.where or "device_time"
         detail = {"field": field, "message": refused.message}
         return problem(422, f"{field}: {refused.message}", field=field, details=[detail])
-    return hub.send(
-        session_id,
-        body.kind,
-        region=body.region,
-        value=body.value,
-        account=account,
-        source=body.source,
-        age=age,
-    )
+    try:
+        return hub.send(
+            session_id,
+            body.kind,
+            region=body.region,
+            value=body.value,
+            account=account,
+            source=body.source,
+            age=age,
+            press_id=body.press_id,
+        )
+    except AlreadyStored:
+        # This press was stored at an earlier try whose reply never reached the device: the
+        # same answer as then (the session with it), and nothing logged twice.
+        _, state = hub.state(session_id, account=account)
+        return state
 
 
 @router.get(

@@ -320,13 +320,15 @@ class Hub:
         account: int | None = None,
         source: str = "page",
         age: float = 0.0,
+        press_id: str | None = None,
     ) -> dict[str, Any]:
         """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing.
 
         `source` says who pressed ("remote": the receiver's remote); it goes into the live
         state's `press` for the pages, not into the stored event. `age`: the press was made
         that many seconds ago (a device kept it while offline); it is logged then, but never
-        before the last logged event (`LiveRun.event`)."""
+        before the last logged event (`LiveRun.event`). `press_id`: the device's id for the
+        press; one the session holds already raises AlreadyStored (`LiveRun.record`)."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=not self.hearing)
@@ -336,7 +338,9 @@ class Hub:
                 # Caught up: the first try stores at once, without reading again. A kept press:
                 # the reply is the session just after it; the next look runs the clock on (a
                 # save point stored now would bar the next kept press from its time).
-                followed.run.record_now(kind, region=region, value=value, age=age, caught_up=True)
+                followed.run.record_now(
+                    kind, region=region, value=value, age=age, caught_up=True, press_id=press_id
+                )
                 followed.press = {
                     "seq": followed.run.seq,
                     "kind": kind.value,

@@ -46,6 +46,13 @@ function changeHeaders() {
   return headers;
 }
 
+// A press's own id: 32 random hex digits. Not crypto.randomUUID(): that needs a secure context,
+// and a phone on the household's Wi-Fi reaches a local server over plain http.
+function pressId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 // POST a change. A local server makes a new token when it restarts: refused for that (403,
 // naming the CSRF token), the page takes the new one from /api/token and sends once more.
 export async function postChange(url, body) {
@@ -394,7 +401,9 @@ function start(root) {
   // press: those it could not save (503: its database is away for a moment) go again after the
   // Retry-After it gave; those that reached no server (the Wi-Fi dropped) go once the
   // connection is back. A press made meanwhile queues behind; the server logs each at the time
-  // it was pressed (device_time, docs/web-api.md).
+  // it was pressed (device_time, docs/web-api.md). Each press has its own id, made here when it
+  // is pressed and sent with every try of it: a try whose reply never came back may have been
+  // stored, and the server logs a press once however often its id arrives.
   const waiting = [];
   let retryAfter = 3;
   let retrying = null;
@@ -408,9 +417,10 @@ function start(root) {
     showError("");
     navigator.vibrate?.(15);
     const pressedAt = Date.now();
-    const outcome = waiting.length ? "later" : await post(kind, extra);
+    const id = pressId();
+    const outcome = waiting.length ? "later" : await post(kind, extra, null, id);
     if (outcome === "later") {
-      waiting.push([kind, extra, pressedAt]);
+      waiting.push([kind, extra, pressedAt, id]);
       notSaved();
     }
     return outcome === "sent";
@@ -418,10 +428,11 @@ function start(root) {
 
   // One try: "sent", "later" (503 or no server; retryAfter set) or "failed" (the error is
   // shown). A kept press carries when it was pressed and the device's clock now.
-  async function post(kind, extra, pressedAt = null) {
+  async function post(kind, extra, pressedAt, id) {
     const kept = pressedAt === null ? {} : { device_time: pressedAt, device_now: Date.now() };
     try {
-      const response = await postChange(`${api}/events`, JSON.stringify({ kind, ...extra, ...kept }));
+      const sent = JSON.stringify({ kind, ...extra, ...kept, press_id: id });
+      const response = await postChange(`${api}/events`, sent);
       const body = await response.json().catch(() => ({}));
       showOffline(false);
       if (response.status === 503) {
@@ -478,8 +489,8 @@ function start(root) {
   async function flush() {
     clearTimeout(retrying);
     while (waiting.length && !over) {
-      const [kind, extra, pressedAt] = waiting[0];
-      const outcome = await post(kind, extra, pressedAt);
+      const [kind, extra, pressedAt, id] = waiting[0];
+      const outcome = await post(kind, extra, pressedAt, id);
       if (outcome === "later") return notSaved();
       waiting.shift();
       if (offline) showOffline(true);
