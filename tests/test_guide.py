@@ -410,3 +410,79 @@ def test_big_letters_are_three_lines_of_equal_width() -> None:
     assert len(lines) == 3
     assert len({len(line) for line in lines}) == 1
     assert re.fullmatch(r"[ ▀▄█]+", "".join(lines))
+
+
+# ---------------------------------------------------------------------------- +30 s and back
+
+
+LEFT_ON_BAR = re.compile(r"(\d+):(\d\d)(?:\x1b\[[0-9;]*m)*(?: |\x1b\[1C)(?:\x1b\[[0-9;]*m)*left")
+
+
+def step_seconds_left(child: pexpect.spawn) -> int:
+    """The step's time left on the next screen drawn (its bar comes first, above the session's)."""
+    child.expect(LEFT_ON_BAR)
+    minutes, seconds = child.match.groups()
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_e_gives_the_step_30_s_and_b_goes_back_a_step_but_not_from_the_first(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    plan = make_plan(build_request(None, {"minutes": 10}))
+    first, second = plan.steps[0], plan.steps[1]
+    child = spawn("--minutes", "10")
+    expect_shown(child, first.cue[:30])
+    expect_shown(child, "e +30 s here")
+    expect_shown(child, "b back one step")
+    # On the first step there is nothing to go back to: the engine says so, in words.
+    press(child, "b", "back one step", "not going back: this is the first step")
+    before = step_seconds_left(child)
+    press(child, "e", "+30 s here", "30 s more on Muscles beside the spine")
+    after = step_seconds_left(child)
+    # Two screens a moment apart: the step's clock jumped by about half a minute.
+    assert after > before + 15, (before, after)
+    press(child, "j", second.cue[:30])
+    press(child, "b", "the step before again: Muscles beside the spine", first.cue[:30])
+    press(child, "q", "Stop the session?")
+    press(child, "y", "Session stopped")
+    expect_shown(child, "Session id: ")
+    child.expect(r"[0-9a-f]{32}")
+    session_id = child.after
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+
+    with store_for(tmp_path) as store:
+        events = store.events(session_id)
+    assert pressed(events) == [
+        ("back", None),
+        ("extend", None),
+        ("skip", None),
+        ("back", None),
+        ("stop", None),
+    ]
+    # Logged like any key: a replay of the log makes the same moves.
+    kinds = [event.kind for event in events]
+    extended = SessionEngine.replay(plan, events[: kinds.index(EventKind.EXTEND) + 1])
+    assert extended.state.current is not None and extended.state.current.id == first.id
+    assert extended.state.current.seconds == first.seconds + 30
+    went_back = SessionEngine.replay(plan, events[: kinds.index(EventKind.STOP)])
+    assert went_back.state.current is not None and went_back.state.current.id == first.id
+    assert went_back.state.queue[0].id == second.id  # the rest of the second step comes next
+
+
+def test_a_long_answer_takes_two_lines_and_leaves_the_legend_whole() -> None:
+    plan = make_plan(build_request(None, {"minutes": 10}))
+    engine = SessionEngine.replay(
+        plan, [Event(at=1, kind=EventKind.SKIP), Event(at=2, kind=EventKind.EXTEND)]
+    )
+    answer = engine.state.reactions[-1].what
+    assert len(answer) > 80  # the other side gets the time too: too long for one line
+    console = Console(width=80, height=24, file=io.StringIO(), color_system=None)
+    feedback = Text(f" e  +30 s here → {answer}")
+    console.print(draw(view_of(engine), engine.atlas, width=80, height=24, feedback=feedback))
+    lines = console.file.getvalue().rstrip("\n").split("\n")  # type: ignore[attr-defined]
+    assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+    text = " ".join(line.strip() for line in lines)
+    assert "later steps are shorter" in text
+    assert "e +30 s here  b back one step" in text and LEGEND in text

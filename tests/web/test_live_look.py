@@ -235,3 +235,53 @@ def test_picking_a_spot_on_a_phone_on_its_side_shows_the_question_and_the_back_t
     spot = lit_spot(page)
     assert spot["y"] >= 0 and spot["y"] + spot["height"] <= height
     screenshot(page, "live-picking-landscape", full_page=False)
+
+
+def session_at_step(server: Server, ending: str) -> str:
+    """A paused session at the first step whose id ends with `ending` (skipped to it)."""
+    with server.client() as client:
+        session_id = str(start_session(client)["id"])
+        for _ in range(12):
+            reply = client.post(f"/api/sessions/{session_id}/events", json={"kind": "skip"})
+            if reply.json()["step"]["id"].endswith(ending):
+                break
+        else:
+            raise AssertionError(f"no step ending {ending!r} in the first 12")
+        client.post(f"/api/sessions/{session_id}/events", json={"kind": "pause"})
+    return session_id
+
+
+def clipped(page: Page, selector: str) -> dict[str, Any] | None:
+    """The element's text and sizes when some of it is cut off (hidden overflow), else None."""
+    found: dict[str, Any] | None = page.evaluate(
+        """(selector) => {
+          const e = document.querySelector(selector);
+          const cut = e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1;
+          return cut ? { text: e.textContent, scroll: [e.scrollWidth, e.scrollHeight],
+                         client: [e.clientWidth, e.clientHeight] } : null;
+        }""",
+        selector,
+    )
+    return found
+
+
+@pytest.mark.parametrize("step", ["first", "whole-back"])
+@pytest.mark.parametrize("size", [PHONE, LANDSCAPE, LAPTOP], ids=["phone", "landscape", "laptop"])
+def test_the_where_line_is_read_in_full_on_a_phone_either_way_up_and_a_laptop(
+    page_at: PageAt, server: Server, size: tuple[int, int], step: str
+) -> None:
+    """Where on the back the step works, the side included, is never cut to one line: on a
+    phone on its side it wraps beside the picture (it used to end in an ellipsis there)."""
+    session_id = paused_session(server) if step == "first" else session_at_step(server, step)
+    page = page_at(size[0], base_url=server.url, height=size[1])
+    page.add_init_script(QUIET_VOICE)
+    page.goto(f"/session/{session_id}")
+    page.wait_for_selector("#live[data-live]", state="attached")
+    assert page.text_content("#side"), "the step names its side"
+    assert clipped(page, "#now-label") is None
+    where = box(page, "#now-label")
+    assert where["x"] >= 0 and where["x"] + where["width"] <= size[0]
+    if step == "first":  # and the step's facts are still on the first screen
+        facts = box(page, ".facts")
+        assert where["y"] + where["height"] <= facts["y"]
+        assert facts["y"] + facts["height"] <= size[1], "the facts went below the first screen"

@@ -66,7 +66,11 @@ KEYS: dict[str, EventKind] = {
     "d": EventKind.DECLINE_ELBOW,
     "c": EventKind.COUGH,
     "j": EventKind.SKIP,
+    "e": EventKind.EXTEND,
+    "b": EventKind.BACK,
 }
+# How the answer names a key's event, where the event's own name would not say it.
+LABELS = {EventKind.EXTEND: "+30 s here", EventKind.BACK: "back one step"}
 FELT_KEYS = {**{str(value): value for value in range(10)}, "+": 10}
 PAUSE_KEY = " "
 STOP_KEY = "q"
@@ -84,12 +88,13 @@ VERBS = {
 SIDES = {"left": "LEFT side", "right": "RIGHT side", "both": "BOTH sides", "midline": "middle"}
 PHASES = ("opening", "neck", "upper-back", "lower-back", "closing")
 
-# The key legend, in two rows: reports of how it feels, then knots and the session itself.
+# The key legend, in three rows: reports of how it feels, knots, then moving in the session.
 LEGEND = (
     (("m", "more"), ("l", "less"), ("0-9 +", "feels"), ("t", "ticklish"), ("o", "ouch"),
      ("h", "headache"), ("n", "nausea"), ("c", "cough")),
-    (("k", "knot here"), ("s", "still tight"), ("r", "released"), ("y/d", "elbow"),
-     ("j", "skip"), ("space", "pause"), ("q", "stop")),
+    (("k", "knot here"), ("s", "still tight"), ("r", "released"), ("y/d", "elbow")),
+    (("e", "+30 s here"), ("b", "back one step"), ("j", "skip"), ("space", "pause"),
+     ("q", "stop")),
 )  # fmt: skip
 
 HERE_STYLE = "bold bright_green"
@@ -131,7 +136,8 @@ def guide(
 
     Keys, no Enter: m more, l less, 0-9 or + how it feels, t ticklish, o ouch,
     h headache, n nausea, c cough, k knot here, s still tight, r released,
-    y/d elbow yes/no, j skip, space pause or resume, q stop.
+    y/d elbow yes/no, e 30 s more here, b back one step, j skip,
+    space pause or resume, q stop.
     Each key is saved before it takes effect: after a crash, --resume goes on.
     """
     # Refusals that need nothing else come first, before the store is touched.
@@ -330,24 +336,43 @@ class _Guide:
             self.feedback = Text(f"{key!r} is not a key here; see the keys below.", "yellow")
 
     def _event(self, kind: EventKind, key: str, *, value: int | None = None) -> None:
+        # Imported here: only a key pressed needs it, and `backrub plan` should start quickly.
+        from backrub.web.plan_words import reaction_in_words
+
         event = self.session.event(kind, value=value)
         reactions_before = len(self.engine.state.reactions)
-        if not self._record(event):
+        cues = self._record(event)
+        if cues is None:
             return
         reactions = self.engine.state.reactions[reactions_before:]
-        said = "; ".join(dict.fromkeys(r.what for r in reactions)) or "noted"
-        label = f"{kind.value} {value}" if value is not None else kind.value
+        routine = self.engine.plan.routine_id
+        # Moving in the plan is answered as the web page answers it: step and region ids put in
+        # words (the step named by its cue), so a refusal's reason reads plainly.
+        said = "; ".join(
+            dict.fromkeys(
+                reaction_in_words(r.what, routine) if kind in LABELS else r.what for r in reactions
+            )
+        )
+        # A refusal (no time to give, the first step, ...) stands out: nothing changed.
+        refused = any(cue.key.endswith("-refused") for cue in cues)
+        label = f"{kind.value} {value}" if value is not None else LABELS.get(kind, kind.value)
         self.feedback = Text.assemble(
-            (f" {key} ", "reverse"), " ", (label, "bold"), (" → ", CALM), said
+            (f" {key} ", "reverse"),
+            " ",
+            (label, "bold"),
+            (" → ", CALM),
+            (said or "noted", "bold yellow" if refused else ""),
         )
 
-    def _record(self, event: Event) -> bool:
+    def _record(self, event: Event) -> list[Cue] | None:
+        """The cues the event brought, or None when it was not taken (the reason is shown)."""
         try:
-            self._heard(self.session.record(event))
+            cues = self.session.record(event)
         except BackrubError as error:
             self.feedback = Text(f"Not taken: {error.one_line()}", "yellow")
-            return False
-        return True
+            return None
+        self._heard(cues)
+        return cues
 
     def _time_passes(self) -> None:
         self._heard(self.session.time_passes())
@@ -385,8 +410,9 @@ def draw(
 ) -> RenderableType:
     """The whole screen for one instant; fits 80 x 24 and spreads out on a bigger terminal."""
     cues_shown = 3 if height < 34 else 5
-    # Header, two rules, next step, the cues, a gap, the prompt and two legend lines.
-    body_rows = max(MIN_MAP_ROWS, height - (8 + cues_shown))
+    legend = _legend()
+    # Header, two rules, next step, the cues, a gap, the prompt and the legend's lines.
+    body_rows = max(MIN_MAP_ROWS, height - (6 + len(legend) + cues_shown))
     map_height = min(MAX_MAP_ROWS, body_rows)
     # Two characters across for one down keeps the back's shape; odd, so the spine is a column.
     map_width = min(2 * map_height - 1, int(width * 0.4) - 4)
@@ -403,6 +429,9 @@ def draw(
         _step_column(view, width=text_width, rows=body_rows),
         back_map(atlas, here, width=map_width, height=map_height),
     )
+    prompt = _prompt(feedback, confirming_stop, width)
+    # An answer too long for one line (a refusal's reason) takes the gap above it.
+    gap = [Text("")] if _rows(prompt) == 1 else []
     parts: list[RenderableType] = [
         _header(view),
         Rule(style="grey30"),
@@ -410,9 +439,9 @@ def draw(
         Rule(style="grey30"),
         _next_line(view),
         *_recent_cues(view, cues_shown),
-        Text(""),
-        _prompt(view, feedback, confirming_stop),
-        *_legend(),
+        *gap,
+        prompt,
+        *legend,
     ]
     return Group(*parts)
 
@@ -592,7 +621,7 @@ def _recent_cues(view: SessionView, count: int) -> list[Text]:
     return [Text("")] * (count - len(lines)) + lines
 
 
-def _prompt(view: SessionView, feedback: Text, confirming_stop: bool) -> Text:
+def _prompt(feedback: Text, confirming_stop: bool, width: int) -> Text:
     if confirming_stop:
         return Text.assemble(
             ("Stop the session? ", "bold yellow"),
@@ -601,10 +630,7 @@ def _prompt(view: SessionView, feedback: Text, confirming_stop: bool) -> Text:
             ("n", "reverse bold"),
             (" = carry on", "bold"),
         )
-    line = feedback.copy()
-    line.no_wrap = True
-    line.overflow = "ellipsis"
-    return line
+    return _fit(feedback, width, 2)
 
 
 def _elbow_question() -> Text:
