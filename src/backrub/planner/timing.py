@@ -101,8 +101,21 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     for indexes, value in zip(bounds.indexes, seconds, strict=True):
         for index in indexes:
             if steps[index].seconds != value:
-                timed[index] = changed(steps[index], seconds=value)
+                timed[index] = _retimed(steps[index], value)
     return timed, scale
+
+
+def _retimed(step: Step, seconds: float) -> Step:
+    """`changed(step, seconds=seconds)` for the fit's many copies: `seconds` is a required
+    field, so always among the fields given, and the set is shared as it is."""
+    values = step.__dict__.copy()
+    values["seconds"] = seconds
+    copy = _new(Step)
+    _set(copy, "__dict__", values)
+    _set(copy, "__pydantic_fields_set__", step.__pydantic_fields_set__)
+    _set(copy, "__pydantic_extra__", step.__pydantic_extra__)
+    _set(copy, "__pydantic_private__", step.__pydantic_private__)
+    return copy
 
 
 def changed(step: Step, **update: object) -> Step:

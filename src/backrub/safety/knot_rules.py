@@ -89,7 +89,12 @@ class _OpenKnotTracker:
         self.open = list(open_steps)
 
     def added(self, step: Step, context: SafetyContext) -> Iterator[Violation]:
-        before = Counter(self.rule.check_sequence(self.open, context))
+        earlier = list(self.rule.check_sequence(self.open, context))
+        if not earlier:
+            # Nothing to take away (the usual case): no counting needed, asked on every step.
+            yield from self.rule.check_sequence([*self.open, step], context)
+            return
+        before = Counter(earlier)
         for violation in self.rule.check_sequence([*self.open, step], context):
             if before[violation] > 0:
                 before[violation] -= 1

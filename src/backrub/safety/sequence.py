@@ -32,7 +32,7 @@ class SequenceJudge:
     restrictions, a headache stop...) come with each question, so they may change at any time.
     """
 
-    __slots__ = ("_count", "_facts", "_trackers")
+    __slots__ = ("_count", "_facts", "_plain", "_trackers")
 
     def __init__(self, atlas: Atlas | None = None) -> None:
         # Only the atlas is used when remembering a step (which regions, areas and sides).
@@ -41,6 +41,8 @@ class SequenceJudge:
             (rule, rule.tracker()) for rule in _STEP_RULES
         ]
         self._count = 0
+        # The last context asked with, and the same without the closing required (see `judge`).
+        self._plain: tuple[SafetyContext, SafetyContext] | None = None
 
     @classmethod
     def of(cls, steps: Iterable[Step], atlas: Atlas | None = None) -> SequenceJudge:
@@ -80,6 +82,7 @@ class SequenceJudge:
             for rule, tracker in self._trackers
         ]
         judge._count = self._count
+        judge._plain = self._plain
         judge.push(step)
         return judge
 
@@ -89,10 +92,21 @@ class SequenceJudge:
         context = context or self._facts
         if context.atlas is not self.atlas:
             raise ValueError("this judge remembers steps on another atlas than the context's")
-        context = replace(context, require_closing=False)
+        context = self._without_closing(context)
         found: list[Violation] = []
         for rule, tracker in self._trackers:
             found.extend(rule.check_step(step, context))
             if tracker is not None:
                 found.extend(tracker.added(step, context))
         return found
+
+    def _without_closing(self, context: SafetyContext) -> SafetyContext:
+        """`context` without the closing required (one step is never judged on it), made once
+        for the context a live session asks with again and again (a copy costs as much as
+        several rules)."""
+        if not context.require_closing:
+            return context
+        plain = self._plain
+        if plain is None or plain[0] is not context:
+            plain = self._plain = (context, replace(context, require_closing=False))
+        return plain[1]
