@@ -9,6 +9,7 @@ says which event holds the press (`AlreadyStored`). On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -92,6 +93,30 @@ def test_a_commit_whose_reply_was_lost_and_retried_stores_one_event(
     assert again.value.seq == 1
     assert store.events(session) == [MORE]
     assert store.session(session).event_count == 1
+
+
+def test_two_processes_taking_the_same_press_at_once_store_it_once(database_url: str) -> None:
+    """Two server processes (two stores) get the same press at the same moment: the session's
+    lock makes one look after the other has stored it."""
+    with Store.open(database_url) as first, Store.open(database_url) as second:
+        session = first.start_session(PLAN)
+        ready = threading.Barrier(2)
+        outcomes: list[object] = []
+
+        def take(store: Store) -> None:
+            ready.wait()
+            try:
+                outcomes.append(store.append_event(session, MORE, press_id=PRESS))
+            except AlreadyStored as repeat:
+                outcomes.append(("repeat", repeat.seq))
+
+        threads = [threading.Thread(target=take, args=(store,)) for store in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes, key=str) == sorted([1, ("repeat", 1)], key=str)
+        assert first.events(session) == [MORE]
 
 
 def test_a_repeat_is_recognised_after_the_session_ended(store: Store) -> None:

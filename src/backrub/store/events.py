@@ -1,0 +1,191 @@
+"""A session's events: appended one committed transaction each (the hot path, in event_log.py),
+read back in order, and a press sent twice stored once.
+
+On PostgreSQL `append_event` also NOTIFYs the other server processes (`EVENT_CHANNEL`), inside
+its transaction: the server delivers the notification when, and only if, the event is committed,
+so no process is told of an event that is not stored, and telling cannot fail after the commit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from backrub.session.events import Event, EventKind
+from backrub.store import event_log
+from backrub.store.base import StoreBase
+from backrub.store.errors import AlreadyStored, OutOfDate, StoreError
+from backrub.store.event_log import StoredPress
+from backrub.store.failures import _is_duplicate
+from backrub.store.records import PRESS_ID_PATTERN
+from backrub.store.tables import PRESS_ID_LENGTH
+
+_PRESS_ID = re.compile(PRESS_ID_PATTERN)
+
+
+class EventMethods(StoreBase):
+    """The store's event log (part of `Store`)."""
+
+    def append_event(
+        self,
+        session_id: str,
+        event: Event,
+        *,
+        after: int | None = None,
+        account: int | None = None,
+        press_id: str | None = None,
+    ) -> int:
+        """Store the next event of a running session; it is committed when this returns.
+
+        Returns the event's sequence number, 1 for the first. Apply the event only afterwards.
+        With `after` (the sequence number the caller's engine has seen last), the event is stored
+        only if nothing was appended since: otherwise `OutOfDate` is raised and nothing changes,
+        so a server process that shares the session with others catches up and tries again.
+
+        `press_id`: the device's own id for this press, the same on every try of it. When the
+        session holds it already (the device did not hear that the first try was stored),
+        nothing is stored and `AlreadyStored` says the stored event's number, even once the
+        session has ended; a StoreError when that id names another press (another kind, region
+        or value). It is looked for before `after` is compared: a repeat is never out of date.
+        """
+        if not isinstance(event, Event):
+            raise TypeError(f"expected an Event, got {type(event).__name__}")
+        if press_id is not None:
+            _press_id(press_id)
+        try:
+            # The hot path of every live session: no ORM (see event_log).
+            with self._appending() as log:
+                state = log.session_state(session_id)
+                if press_id is not None:
+                    self._check_owned(session_id, state, account)
+                    self._check_repeat(session_id, press_id, event, log.press(session_id, press_id))
+                self._check_running(session_id, state, account)
+                last = log.last_seq(session_id)
+                if after is not None and last != after:
+                    raise OutOfDate(f"session {session_id} has events after {after}")
+                seq = last + 1
+                log.insert(session_id, seq, event, press_id)
+        except StoreError as error:
+            # Two processes appending the same number at once: the unique (session, seq) says
+            # which one won; for the other it is the same as having read an old `after`.
+            if after is not None and _is_duplicate(error):
+                raise OutOfDate(f"session {session_id} has events after {after}") from None
+            raise
+        return seq
+
+    def check_press(
+        self, session_id: str, press_id: str, event: Event, *, account: int | None = None
+    ) -> None:
+        """Raise `AlreadyStored` when the session holds this press already, as `append_event`
+        does, without storing anything: for a caller that refuses the event before storing it
+        (an engine whose session has ended since the press was stored) but owes a repeat the
+        same answer as its first try."""
+        _press_id(press_id)
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            found = event_log.stored_press(connection, session_id, press_id)
+        self._check_repeat(session_id, press_id, event, found)
+
+    def events(self, session_id: str, *, after: int = 0, account: int | None = None) -> list[Event]:
+        """A session's events in the order they were appended (only those after seq `after`)."""
+        return [
+            event for _, event in self.numbered_events(session_id, after=after, account=account)
+        ]
+
+    def numbered_events(
+        self, session_id: str, *, after: int = 0, account: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """(seq, event) pairs after seq `after`, in order: what another process has added."""
+        timed = self.timed_events(session_id, after=after, account=account)
+        return [(seq, event) for seq, event, _ in timed]
+
+    def timed_events(
+        self, session_id: str, *, after: int = 0, account: int | None = None
+    ) -> list[tuple[int, Event, datetime]]:
+        """(seq, event, recorded_at) after seq `after`, in order: with the wall-clock time
+        (UTC) each was stored, which ties the session clock of the process that stored it to
+        the wall clock every process shares."""
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            rows = event_log.rows_after(connection, session_id, after)
+        return [
+            (seq, self._event(session_id, seq, at, kind, region, value), recorded_at)
+            for seq, at, kind, region, value, recorded_at in rows
+        ]
+
+    def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
+        """When the session's newest event was stored (wall clock, UTC); None without events."""
+        with self._looking() as connection:
+            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
+            return event_log.newest_recorded_at(connection, session_id)
+
+    def _check_owned(
+        self, session_id: str, state: tuple[int | None, str] | None, account: int | None
+    ) -> str:
+        """The status of the owner's session (`event_log`'s owner and status), or "no session"
+        (for someone else's too), like `_session_row` without reading the row and its plan."""
+        if state is None or state[0] != account:
+            raise StoreError(f"no session {session_id!r}", where=self.location)
+        return state[1]
+
+    def _check_running(
+        self, session_id: str, state: tuple[int | None, str] | None, account: int | None
+    ) -> None:
+        """`_running_session` for the event log."""
+        status = self._check_owned(session_id, state, account)
+        if status != "running":
+            raise StoreError(
+                f"session {session_id} is {status}; it takes no more events or endings",
+                where=self.location,
+            )
+
+    def _check_repeat(
+        self, session_id: str, press_id: str, event: Event, stored: StoredPress | None
+    ) -> None:
+        """Nothing for a new press; AlreadyStored for the same press again; StoreError for an
+        id that names another press (a device's bug: storing it would lose one of the two)."""
+        if stored is None:
+            return
+        if (stored.kind, stored.region, stored.value) != (
+            event.kind.value,
+            event.region,
+            event.value,
+        ):
+            raise StoreError(
+                f"press id {press_id!r} already names another press of this session "
+                f"(event {stored.seq}, {stored.kind}); send a new id with a new press",
+                where="press_id",
+            )
+        raise AlreadyStored(
+            f"press {press_id!r} is stored already (event {stored.seq} of session {session_id})",
+            seq=stored.seq,
+            where="press_id",
+        )
+
+    def _event(
+        self,
+        session_id: str,
+        seq: int,
+        at: float,
+        kind: str,
+        region: str | None,
+        value: int | None,
+    ) -> Event:
+        try:
+            return Event(at=at, kind=EventKind(kind), region=region, value=value)
+        except (ValueError, ValidationError) as error:
+            first = str(error).splitlines()[-1].strip()
+            raise StoreError(
+                f"event {seq} of session {session_id} cannot be read: {first}",
+                where=self.location,
+            ) from None
+
+
+def _press_id(press_id: str) -> str:
+    if not isinstance(press_id, str) or not _PRESS_ID.fullmatch(press_id):
+        raise StoreError(
+            f"a press id is 1 to {PRESS_ID_LENGTH} letters, digits or . _ : -", where="press_id"
+        )
+    return press_id
