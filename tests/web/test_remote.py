@@ -179,3 +179,53 @@ def test_ouch_on_the_remote_asks_where_and_the_engine_gets_the_spot(
     remote.get_by_role("button", name="Ouch, no spot").click()
     remote.wait_for_selector("#remote-ack:text-is('Said ouch.')")
     assert stored_pains(server, session_id) == [spot, None]
+
+
+def words_on_the_map(page: Page) -> list[tuple[str, float]]:
+    """Each text shown on the remote's map or around it, with its size in CSS pixels as drawn
+    (an SVG text's font size times the map's scale on screen)."""
+    found: list[tuple[str, float]] = page.evaluate(
+        """() => {
+          const shown = (e) => {
+            const b = e.getBoundingClientRect();
+            return b.width > 0 && b.height > 0;
+          };
+          // Drawn inside the map's box: what lies outside its view box is not seen.
+          const map = document.querySelector('#remote-map svg').getBoundingClientRect();
+          const inside = (b) =>
+            b.right > map.left && b.left < map.right && b.bottom > map.top && b.top < map.bottom;
+          const px = (e) => parseFloat(getComputedStyle(e).fontSize);
+          const words = [...document.querySelectorAll('#remote-map svg text')]
+            .filter((t) => shown(t) && inside(t.getBoundingClientRect()))
+            .map((t) => [t.textContent, px(t) * t.getScreenCTM().a]);
+          for (const p of document.querySelectorAll('.remote-map-box p')) {
+            if (shown(p)) words.push([p.textContent, px(p)]);
+          }
+          return words;
+        }"""
+    )
+    return [(text, size) for text, size in found]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_word_on_the_remotes_map_reads_on_a_phone(
+    server: Server, page_at: PageAt, theme: str
+) -> None:
+    """The map is scaled down to the phone's width: its caption and side words, drawn for a
+    page, came out under 9 px. Now each is at least 12 px, and still there."""
+    with server.client() as client:
+        reply = client.post("/api/sessions", json={"minutes": 30})
+    assert reply.status_code == 201, reply.text
+    remote = page_at(WIDTH, height=HEIGHT)
+    remote.emulate_media(color_scheme=theme)
+    remote.goto(f"{server.url}/session/{reply.json()['id']}/remote")
+    remote.wait_for_selector("#remote[data-live]", state="attached")
+    remote.get_by_role("button", name="Ouch", exact=True).click()
+    remote.wait_for_selector("#remote-map svg [data-region]", state="attached")
+
+    words = words_on_the_map(remote)
+    said = " ".join(text for text, _ in words).lower()
+    assert "seen from behind" in said and "left" in said and "right" in said, words
+    small = [(text, round(size, 1)) for text, size in words if size < 12]
+    assert small == [], "words on the remote's map too small to read on a phone"
+    assert violations(remote) == []
