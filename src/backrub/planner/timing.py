@@ -188,15 +188,10 @@ class _Bounds:
 
     def at(self, scale: float) -> list[float]:
         """Each group's seconds (one step's) at this stretch: `_Group.at` for every group."""
-        out = []
-        for pace, low, high in zip(self.pace, self.low, self.high, strict=True):
-            value = pace * scale
-            if not value > low:
-                value = low
-            if not value < high:
-                value = high
-            out.append(value)
-        return out
+        # min(high, max(low, value)) as `_Group.at` takes it, ties and all, without the calls.
+        paced = [pace * scale for pace in self.pace]
+        raised = [v if v > low else low for v, low in zip(paced, self.low, strict=True)]
+        return [v if v < high else high for v, high in zip(raised, self.high, strict=True)]
 
     def total(self, scale: float) -> float:
         """The seconds of all the steps at this stretch, summed in order as before."""
@@ -296,8 +291,9 @@ def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> No
             return
         step = 1.0 if remainder > 0 else -1.0
         moved = False
+        most = abs(remainder)
         for i in order:
-            if size[i] > abs(remainder):
+            if size[i] > most:
                 continue
             candidate = seconds[i] + step
             if low[i] - 1e-9 <= candidate <= high[i] + 1e-9 and candidate >= 1:

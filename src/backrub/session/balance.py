@@ -59,9 +59,17 @@ def add_side_seconds(totals: SideTotals, steps: Iterable[Step], atlas: Atlas) ->
     so they come out to the same bits; a live session keeps them for the steps done and adds
     only the new ones.
     """
-    for step in steps:
-        for base, side in _paired(step.regions, atlas):
-            totals.setdefault(base, [0.0, 0.0])[side] += step.seconds
+    add_work_seconds(totals, ((step.regions, step.seconds) for step in steps), atlas)
+
+
+def add_work_seconds(
+    totals: SideTotals, work: Iterable[tuple[tuple[str, ...], float]], atlas: Atlas
+) -> None:
+    """`add_side_seconds` for work given as (regions, seconds), in order: what is still to
+    come is summed this way without making a step of each part of it."""
+    for regions, seconds in work:
+        for base, side in _paired(regions, atlas):
+            totals.setdefault(base, [0.0, 0.0])[side] += seconds
 
 
 @lru_cache(maxsize=1024)

@@ -4,6 +4,8 @@ evening-out added before the closing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from backrub.method.step import Step
 from backrub.planner.timing import changed, shortest_seconds
 from backrub.session import balance
@@ -13,16 +15,22 @@ from backrub.session.core import EngineCore
 class BalanceMixin(EngineCore):
     """Owed time and evening it out."""
 
-    def _pending(self) -> list[Step]:
+    def _pending(self) -> Iterator[tuple[tuple[str, ...], float]]:
+        """(regions, seconds) of all the work still to come, the current step's first: its
+        regions without those taken out since it was planned (see `_as_it_will_be`). Only
+        the sides' totals are wanted of it, so no step is copied for them."""
         state = self.state
-        pending = list(state.queue)
+        blocked = self._blocked_now()
         if state.current is not None:
             # Everything of the current step not yet in the timeline, done or still to do.
             rest = state.current.seconds - state.segment_from
-            pending.insert(0, changed(state.current, seconds=max(0.0, rest)))
-        if not self._blocked_now():
-            return pending
-        return [self._as_it_will_be(step) for step in pending]
+            yield _left(state.current.regions, blocked), max(0.0, rest)
+        if not blocked:
+            for step in state.queue:
+                yield step.regions, step.seconds
+            return
+        for step in state.queue:
+            yield _left(step.regions, blocked), step.seconds
 
     def _as_it_will_be(self, step: Step) -> Step:
         """A queued step without the regions taken out since it was planned."""
@@ -35,7 +43,7 @@ class BalanceMixin(EngineCore):
     def _owed(self) -> dict[str, float]:
         """What each region is owed by its mirror, once everything planned is done (B1)."""
         totals = {base: list(sides) for base, sides in self._done_sides().items()}
-        balance.add_side_seconds(totals, self._pending(), self.atlas)
+        balance.add_work_seconds(totals, self._pending(), self.atlas)
         return balance.owed_from_totals(totals, self.context())
 
     def _done_sides(self) -> balance.SideTotals:
@@ -71,3 +79,10 @@ class BalanceMixin(EngineCore):
             seconds[step.regions[0]] = seconds.get(step.regions[0], 0.0) + step.seconds
         where = ", ".join(f"{value:.0f} s on {region}" for region, value in seconds.items())
         self._react_text("balance", f"evening out {when}: {where}", ("B1",))
+
+
+def _left(regions: tuple[str, ...], blocked: frozenset[str]) -> tuple[str, ...]:
+    """The regions not taken out."""
+    if not blocked:
+        return regions
+    return tuple(r for r in regions if r not in blocked)
