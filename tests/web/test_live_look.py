@@ -274,7 +274,7 @@ def test_the_where_line_is_read_in_full_on_a_phone_either_way_up_and_a_laptop(
     phone on its side it wraps beside the picture (it used to end in an ellipsis there)."""
     session_id = paused_session(server) if step == "first" else session_at_step(server, step)
     page = page_at(size[0], base_url=server.url, height=size[1])
-    page.add_init_script(QUIET_VOICE)
+    page.add_init_script(speech_stub())
     page.goto(f"/session/{session_id}")
     page.wait_for_selector("#live[data-live]", state="attached")
     assert page.text_content("#side"), "the step names its side"
