@@ -102,6 +102,11 @@ class SpatialAnswers:
     def geometry(self) -> AtlasGeometry:
         return self._geometry()
 
+    @property
+    def from_file(self) -> bool:
+        """Whether the derived file answers (else every question goes to the geometry)."""
+        return bool(self._centroids)
+
     def centroid(self, region_id: str) -> Point:
         known = self._centroids.get(region_id)
         return known if known is not None else self.geometry.centroid(region_id)
