@@ -2,7 +2,9 @@
 
 `backrub --help` must not import the geometry (numpy, shapely), the web stack or the store, and
 the list of commands it shows (kept in `cli/main.py` for that) must say what each command's own
-help says, and name every command there is.
+help says, and name every command there is. `backrub plan --json` reads the geometry's answers
+from the atlas's derived file (atlas.derived), so it loads neither shapely nor numpy, and prints
+exactly what it prints when shapely answers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import textwrap
 import pytest
 import typer
 
+from backrub.atlas import default_atlas, derived
 from backrub.cli.errors import run
 from backrub.cli.main import COMMANDS, app, load_command
 
@@ -48,9 +51,42 @@ def test_help_imports_no_geometry_web_stack_store_or_rich() -> None:
     assert _loaded_after("--help") == []
 
 
-def test_a_plan_as_json_needs_no_web_stack_store_or_rich() -> None:
-    loaded = _loaded_after("plan", "--minutes", "20", "--json")
-    assert not set(loaded) & {"fastapi", "starlette", "sqlalchemy", "uvicorn", "rich"}
+PLANS = [
+    ["plan", "--minutes", "20", "--json"],
+    ["plan", "-m", "10", "--json"],
+    ["plan", "-m", "60", "-a", "computer-work", "-a", "running", "--json"],
+    ["plan", "-m", "90", "-t", "upper-trapezius-left", "-t", "paraspinal-lower-right", "--json"],
+    ["plan", "-m", "30", "-r", "neck-and-shoulders", "-p", "firm", "--json"],
+    ["plan", "-m", "60", "-o", "problem-first", "-t", "shoulder-blade-left", "--json"],
+    ["plan", "-m", "75", "-y", "asthma", "--local", "neck-left:sunburn", "--json"],
+    ["plan", "-m", "25", "--shoulder-width", "46", "--back-length", "62", "--json"],
+]
+
+
+@pytest.mark.parametrize("args", [PLANS[0], PLANS[3], PLANS[4]], ids=lambda a: " ".join(a))
+def test_a_plan_as_json_needs_no_geometry_web_stack_store_or_rich(args: list[str]) -> None:
+    assert set(_loaded_after(*args)) <= {"pydantic"}
+
+
+def test_a_plan_as_json_is_the_same_when_shapely_answers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def printed() -> list[str]:
+        default_atlas.cache_clear()  # read the atlas again, with or without its derived answers
+        outputs = []
+        for args in PLANS:
+            assert run(app, args) == 0
+            outputs.append(capsys.readouterr().out)
+        return outputs
+
+    from_the_file = printed()
+    assert default_atlas().answers.from_file, "the derived answers were not used"
+    monkeypatch.setattr(derived, "load", lambda atlas_text: None)
+    from_shapely = printed()
+    assert not default_atlas().answers.from_file
+    monkeypatch.undo()
+    default_atlas.cache_clear()
+    assert from_the_file == from_shapely
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

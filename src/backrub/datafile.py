@@ -6,6 +6,7 @@ import json
 import math
 import re
 import tomllib
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -131,9 +132,51 @@ def _join(source: str, key: str) -> str:
 
 
 def package_toml(package: str, name: str) -> dict[str, Any]:
-    """Read a TOML file shipped inside a backrub package."""
-    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    """Read a TOML file shipped inside a backrub package.
+
+    Python's TOML parser is slow beside the rest of a command (the classic routine alone takes
+    longer to parse than to plan), so each shipped file has its parsed form beside it as JSON
+    (`NAME.toml.json`), used only while the checksum it records matches the TOML text: the TOML
+    stays the source. tests/test_shipped_data.py fails on a stale copy; write_parsed_copies()
+    writes them again."""
+    folder = resources.files(package)
+    text = folder.joinpath(name).read_text(encoding="utf-8")
+    try:
+        copy = json.loads(folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        copy = None
+    if isinstance(copy, dict) and copy.get("toml") == text_checksum(text):
+        data: dict[str, Any] = copy["data"]
+        return data
     return parse_toml(text, source=f"{package}/{name}")
+
+
+def text_checksum(text: str) -> str:
+    """What ties a derived file to the text it was made from (a change check, not a security
+    one: CRC-32 and length)."""
+    data = text.encode("utf-8")
+    return f"crc32:{zlib.crc32(data):08x}:{len(data)}"
+
+
+def shipped_toml_files() -> list[tuple[str, str]]:
+    """(package, file name) of every TOML file shipped inside backrub."""
+    root = resources.files("backrub")
+    with resources.as_file(root) as folder:
+        found = sorted(folder.rglob("*.toml"))
+        return [
+            (".".join(("backrub", *path.parent.relative_to(folder).parts)), path.name)
+            for path in found
+        ]
+
+
+def write_parsed_copies() -> None:
+    """Write the parsed JSON copy of every shipped TOML file (see package_toml)."""
+    for package, name in shipped_toml_files():
+        folder = resources.files(package)
+        text = folder.joinpath(name).read_text(encoding="utf-8")
+        copy = {"toml": text_checksum(text), "data": parse_toml(text, source=name)}
+        with resources.as_file(folder.joinpath(f"{name}.json")) as path:
+            path.write_text(json.dumps(copy, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def validate(model: type[ModelT], data: Any, *, source: str) -> ModelT:

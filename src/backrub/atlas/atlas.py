@@ -22,7 +22,7 @@ from backrub.atlas.model import (
     Side,
     Tissue,
 )
-from backrub.datafile import parse_toml, read_toml, validate
+from backrub.datafile import package_toml, read_toml, validate
 from backrub.errors import DataFileError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -181,9 +181,8 @@ def default_atlas() -> Atlas:
     """The atlas shipped with backrub (read once, then shared: it is immutable)."""
     source = "backrub/atlas/back.toml"
     text = resources.files("backrub.atlas").joinpath(derived.ATLAS_FILE).read_text("utf-8")
-    data = parse_toml(text, source=f"backrub.atlas/{derived.ATLAS_FILE}")
     return Atlas(
-        validate(AtlasFile, data, source=source),
+        validate(AtlasFile, package_toml("backrub.atlas", derived.ATLAS_FILE), source=source),
         source=source,
         derived=derived.load(text),
     )

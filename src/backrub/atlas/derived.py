@@ -17,12 +17,12 @@ Any other question, or another atlas, goes to the geometry.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from backrub.atlas.model import Point, Region, Tissue
+from backrub.datafile import text_checksum
 
 if TYPE_CHECKING:
     from backrub.atlas.geometry import AtlasGeometry
@@ -33,9 +33,8 @@ DERIVED_VERSION = 1
 
 
 def checksum(atlas_text: str) -> str:
-    """What ties the derived file to one atlas text (a change check, not a security one)."""
-    data = atlas_text.encode("utf-8")
-    return f"crc32:{zlib.crc32(data):08x}:{len(data)}"
+    """What ties the derived file to one atlas text."""
+    return text_checksum(atlas_text)
 
 
 def stroke_path_through(region: Region, centroid: Point) -> tuple[Point, ...]:
@@ -102,6 +101,11 @@ class SpatialAnswers:
     @property
     def geometry(self) -> AtlasGeometry:
         return self._geometry()
+
+    @property
+    def from_file(self) -> bool:
+        """Whether the derived file answers (else every question goes to the geometry)."""
+        return bool(self._centroids)
 
     def centroid(self, region_id: str) -> Point:
         known = self._centroids.get(region_id)

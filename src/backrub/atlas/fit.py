@@ -16,7 +16,7 @@ DEFAULT_SKULL_TO_S2_CM = 58.0
 class BodyFit(BaseModel):
     """A person's back size. Shoulder width is tip to tip; length is base of skull to S2."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     shoulder_width_cm: Annotated[float, Field(ge=20, le=80, allow_inf_nan=False)] = (
         DEFAULT_SHOULDER_WIDTH_CM

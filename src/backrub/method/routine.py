@@ -33,7 +33,7 @@ SideSpec = Literal["each", "both", "left", "right", "midline"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Cue(_Strict):

@@ -27,7 +27,7 @@ class Step(BaseModel):
     judge as a whole; otherwise each region's own line of work is used.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     phase: PhaseKind

@@ -14,7 +14,7 @@ Level = Annotated[int, Field(ge=1, le=5)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class PressureWord(_Strict):

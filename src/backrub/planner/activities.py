@@ -14,7 +14,7 @@ from backrub.method.step import MethodId
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Activity(_Strict):

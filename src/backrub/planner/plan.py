@@ -26,7 +26,7 @@ class PlanStatus(StrEnum):
 class LeftOut(BaseModel):
     """Something the plan does not do, and why: a region, a technique, a contact or a step."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: str
     name: str
@@ -34,7 +34,7 @@ class LeftOut(BaseModel):
 
 
 class Plan(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     status: PlanStatus
     routine_id: str

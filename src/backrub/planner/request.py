@@ -24,7 +24,7 @@ class Order(StrEnum):
 
 
 class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     minutes: Annotated[float, Field(ge=MIN_MINUTES, le=MAX_MINUTES, allow_inf_nan=False)] = 20
     activities: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ from backrub.method.vocabulary import Contact, PressureLevel, Technique
 class Restrictions(BaseModel):
     """Limits every plan and step must respect. Each entry keeps the reason a person can read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     excluded_regions: dict[str, str] = {}
     max_pressure: PressureLevel | None = None

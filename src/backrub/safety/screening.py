@@ -96,7 +96,7 @@ class LocalProblemKind(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _check_method_ids(ids: tuple[str, ...]) -> None:

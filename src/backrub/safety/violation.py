@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Violation(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     rule: str
     title: str
