@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -218,3 +220,24 @@ def test_version_and_help(run_backrub: RunBackrub) -> None:
     help_text = run_backrub("--help").stdout
     for command in ("plan", "check", "atlas"):
         assert command in help_text
+
+
+def test_a_plan_with_several_yes_answers_prints_the_same_bytes_every_run(tmp_path: Path) -> None:
+    """The answers are a set: printed in its order, the JSON differed from run to run (string
+    hashing is salted per process). Three runs with different salts must agree."""
+    args = ["plan", "-m", "20", "--json", "-y", "bruises-easily", "-y", "frail-or-older"]
+    args += ["-y", "neck-injury-healing", "-y", "touch-sensitive"]
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-m", "backrub", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1

@@ -8,7 +8,14 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_serializer,
+    model_validator,
+)
 
 from backrub.atlas import Area, Atlas, default_atlas
 from backrub.datafile import package_toml, validate
@@ -203,6 +210,12 @@ class ScreeningAnswers(_Strict):
 
     yes: frozenset[str] = frozenset()
     local: tuple[LocalProblem, ...] = ()
+
+    @field_serializer("yes")
+    def _yes_in_order(self, yes: frozenset[str]) -> list[str]:
+        # A set's order changes from one process to the next (string hashing is salted): sorted,
+        # the same answers always print, store and compare as the same text.
+        return sorted(yes)
 
 
 class Finding(_Strict):
