@@ -67,9 +67,13 @@ def add_work_seconds(
 ) -> None:
     """`add_side_seconds` for work given as (regions, seconds), in order: what is still to
     come is summed this way without making a step of each part of it."""
+    paired = _paired
     for regions, seconds in work:
-        for base, side in _paired(regions, atlas):
-            totals.setdefault(base, [0.0, 0.0])[side] += seconds
+        for base, side in paired(regions, atlas):
+            sides = totals.get(base)
+            if sides is None:
+                sides = totals[base] = [0.0, 0.0]
+            sides[side] += seconds
 
 
 @lru_cache(maxsize=1024)
