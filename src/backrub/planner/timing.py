@@ -193,13 +193,18 @@ class _Bounds:
         self.low = [
             high if high < low else low for low, high in zip(self.low, self.high, strict=True)
         ]
+        self.columns = list(zip(self.pace, self.low, self.high, strict=True))
 
     def at(self, scale: float) -> list[float]:
         """Each group's seconds (one step's) at this stretch: `_Group.at` for every group."""
-        # min(high, max(low, value)) as `_Group.at` takes it, ties and all, without the calls.
-        paced = [pace * scale for pace in self.pace]
-        raised = [v if v > low else low for v, low in zip(paced, self.low, strict=True)]
-        return [v if v < high else high for v, high in zip(raised, self.high, strict=True)]
+        # min(high, max(low, value)) as `_Group.at` takes it, ties and all, without the calls,
+        # in one pass: above `low` the value itself is held to `high`, else `low` is.
+        return [
+            (value if value < high else high)
+            if (value := pace * scale) > low
+            else (low if low < high else high)
+            for pace, low, high in self.columns
+        ]
 
     def total(self, scale: float) -> float:
         """The seconds of all the steps at this stretch, summed in order as before."""
