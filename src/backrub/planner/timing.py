@@ -79,7 +79,7 @@ COMFORTABLE_SHARE = 0.7
 
 
 def shortest_seconds(steps: Sequence[Step]) -> float:
-    return sum(step.min_seconds for step in steps)
+    return sum([step.min_seconds for step in steps])  # a list sums faster, in the same order
 
 
 def comfortable_seconds(steps: Sequence[Step]) -> float:
