@@ -91,7 +91,12 @@ def test_a_step_whose_seconds_stay_is_the_same_step(steps: list[Step], share: fl
         timed, _ = fit_durations(steps, float(round(longest * share)), weight)
     except BudgetTooLong:
         return
-    again, _ = fit_durations(timed, sum(s.seconds for s in timed), weight)
+    try:
+        again, _ = fit_durations(timed, sum(s.seconds for s in timed), weight)
+    except BudgetTooLong:
+        # Whole seconds can overshoot a fractional longest (a step held at 67.5 s is timed
+        # 68): the fitted total is then no budget the same steps can be fitted to again.
+        return
     for before, after in zip(timed, again, strict=True):
         assert (after is before) == (after.seconds == before.seconds)
 

@@ -89,6 +89,15 @@ class _OpenKnotTracker:
         self.open = list(open_steps)
 
     def added(self, step: Step, context: SafetyContext) -> Iterator[Violation]:
+        if not self.open:
+            # No knot open (the usual case, asked on every step): nothing earlier to take
+            # away, and a step that is not knot work starts none, so it adds nothing.
+            if not _is_knot_work(step):
+                return iter(())
+            return self.rule.check_sequence([step], context)
+        return self._added_to_open(step, context)
+
+    def _added_to_open(self, step: Step, context: SafetyContext) -> Iterator[Violation]:
         earlier = list(self.rule.check_sequence(self.open, context))
         if not earlier:
             # Nothing to take away (the usual case): no counting needed, asked on every step.
@@ -107,6 +116,8 @@ class _OpenKnotTracker:
     def extend(self, steps: Sequence[Step], context: SafetyContext) -> None:
         # Trimming once at the end keeps the same steps as trimming after each one: a knot
         # settled stays settled, and what follows it is read the same either way.
+        if not self.open and not any(_is_knot_work(step) for step in steps):
+            return  # no knot open and none started: nothing to keep (the usual case)
         self.open.extend(steps)
         del self.open[: open_from(self.open)]
 

@@ -137,10 +137,22 @@ def stroke_paths(step: Step, context: SafetyContext) -> list[tuple[Point, ...]]:
 
 def crossed(step: Step, context: SafetyContext, tissue: Tissue) -> list[str]:
     geometry = context.atlas.answers
-    found: dict[str, None] = {}
-    for path in stroke_paths(step, context):
-        found.update(dict.fromkeys(geometry.crossed(path, tissue=tissue)))
-    return list(found)
+    # Asked of every step a live session judges (X1, X2), of the same few lines again and
+    # again: the answer depends only on them, so it is kept (bounded, as the geometry's own).
+    key = (geometry, step.path, step.regions, tissue)
+    known = _CROSSED.get(key)
+    if known is None:
+        found: dict[str, None] = {}
+        for path in stroke_paths(step, context):
+            found.update(dict.fromkeys(geometry.crossed(path, tissue=tissue)))
+        known = tuple(found)
+        if len(_CROSSED) >= 4096:
+            _CROSSED.clear()
+        _CROSSED[key] = known
+    return list(known)
+
+
+_CROSSED: dict[tuple[object, ...], tuple[str, ...]] = {}
 
 
 def touches_upper_trapezius(step: Step, context: SafetyContext) -> bool:

@@ -32,7 +32,7 @@ class SequenceJudge:
     restrictions, a headache stop...) come with each question, so they may change at any time.
     """
 
-    __slots__ = ("_count", "_facts", "_plain", "_trackers")
+    __slots__ = ("_count", "_facts", "_plain", "_steps", "_trackers")
 
     def __init__(self, atlas: Atlas | None = None) -> None:
         # Only the atlas is used when remembering a step (which regions, areas and sides).
@@ -40,6 +40,9 @@ class SequenceJudge:
         self._trackers: list[tuple[Rule, Tracker | None]] = [
             (rule, rule.tracker()) for rule in _STEP_RULES
         ]
+        # The rules that judge a step on its own (the others' check_step finds nothing): asked
+        # on every question, so the rest are not called at all.
+        self._steps = tuple(_judges_steps(rule) for rule, _tracker in self._trackers)
         self._count = 0
         # The last context asked with, and the same without the closing required (see `judge`).
         self._plain: tuple[SafetyContext, SafetyContext] | None = None
@@ -81,6 +84,7 @@ class SequenceJudge:
             (rule, tracker.copy() if tracker is not None else None)
             for rule, tracker in self._trackers
         ]
+        judge._steps = self._steps
         judge._count = self._count
         judge._plain = self._plain
         judge.push(step)
@@ -94,8 +98,9 @@ class SequenceJudge:
             raise ValueError("this judge remembers steps on another atlas than the context's")
         context = self._without_closing(context)
         found: list[Violation] = []
-        for rule, tracker in self._trackers:
-            found.extend(rule.check_step(step, context))
+        for (rule, tracker), judges_steps in zip(self._trackers, self._steps, strict=True):
+            if judges_steps:
+                found.extend(rule.check_step(step, context))
             if tracker is not None:
                 found.extend(tracker.added(step, context))
         return found
@@ -110,3 +115,8 @@ class SequenceJudge:
         if plain is None or plain[0] is not context:
             plain = self._plain = (context, replace(context, require_closing=False))
         return plain[1]
+
+
+def _judges_steps(rule: Rule) -> bool:
+    """Whether the rule has a check of single steps of its own (not `Rule`'s, which finds none)."""
+    return type(rule).check_step is not Rule.check_step

@@ -67,9 +67,13 @@ def add_work_seconds(
 ) -> None:
     """`add_side_seconds` for work given as (regions, seconds), in order: what is still to
     come is summed this way without making a step of each part of it."""
+    paired = _paired
     for regions, seconds in work:
-        for base, side in _paired(regions, atlas):
-            totals.setdefault(base, [0.0, 0.0])[side] += seconds
+        for base, side in paired(regions, atlas):
+            sides = totals.get(base)
+            if sides is None:
+                sides = totals[base] = [0.0, 0.0]
+            sides[side] += seconds
 
 
 @lru_cache(maxsize=1024)
@@ -91,6 +95,10 @@ def owed_from_totals(
     excluded = context.restrictions.excluded_regions
     owed: dict[str, float] = {}
     for base in sorted(totals):
+        left, right = totals[base]
+        gap = abs(left - right)
+        if gap < 1.0:
+            continue  # owed nothing whatever B1 allows (asked of every pair at each re-plan)
         # The pairs B1 judges, as `safety.rules.side_seconds` keeps them.
         if f"{base}-left" in excluded or f"{base}-right" in excluded:
             continue
@@ -98,8 +106,6 @@ def owed_from_totals(
             continue
         if not context.atlas.has_region(f"{base}-left"):
             continue
-        left, right = totals[base]
-        gap = abs(left - right)
         if gap >= max(1.0, SidesBalanced.allowance(left, right, context) / 2):
             lighter = Side.LEFT if left < right else Side.RIGHT
             owed[f"{base}-{lighter.value}"] = gap

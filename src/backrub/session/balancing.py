@@ -4,8 +4,6 @@ evening-out added before the closing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from backrub.method.step import Step
 from backrub.planner.timing import changed, shortest_seconds
 from backrub.session import balance
@@ -15,22 +13,22 @@ from backrub.session.core import EngineCore
 class BalanceMixin(EngineCore):
     """Owed time and evening it out."""
 
-    def _pending(self) -> Iterator[tuple[tuple[str, ...], float]]:
+    def _pending(self) -> list[tuple[tuple[str, ...], float]]:
         """(regions, seconds) of all the work still to come, the current step's first: its
         regions without those taken out since it was planned (see `_as_it_will_be`). Only
         the sides' totals are wanted of it, so no step is copied for them."""
         state = self.state
         blocked = self._blocked_now()
+        work: list[tuple[tuple[str, ...], float]] = []
         if state.current is not None:
             # Everything of the current step not yet in the timeline, done or still to do.
             rest = state.current.seconds - state.segment_from
-            yield _left(state.current.regions, blocked), max(0.0, rest)
+            work.append((_left(state.current.regions, blocked), max(0.0, rest)))
         if not blocked:
-            for step in state.queue:
-                yield step.regions, step.seconds
-            return
-        for step in state.queue:
-            yield _left(step.regions, blocked), step.seconds
+            work += [(step.regions, step.seconds) for step in state.queue]
+        else:
+            work += [(_left(step.regions, blocked), step.seconds) for step in state.queue]
+        return work
 
     def _as_it_will_be(self, step: Step) -> Step:
         """A queued step without the regions taken out since it was planned."""

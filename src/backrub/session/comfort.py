@@ -145,12 +145,15 @@ class ComfortMixin(EngineCore):
         # "Later" must come after something else: with nothing between, it would come back at
         # once, and the move (or a skip) would do nothing the giver could see. Steps that can
         # no longer be done (their regions all left out) are not something between.
+        blocked = self._blocked_now()
         state.queue = [
             s
             for s in state.queue
             if s.phase is PhaseKind.CLOSING
             or (
-                self._as_it_will_be(s).regions and s.technique.value not in state.removed_techniques
+                # Its regions as it will be done (`_as_it_will_be`), without copying the step.
+                any(r not in blocked for r in s.regions)
+                and s.technique.value not in state.removed_techniques
             )
         ]
         queue = state.queue

@@ -243,13 +243,14 @@ class EngineCore:
         """The other half of a left/right pair gets exactly the time this half got (B1)."""
         if step.pair is None:
             return
-        for index, queued in enumerate(self.state.queue):
-            if queued.pair == step.pair:
-                seconds = round(done, 3)
-                # Bound to a half already under way: dropping it would unbalance the pair.
-                self.state.queue[index] = changed(
-                    queued, seconds=seconds, min_seconds=seconds, max_seconds=seconds, priority=1
-                )
+        queue, pair = self.state.queue, step.pair
+        # Found in one pass over the queue (it is long, and asked at every step's start and end).
+        for index in [i for i, queued in enumerate(queue) if queued.pair == pair]:
+            seconds = round(done, 3)
+            # Bound to a half already under way: dropping it would unbalance the pair.
+            queue[index] = changed(
+                queue[index], seconds=seconds, min_seconds=seconds, max_seconds=seconds, priority=1
+            )
 
     def _start_next(self, at: float) -> None:
         state = self.state
