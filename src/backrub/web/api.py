@@ -280,7 +280,8 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         field = refused.where or "device_time"
         detail = {"field": field, "message": refused.message}
         return problem(422, f"{field}: {refused.message}", field=field, details=[detail])
-    return hub.send(
+    # The state as JSON text, the very copy the live streams send (not encoded again here).
+    text = hub.send_json(
         session_id,
         body.kind,
         region=body.region,
@@ -289,6 +290,7 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         source=body.source,
         age=age,
     )
+    return Response(text, media_type="application/json")
 
 
 @router.get(
@@ -306,7 +308,10 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
         with hub.watch(session_id) as changed:
             while not await request.is_disconnected():
                 changed.clear()  # before reading: a change from now on wakes us at once
-                look = await run_in_threadpool(hub.look, session_id, last, account=account)
+                # Mostly the state a press just built: no worker thread needed for that.
+                look = hub.look_at_once(session_id, last, account=account)
+                if look is None:
+                    look = await run_in_threadpool(hub.look, session_id, last, account=account)
                 if look.text is not None:
                     last, said = look.version, time.monotonic()
                     yield f"event: state\ndata: {look.text}\n\n"
