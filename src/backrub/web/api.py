@@ -306,7 +306,9 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
     async def states() -> AsyncIterator[str]:
         last, said = NO_VERSION, time.monotonic()
         with hub.watch(session_id) as changed:
-            while not await request.is_disconnected():
+            # No look for a disconnect here: the stream's response watches for it and cancels
+            # this loop (or, on servers that say so, its next write fails, within KEEP_ALIVE).
+            while True:
                 changed.clear()  # before reading: a change from now on wakes us at once
                 # Mostly the state a press just built: no worker thread needed for that.
                 look = hub.look_at_once(session_id, last, account=account)
@@ -326,7 +328,8 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
                 # would turn into thousands of looks a second.
                 wait = min(look.quiet, KEEP_ALIVE - (time.monotonic() - said))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), max(wait, STREAM_POLL))
+                    async with asyncio.timeout(max(wait, STREAM_POLL)):  # no task per wait
+                        await changed.wait()
 
     return StreamingResponse(
         states(),
