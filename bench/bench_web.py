@@ -164,13 +164,16 @@ class Load:
             process.stdin.write(json.dumps({"rate": rate * share / total, "seconds": seconds}))
             process.stdin.write("\n")
             process.stdin.flush()
+        begun = time.perf_counter()
         replies = self.answers()
+        wall = time.perf_counter() - begun  # the presses, then the wait for the last ones
         latencies = sorted(x for reply in replies for x in reply["latencies"])
         errors = [e for reply in replies for e in reply["errors"]]
         return {
             "latencies": latencies,
             "errors": errors,
             "cpu": sum(reply["cpu"] for reply in replies),
+            "wall": wall,
         }
 
     def stop(self) -> None:
@@ -199,8 +202,8 @@ def measured(label: str, result: dict[str, Any], seconds: float, server_cpu: flo
         f"  {label}: {rate:.0f} events/s, shown on every device"
         f" p50 {statistics.median(ordered) * 1000:.0f} ms,"
         f" p99 {percentile(ordered, 0.99) * 1000:.0f} ms;"
-        f" errors {len(result['errors'])}; server CPU {server_cpu / seconds:.2f} cores,"
-        f" load generators {result['cpu'] / seconds:.2f} cores"
+        f" errors {len(result['errors'])}; server CPU {server_cpu / result['wall']:.2f} cores,"
+        f" load generators {result['cpu'] / result['wall']:.2f} cores"
     )
     if result["errors"]:
         line += f"\n    first error: {result['errors'][0]}"
@@ -234,8 +237,8 @@ def evening(
         result = load.phase(households / PRESS_EVERY, options.seconds)
         label = f"evening, {options.seconds:g} s, one press per {PRESS_EVERY:g} s per household"
         used_now = cpu(pids) - used
-        cores = used_now / options.seconds
-        print(measured(label, result, options.seconds, cores * options.seconds))
+        cores = used_now / result["wall"]  # the phase's whole time, its last presses' too
+        print(measured(label, result, options.seconds, used_now))
         ordered = result["latencies"]
         if ordered:
             p99 = percentile(ordered, 0.99)
@@ -244,7 +247,7 @@ def evening(
                 f"    length / goal {GOAL_SECONDS:.0f} s: {options.seconds / GOAL_SECONDS:.2f};"
                 f" errors {len(result['errors'])} (goal 0)"
             )
-            per_event = cores * options.seconds / len(ordered)
+            per_event = used_now / len(ordered)
             print(
                 f"    server CPU per event {per_event * 1000:.2f} ms (save points and both"
                 f" devices' updates included; ratio to the {CPU_PER_EVENT_GUIDE * 1000:.0f} ms"
