@@ -197,9 +197,13 @@ async def press(home: Household, rate: float, until: float, chooser: random.Rand
     """Press at Poisson times (`rate` per second) until `until` (perf_counter)."""
     path = f"/api/sessions/{home.session}/events"
     while True:
-        await asyncio.sleep(chooser.expovariate(rate))
-        if time.perf_counter() >= until:
+        # Never past `until`: a household's last wait could run on for a minute (1,000
+        # exponential waits of 10 s on average), and the phase's CPU with it.
+        delay = chooser.expovariate(rate)
+        if time.perf_counter() + delay >= until:
+            await asyncio.sleep(max(0.0, until - time.perf_counter()))
             return
+        await asyncio.sleep(delay)
         kind = chooser.choice(FEEDBACK)
         body: dict[str, object] = {"kind": kind}
         if kind == "felt":

@@ -8,6 +8,7 @@ only that session's lock, so presses in other sessions and the notifier go on me
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from backrub.live import LiveRun
+from backrub.live import SAVE_EVERY, LiveRun
 from backrub.planner import Plan, PlanRequest, make_plan
 from backrub.session import EventKind, SessionStatus
 from backrub.store import Store
-from backrub.web.hub import RELEASE_IDLE, RELEASE_OVER, Hub
+from backrub.web.hub import NO_VERSION, RELEASE_IDLE, RELEASE_OVER, Hub
 from backrub.web.lean import share
 
 # What a device shows and the store decides; not the clocks, the process's own version counter
@@ -218,3 +219,25 @@ def test_a_hub_that_is_told_of_other_processes_events_reads_the_log_only_when_to
     _, state = hub.state(session)
     assert len(reads) > before
     assert state["seq"] == other.seq
+
+
+def test_a_stream_look_on_the_event_loop_sends_the_press_state_and_leaves_clock_work_to_look(
+    store: Store,
+) -> None:
+    hub = Hub(store)
+    hub.hears(True)  # as when nothing else writes the database
+    session = hub.start(make_plan(PlanRequest(minutes=10)))
+    known = hub.look(session, NO_VERSION).version  # the stream's first look, in a thread
+    pressed = hub.send_json(session, EventKind.MORE)
+    look = hub.look_at_once(session, known)
+    assert look is not None and look.version > known
+    assert look.text == pressed  # the very state the press's reply carried
+    assert json.loads(pressed)["reaction"]["event"] == "more"
+    quiet = hub.look_at_once(session, look.version)
+    assert quiet is not None and quiet.text is None  # nothing new: nothing sent
+    # A save point falls due: that needs the database, so only `look` (in a thread) does it.
+    hub.followed(session).run.offset += SAVE_EVERY
+    assert hub.look_at_once(session, look.version) is None
+    saved = hub.look(session, look.version)
+    assert saved.text is not None
+    assert json.loads(saved.text)["seq"] == json.loads(pressed)["seq"] + 1

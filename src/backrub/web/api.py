@@ -286,7 +286,8 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         detail = {"field": field, "message": refused.message}
         return problem(422, f"{field}: {refused.message}", field=field, details=[detail])
     try:
-        return hub.send(
+        # The state as JSON text, the very copy the live streams send (not encoded again here).
+        text = hub.send_json(
             session_id,
             body.kind,
             region=body.region,
@@ -301,6 +302,7 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         # same answer as then (the session with it), and nothing logged twice.
         _, state = hub.state(session_id, account=account)
         return state
+    return Response(text, media_type="application/json")
 
 
 @router.get(
@@ -316,9 +318,14 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
     async def states() -> AsyncIterator[str]:
         last, said = NO_VERSION, time.monotonic()
         with hub.watch(session_id) as changed:
-            while not await request.is_disconnected():
+            # No look for a disconnect here: the stream's response watches for it and cancels
+            # this loop (or, on servers that say so, its next write fails, within KEEP_ALIVE).
+            while True:
                 changed.clear()  # before reading: a change from now on wakes us at once
-                look = await run_in_threadpool(hub.look, session_id, last, account=account)
+                # Mostly the state a press just built: no worker thread needed for that.
+                look = hub.look_at_once(session_id, last, account=account)
+                if look is None:
+                    look = await run_in_threadpool(hub.look, session_id, last, account=account)
                 if look.text is not None:
                     last, said = look.version, time.monotonic()
                     yield f"event: state\ndata: {look.text}\n\n"
@@ -333,7 +340,8 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
                 # would turn into thousands of looks a second.
                 wait = min(look.quiet, KEEP_ALIVE - (time.monotonic() - said))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), max(wait, STREAM_POLL))
+                    async with asyncio.timeout(max(wait, STREAM_POLL)):  # no task per wait
+                        await changed.wait()
 
     return StreamingResponse(
         states(),

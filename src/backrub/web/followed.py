@@ -79,9 +79,19 @@ class Followed:
         over = self.run.engine.status.is_over
         if self.version == known:
             return StreamLook(known, None, over, self.quiet())
+        return StreamLook(self.version, self.json(), over, self.quiet())
+
+    def json(self) -> str:
+        """The state of the current version as JSON text: one copy for the press's reply and
+        every stream that sends this version (NaN or Infinity is a ValueError, not JSON)."""
         if self.text is None or self.text[0] != self.version:
             self.text = (self.version, json.dumps(self.state(), allow_nan=False))
-        return StreamLook(self.version, self.text[1], over, self.quiet())
+        return self.text[1]
+
+    def clock_due(self) -> bool:
+        """Whether letting the clock run may change anything now (a step's end, a timed cue, a
+        save point to store, an ending): if not, a look need not run it."""
+        return self.run.engine.status.is_over or self.quiet() <= WAKE_LATE
 
     def quiet(self) -> float:
         """Wall seconds until the clock alone may change what a device shows (the step ends, a

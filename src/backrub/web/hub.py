@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from backrub.errors import BackrubError
 from backrub.live import JOIN_WITHIN, LiveRun
@@ -30,6 +30,7 @@ from backrub.web.lean import share
 
 __all__ = ["NO_VERSION", "Conflict", "Followed", "Hub", "NotFound", "StreamLook"]
 
+Reply = TypeVar("Reply")
 NO_VERSION = -1  # what a live stream "knows" before its first state
 CATCH_UP_EVERY = 2.0  # seconds between looks for other processes' events, when not told
 # ...and while the notifier listens (or SQLite has no other server process): only a safety net,
@@ -310,6 +311,30 @@ class Hub:
             return look._replace(quiet=min(look.quiet, CATCH_UP_EVERY))
         return look
 
+    def look_at_once(
+        self, session_id: str, known: int, *, account: int | None = None
+    ) -> StreamLook | None:
+        """`look` without a worker thread, for the event loop: only when it needs neither the
+        database nor a wait (the session is held here, its lock is free, nothing was told and
+        no catch-up is due, and the clock alone changes nothing yet). None otherwise: then
+        call `look` in a thread. A woken stream mostly finds the state a press just built."""
+        if not self.hearing:
+            return None
+        now = self._monotonic()
+        with self._lock:
+            found = self._runs.get(session_id)
+            if found is None or found.owner != account or session_id in self._changed:
+                return None
+            found.used = now
+        if not found.lock.acquire(blocking=False):
+            return None
+        try:
+            if time.monotonic() - found.looked >= CATCH_UP_HEARING or found.clock_due():
+                return None
+            return found.look(known)
+        finally:
+            found.lock.release()
+
     def send(
         self,
         session_id: str,
@@ -329,6 +354,40 @@ class Hub:
         that many seconds ago (a device kept it while offline); it is logged then, but never
         before the last logged event (`LiveRun.event`). `press_id`: the device's id for the
         press; one the session holds already raises AlreadyStored (`LiveRun.record`)."""
+        return self._send(
+            session_id, kind, region, value, account, source, age, press_id, Followed.state
+        )
+
+    def send_json(
+        self,
+        session_id: str,
+        kind: EventKind,
+        *,
+        region: str | None = None,
+        value: int | None = None,
+        account: int | None = None,
+        source: str = "page",
+        age: float = 0.0,
+        press_id: str | None = None,
+    ) -> str:
+        """`send`, with the state as JSON text: the same copy the live streams send."""
+        return self._send(
+            session_id, kind, region, value, account, source, age, press_id, Followed.json
+        )
+
+    def _send(
+        self,
+        session_id: str,
+        kind: EventKind,
+        region: str | None,
+        value: int | None,
+        account: int | None,
+        source: str,
+        age: float,
+        press_id: str | None,
+        reply: Callable[[Followed], Reply],
+    ) -> Reply:
+        # `reply` is made under the session's lock, from the state just after the press.
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=not self.hearing)
@@ -349,9 +408,9 @@ class Hub:
                 }
             finally:
                 followed._touch()
-            state = followed.state()
+            answer = reply(followed)
         self._wake(session_id)
-        return state
+        return answer
 
     def forget(self, session_id: str) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from backrub.atlas import default_atlas
 from backrub.errors import BackrubError
@@ -78,15 +78,12 @@ def region_name(region_id: str) -> str:
 
 
 @cache
-def _region_pattern() -> re.Pattern[str]:
-    ids = sorted(default_atlas().region_ids, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
-
-
-@cache
-def _code_pattern() -> re.Pattern[str]:
-    ids = sorted((i for i in default_atlas().region_ids if "-" in i), key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ids) + r")\b")
+def _region_pattern(*, codes_only: bool = False) -> re.Pattern[str]:
+    """Every region id as a whole word, longest first; `codes_only`: only the ids with a dash
+    ("neck-left"), as a one-word id ("spine") is already a plain word in a sentence."""
+    ids = (i for i in default_atlas().region_ids if not codes_only or "-" in i)
+    ordered = sorted(ids, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(i) for i in ordered) + r")\b")
 
 
 def in_words(text: str) -> str:
@@ -143,17 +140,25 @@ def _step_in_words(routine_id: str, step_id: str) -> str:
     return f"“{step_name(routine_id, step_id)}”"
 
 
+@cache
+def _reaction_pattern() -> re.Pattern[str]:
+    # Step ids and region codes in one pattern, so a region word inside a step's cue is not
+    # read again. Compiled once: every state a server sends puts its reaction in words.
+    return re.compile(f"{_STEP_ID.pattern}|{_region_pattern(codes_only=True).pattern}")
+
+
+@lru_cache(maxsize=1024)
 def reaction_in_words(text: str, routine_id: str) -> str:
-    """An engine's answer with its step ids ('closing.sweeps') and region ids in words."""
-    # One pass over both, so a region word inside a step's cue is not read again; and only the
-    # codes ("neck-left"): a one-word id ("spine") is already a plain word in a sentence.
-    pattern = re.compile(f"{_STEP_ID.pattern}|{_code_pattern().pattern}")
+    """An engine's answer with its step ids ('closing.sweeps') and region ids in words.
+
+    Kept for the last answers: a session's newest reaction is in every state sent until the
+    next one, and many sessions give the same answers."""
 
     def say(match: re.Match[str]) -> str:
-        found = match.group(0)
-        return region_name(found) if match.group(1) else _step_in_words(routine_id, found)
+        found = match.group(1)
+        return region_name(found) if found else _step_in_words(routine_id, match.group(0))
 
-    return pattern.sub(say, text)
+    return _reaction_pattern().sub(say, text)
 
 
 def _sentence(text: str) -> str:
