@@ -65,6 +65,31 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Under pytest-xdist (`make test`: two workers, each given a whole test file at a time, so a
+# module's server starts once) the files are handed out in collection order. The longest go
+# first and the short ones last, to fill the gaps, so both workers finish together: a file's
+# rough cost is its number of tests, a browser test counting as ten and a test on a real server
+# as two. Each worker reorders alike (xdist checks they collected the same list).
+BROWSER_TEST_COST, SERVER_TEST_COST = 10, 2
+SERVER_FIXTURES = frozenset({"web_server", "hosted", "server", "api", "postgres_server"})
+
+
+def _cost(item: pytest.Item) -> int:
+    names = set(getattr(item, "fixturenames", ()))
+    if "browser" in names:
+        return BROWSER_TEST_COST
+    return SERVER_TEST_COST if names & SERVER_FIXTURES else 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: the usual order
+        return
+    costs: dict[Path, int] = {}
+    for item in items:
+        costs[item.path] = costs.get(item.path, 0) + _cost(item)
+    items.sort(key=lambda item: -costs[item.path])  # stable: a file's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def atlas() -> Atlas:
     return default_atlas()
