@@ -64,8 +64,13 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two pytest-xdist workers (the suite's goal machine has two cores; TEST_WORKERS=0: one
+# process), each given a whole test file at a time (--dist loadfile) so a module's server and
+# database start once; the costliest files are handed out first (tests/conftest.py orders them,
+# --no-loadscope-reorder keeps that order).
+TEST_WORKERS ?= 2
 unit: install browser postgres
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Figures, not pass/fail: planner, session engine, robot executor, then the web app under load (SQLite, then
 # PostgreSQL with several workers on the throwaway server), page bytes, and the command line's start-up.

@@ -9,6 +9,7 @@ afterwards. Without the variable the PostgreSQL runs are skipped, except under C
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -65,6 +66,50 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Under pytest-xdist (`make test`: two workers, each given a whole test file at a time, so a
+# module's server starts once) the files are handed out in collection order. The longest go
+# first and the short ones last, to fill the gaps, so both workers finish together: first the
+# files measured slowest (slowest first; a stale list costs balance, never a test), then the
+# rest by a rough cost, a browser test counting ten, a test on a real server two, others one.
+# Each worker reorders alike (xdist checks that they collected the same list).
+SLOWEST_FILES = (
+    "web/test_dim_room_theme.py",
+    "test_web_accounts.py",
+    "test_web_hostile_input.py",
+    "test_session_cli.py",
+    "web/test_start_quick_path.py",
+    "test_web_schemathesis.py",
+    "test_web_live_page.py",
+    "test_cli.py",
+    "test_rules.py",
+    "test_web_review_pages.py",
+    "test_guide.py",
+)
+BROWSER_TEST_COST, SERVER_TEST_COST = 10, 2
+SERVER_FIXTURES = frozenset({"web_server", "hosted", "server", "api", "postgres_server"})
+
+
+def _cost(item: pytest.Item) -> int:
+    names = set(getattr(item, "fixturenames", ()))
+    if "browser" in names:
+        return BROWSER_TEST_COST
+    return SERVER_TEST_COST if names & SERVER_FIXTURES else 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: the usual order
+        return
+    tests = Path(__file__).resolve().parent
+    costs: dict[Path, tuple[int, int]] = {}
+    for item in items:
+        inside = item.path.is_relative_to(tests)
+        name = item.path.relative_to(tests).as_posix() if inside else item.path.name
+        rank = SLOWEST_FILES.index(name) if name in SLOWEST_FILES else len(SLOWEST_FILES)
+        cost = costs.get(item.path, (rank, 0))[1] - _cost(item)
+        costs[item.path] = (rank, cost)
+    items.sort(key=lambda item: costs[item.path])  # stable: a file's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def atlas() -> Atlas:
     return default_atlas()
@@ -73,6 +118,24 @@ def atlas() -> Atlas:
 @pytest.fixture(scope="session")
 def classic() -> Routine:
     return built_in_routine("classic")
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_loop_outside_browser_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Between its calls, Playwright's sync API leaves its asyncio loop marked as this thread's
+    running loop, so once the session's browser has started, `asyncio.run()` in any later test
+    of the process fails ("cannot be called from a running event loop"). In one process the
+    browser tests happened to run last; under xdist they do not. A test that does not drive
+    the browser runs with no loop marked running, and the mark is put back after it."""
+    loop = asyncio.events._get_running_loop()
+    if loop is None or "browser" in request.fixturenames:
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(loop)
 
 
 @pytest.fixture(scope="session")

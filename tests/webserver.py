@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0  # a cap: a server answers in a second or two on a quiet machine
+PORT_TRIES = 3
 PAIRING_CODE = re.compile(r"^Pairing code: (\d{6})\b", re.MULTILINE)
 PAIR_LINK = re.compile(r"http://\S+/pair\?code=\d{6}")
 
@@ -77,6 +78,44 @@ def free_port() -> int:
         return port
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` itself listens on `port`. Not merely that something answers
+    there: had another server (another pytest worker's) taken the port first, that one would
+    answer while this one fails to bind. Read from Linux's /proc; elsewhere, a connection."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+    sockets = set()
+    for table in tables:
+        for line in table.read_text().splitlines()[1:] if table.exists() else []:
+            fields = line.split()  # sl local_address rem_address st ... inode
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                sockets.add(f"socket:[{fields[9]}]")
+    if not sockets:
+        return False
+    try:  # the process or one of its own (uvicorn's workers listen on the socket it bound)
+        return any(
+            os.readlink(fd) in sockets
+            for process in _family(pid)
+            for fd in Path(f"/proc/{process}/fd").iterdir()
+        )
+    except OSError:  # gone, or a descriptor closed while looking
+        return False
+
+
+def _family(pid: int) -> list[int]:
+    """The process and its descendants (Linux /proc)."""
+    family = [pid]
+    for process in family:
+        for task in Path(f"/proc/{process}/task").glob("*/children"):
+            family += [int(child) for child in task.read_text().split()]
+    return family
+
+
 @dataclass
 class Server:
     url: str
@@ -128,7 +167,26 @@ class Server:
 def start_server(
     folder: Path, *args: str, speed: float = 1.0, env: dict[str, str] | None = None
 ) -> Server:
-    """Start `python -m backrub serve --port N ARGS` and wait until it answers."""
+    """Start `python -m backrub serve --port N ARGS` and wait until it answers.
+
+    The free port is found by binding it and letting it go, so another process (another pytest
+    worker, another server starting) may take it before the server binds it: then again, on
+    another port."""
+    for _ in range(PORT_TRIES - 1):
+        try:
+            return _start_server(folder, args, speed, env)
+        except PortTakenError:
+            continue
+    return _start_server(folder, args, speed, env)
+
+
+class PortTakenError(RuntimeError):
+    """The server could not bind its port: something else took it first."""
+
+
+def _start_server(
+    folder: Path, args: tuple[str, ...], speed: float, env: dict[str, str] | None
+) -> Server:
     port = free_port()
     database = folder / "backrub.db"
     log = folder / "server.log"
@@ -159,12 +217,13 @@ def start_server(
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"backrub serve exited {process.returncode}:\n{server.output()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.1)
+            output = server.output()
+            if "address already in use" in output.lower():
+                raise PortTakenError(f"port {port} was taken:\n{output}")
+            raise RuntimeError(f"backrub serve exited {process.returncode}:\n{output}")
+        if _listens(process.pid, port):
+            return server
+        time.sleep(0.1)
     server.stop()
     raise RuntimeError(
         f"backrub serve did not answer within {START_TIMEOUT:g} s:\n{server.output()}"
