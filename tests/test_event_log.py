@@ -139,3 +139,52 @@ def test_a_locked_sqlite_file_is_unavailable_for_a_moment_not_an_error(tmp_path:
             other.close()
         assert store.append_event(session_id, MORE, after=1) == 2
         assert store.events(session_id) == [MORE, MORE]
+
+
+def _statements_of_appends(store: Store, session_id: str, appended: list[Event]) -> list[str]:
+    """What the store sent the database while appending `appended`, statement by statement."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    engine = store._engine
+
+    def trace_sqlite(driver: object, record: object, proxy: object) -> None:
+        if isinstance(driver, sqlite3.Connection):
+            driver.set_trace_callback(seen.append)
+
+    def trace_core(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "checkout", trace_sqlite)
+    event.listen(engine, "before_cursor_execute", trace_core)
+    try:
+        for one in appended:
+            seen.append(f"-- {one.kind.value}")
+            store.append_event(session_id, one)
+    finally:
+        event.remove(engine, "checkout", trace_sqlite)
+        event.remove(engine, "before_cursor_execute", trace_core)
+        with engine.connect() as connection:  # the traced SQLite connections stop tracing
+            driver = connection.connection.driver_connection
+            if isinstance(driver, sqlite3.Connection):
+                driver.set_trace_callback(None)
+    return seen
+
+
+def test_a_save_point_does_not_wait_for_the_disk_but_every_press_does(database_url: str) -> None:
+    """A tick (save point) is committed without flushing (SQLite: synchronous=NORMAL for that
+    commit only; PostgreSQL: synchronous_commit off for that transaction); a press and every
+    event after it are committed with the disk flushed, so a press is never lost to a crash."""
+    tick = Event(at=1.5, kind=EventKind.TICK)
+    with Store.open(database_url) as store:
+        session_id = store.start_session(PLAN)
+        seen = _statements_of_appends(store, session_id, [MORE, tick, COUGH])
+        assert store.events(session_id) == [MORE, tick, COUGH]
+    marks = [i for i, line in enumerate(seen) if line.startswith("-- ")]
+    more, ticking, cough = (seen[a:b] for a, b in zip(marks, [*marks[1:], len(seen)], strict=True))
+    lighter = re.compile(r"synchronous\s*=\s*NORMAL|synchronous_commit TO OFF", re.IGNORECASE)
+    assert any(lighter.search(line) for line in ticking), ticking
+    assert not any(lighter.search(line) for line in more + cough), more + cough
+    if database_url.startswith("sqlite"):
+        # The connection goes back to the pool durable again.
+        assert any(re.search(r"synchronous\s*=\s*FULL", line) for line in ticking), ticking

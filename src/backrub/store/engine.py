@@ -2,7 +2,8 @@
 
 SQLite connections get `foreign_keys=ON` (the cascades in `tables.py` depend on it),
 `journal_mode=WAL` (readers never block the writer) and `synchronous=FULL` (a commit has reached
-the disk when it returns, so a power cut after `append_event` loses nothing). Python's sqlite3
+the disk when it returns, so a power cut after `append_event` loses nothing; only a save point
+is committed without waiting for the disk, see `StoreBase._appending`). Python's sqlite3
 driver begins transactions only before DML, which would autocommit each DDL statement of a
 migration; we switch that off and emit BEGIN ourselves (SQLAlchemy's documented recipe), so a
 migration is all or nothing and writers can ask for `BEGIN IMMEDIATE`.

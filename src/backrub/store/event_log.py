@@ -159,19 +159,30 @@ class SqliteStatements:
         self.recorded_at: Callable[[Any], Any] = process or (lambda value: value)
 
     @contextmanager
-    def transaction(self, driver: sqlite3.Connection) -> Iterator[SqliteWriter]:
-        """One `BEGIN IMMEDIATE` transaction, committed on a normal exit, else rolled back."""
-        driver.execute("BEGIN IMMEDIATE")
+    def transaction(
+        self, driver: sqlite3.Connection, *, flushed: bool = True
+    ) -> Iterator[SqliteWriter]:
+        """One `BEGIN IMMEDIATE` transaction, committed on a normal exit, else rolled back.
+        `flushed=False`: committed with `synchronous=NORMAL` (in WAL mode the commit is in the
+        log but not yet flushed; the next FULL commit flushes it), then FULL again."""
+        if not flushed:
+            driver.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield SqliteWriter(driver, self)
-            driver.execute("COMMIT")
-        except BaseException:
-            # The error that got here is the one to report; a rollback that fails too leaves
-            # the connection to the pool, whose own rollback on return cleans it up or drops it.
-            with contextlib.suppress(sqlite3.Error):
-                if driver.in_transaction:
-                    driver.rollback()
-            raise
+            driver.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteWriter(driver, self)
+                driver.execute("COMMIT")
+            except BaseException:
+                # The error that got here is the one to report; a rollback that fails too
+                # leaves the connection to the pool, whose own rollback on return cleans it up
+                # or drops it.
+                with contextlib.suppress(sqlite3.Error):
+                    if driver.in_transaction:
+                        driver.rollback()
+                raise
+        finally:
+            if not flushed:
+                driver.execute("PRAGMA synchronous=FULL")
 
 
 class SqliteWriter:

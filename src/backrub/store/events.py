@@ -56,7 +56,8 @@ class EventMethods(StoreBase):
             _press_id(press_id)
         try:
             # The hot path of every live session: no ORM (see event_log).
-            with self._appending() as log:
+            # A save point (a tick) need not wait for the disk; every other event does.
+            with self._appending(flushed=event.kind is not EventKind.TICK) as log:
                 state = log.session_state(session_id)
                 if press_id is not None:
                     self._check_owned(session_id, state, account)
