@@ -95,6 +95,19 @@ def press(child: pexpect.spawn, key: str, *shown: str) -> None:
         expect_shown(child, text)
 
 
+def stop_and_read_the_id(child: pexpect.spawn) -> str:
+    """Stop the session as a person would (q, then y) and read the id the guide prints last."""
+    press(child, "q", "Stop the session?")
+    press(child, "y", "Session stopped")
+    expect_shown(child, "Session id: ")
+    child.expect(r"[0-9a-f]{32}")
+    session_id = str(child.after)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return session_id
+
+
 def opening_steps(minutes: int) -> int:
     plan = make_plan(build_request(None, {"minutes": minutes}))
     return sum(1 for step in plan.steps if step.phase.value == "opening")
@@ -146,14 +159,7 @@ def test_keys_change_the_step_and_stopping_logs_exactly_the_keys(
     press(child, " ", "Resuming where you left off")
     press(child, "q", "Stop the session?")
     press(child, "n", "Not stopped")
-    press(child, "q", "Stop the session?")
-    press(child, "y", "Session stopped")
-    expect_shown(child, "Session id: ")
-    child.expect(r"[0-9a-f]{32}")
-    session_id = child.after
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    session_id = stop_and_read_the_id(child)
 
     with store_for(tmp_path) as store:
         record = store.session(session_id)
@@ -443,14 +449,7 @@ def test_e_gives_the_step_30_s_and_b_goes_back_a_step_but_not_from_the_first(
     assert after > before + 15, (before, after)
     press(child, "j", second.cue[:30])
     press(child, "b", "the step before again: Muscles beside the spine", first.cue[:30])
-    press(child, "q", "Stop the session?")
-    press(child, "y", "Session stopped")
-    expect_shown(child, "Session id: ")
-    child.expect(r"[0-9a-f]{32}")
-    session_id = child.after
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0, child.before
+    session_id = stop_and_read_the_id(child)
 
     with store_for(tmp_path) as store:
         events = store.events(session_id)
