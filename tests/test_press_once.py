@@ -53,8 +53,8 @@ def cut_after_commit(store: Store, monkeypatch: pytest.MonkeyPatch, times: int =
     left = {"cuts": times}
 
     @contextmanager
-    def committed_then_cut() -> Iterator[EventWriter]:
-        with appending() as writer:
+    def committed_then_cut(**options: bool) -> Iterator[EventWriter]:
+        with appending(**options) as writer:
             yield writer
         if left["cuts"] > 0:
             left["cuts"] -= 1
