@@ -17,7 +17,6 @@ import textwrap
 import pytest
 import typer
 
-from backrub.atlas import default_atlas, derived
 from backrub.cli.errors import run
 from backrub.cli.main import COMMANDS, app, load_command
 
@@ -68,25 +67,39 @@ def test_a_plan_as_json_needs_no_geometry_web_stack_store_or_rich(args: list[str
     assert set(_loaded_after(*args)) <= {"pydantic"}
 
 
-def test_a_plan_as_json_is_the_same_when_shapely_answers(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def printed() -> list[str]:
-        default_atlas.cache_clear()  # read the atlas again, with or without its derived answers
+def _plans_printed(*, shapely: bool) -> list[str]:
+    """What each of PLANS prints, in a fresh interpreter: from the derived file, or with the
+    file ignored so shapely answers. A process of its own, so the shared atlas every other test
+    in this process holds (`default_atlas()`) is never read again behind their backs."""
+    child = textwrap.dedent(
+        f"""
+        import contextlib, io, json
+        from backrub.atlas import default_atlas, derived
+        from backrub.cli.errors import run
+        from backrub.cli.main import app
+        if {shapely!r}:
+            derived.load = lambda atlas_text: None
         outputs = []
-        for args in PLANS:
-            assert run(app, args) == 0
-            outputs.append(capsys.readouterr().out)
-        return outputs
+        for args in {PLANS!r}:
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                assert run(app, args) == 0, args
+            outputs.append(out.getvalue())
+        assert default_atlas().answers.from_file is (not {shapely!r})
+        print(json.dumps(outputs))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    printed: list[str] = json.loads(done.stdout)
+    return printed
 
-    from_the_file = printed()
-    assert default_atlas().answers.from_file, "the derived answers were not used"
-    monkeypatch.setattr(derived, "load", lambda atlas_text: None)
-    from_shapely = printed()
-    assert not default_atlas().answers.from_file
-    monkeypatch.undo()
-    default_atlas.cache_clear()
-    assert from_the_file == from_shapely
+
+def test_a_plan_as_json_is_the_same_when_shapely_answers() -> None:
+    from_the_file = _plans_printed(shapely=False)
+    assert from_the_file == _plans_printed(shapely=True)
+    assert all(text.startswith("{") for text in from_the_file)
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

@@ -85,7 +85,7 @@ def test_presses_made_offline_wait_and_reach_the_server_in_order_with_their_time
     page.goto(f"/session/{session}")
     page.wait_for_selector("#live[data-live]", state="attached")
     # The service worker takes the page over and keeps its shell for a reload without Wi-Fi.
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     shell = ["/static/live.js", "/static/stream.js", "/static/live.css", f"/session/{session}"]
     page.wait_for_function(
         f"""async () => {{
@@ -155,7 +155,7 @@ def test_a_finished_session_leaves_no_copy_of_its_page_on_the_device(
     page = page_at(WIDTH, height=HEIGHT, base_url=server.url)
     page.goto(f"/session/{session}")
     page.wait_for_selector("#live[data-live]", state="attached")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function(
         """async () => Boolean(await (await caches.open("backrub-pages-1")).match(location.href))"""
     )
