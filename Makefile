@@ -64,11 +64,12 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-# Two pytest-xdist workers (the suite's goal machine has two cores; TEST_WORKERS=0: one
-# process), each given a whole test file at a time (--dist loadfile) so a module's server and
+# Three pytest-xdist workers on the suite's two-core goal machine: the browser and server tests
+# spend much of their time waiting on another process, which a third worker fills (TEST_WORKERS=0:
+# one process). Each is given a whole test file at a time (--dist loadfile) so a module's server and
 # database start once; the costliest files are handed out first (tests/conftest.py orders them,
 # --no-loadscope-reorder keeps that order).
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 unit: install browser postgres
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
