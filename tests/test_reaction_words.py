@@ -11,9 +11,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 
 from backrub.atlas import default_atlas
+from backrub.plain_words import reaction_in_words
 from backrub.planner import PlanRequest
 from backrub.session import Event
-from backrub.web.plan_words import reaction_in_words
 from tests.test_engine_properties import run, sessions
 
 STEP_ID = re.compile(r"\b(?:opening|neck|upper-back|lower-back|closing|knot-\d+)\.[a-z0-9.-]+")

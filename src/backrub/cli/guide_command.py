@@ -337,7 +337,7 @@ class _Guide:
 
     def _event(self, kind: EventKind, key: str, *, value: int | None = None) -> None:
         # Imported here: only a key pressed needs it, and `backrub plan` should start quickly.
-        from backrub.web.plan_words import reaction_in_words
+        from backrub.plain_words import reaction_in_words
 
         event = self.session.event(kind, value=value)
         reactions_before = len(self.engine.state.reactions)

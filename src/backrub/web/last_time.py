@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from backrub.errors import BackrubError
+from backrub.plain_words import region_name
 from backrub.safety.screening import local_check, parse_local_problem, screening_questions
 from backrub.store import ProfileRecord
-from backrub.web.plan_words import region_name
 
 # Form fields only the start page sends; the Intake model never sees them.
 QUICK = "quick"  # "1": the page asked "anything changed since last time?"

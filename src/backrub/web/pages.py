@@ -12,6 +12,7 @@ from backrub.atlas import Tissue, default_atlas
 from backrub.errors import BackrubError
 from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.method.words import vocabulary
+from backrub.plain_words import ORDER_WORDS
 from backrub.planner import Order
 from backrub.planner.activities import activities
 from backrub.safety.screening import (
@@ -27,7 +28,6 @@ from backrub.web.last_time import CHANGED, QUICK, REVIEWED, LastTime, last_time,
 from backrub.web.last_time import quick_error as quick_path_error
 from backrub.web.maps import plan_map, tap_map
 from backrub.web.people import find_profile, knots_over_time, sore_spots
-from backrub.web.plan_words import ORDER_WORDS
 from backrub.web.starting import Refused, plan_for, screening_json, start_session
 from backrub.web.templating import templates
 

@@ -20,6 +20,9 @@ from backrub.atlas.model import Region
 from backrub.live import plan_of
 from backrub.method.routine import BUILT_IN_ROUTINES, built_in_routine
 from backrub.method.words import vocabulary
+from backrub.plain_words import in_words as _readable
+from backrub.plain_words import order_name
+from backrub.plain_words import region_name as _region_name
 from backrub.planner.activities import activities
 from backrub.planner.history import knot_trends
 from backrub.render import render_back_map
@@ -40,9 +43,6 @@ from backrub.web.people import (
     save_check_in,
     sore_spots,
 )
-from backrub.web.plan_words import in_words as _readable
-from backrub.web.plan_words import order_name
-from backrub.web.plan_words import region_name as _region_name
 from backrub.web.print_plan import printed_steps, setup_items
 from backrub.web.starting import screening_json
 from backrub.web.templating import clock, templates

@@ -12,10 +12,10 @@ from backrub import __version__
 from backrub.live import LiveRun
 from backrub.method.vocabulary import Contact, Technique
 from backrub.method.words import contact_info, vocabulary
+from backrub.plain_words import reaction_in_words
 from backrub.render.techniques import caption
 from backrub.session.state import Reaction
 from backrub.session.view import StepView, view_of
-from backrub.web.plan_words import reaction_in_words
 
 RECENT_CUES = 6
 

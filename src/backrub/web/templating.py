@@ -10,8 +10,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from backrub.plain_words import order_name, plain_left_out, plain_notes
 from backrub.web.csrf_token import page_token
-from backrub.web.plan_words import order_name, plain_left_out, plain_notes
 from backrub.web.static_files import static_url
 
 TEMPLATES = Path(str(resources.files("backrub.web").joinpath("templates")))

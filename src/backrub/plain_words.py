@@ -1,4 +1,5 @@
-"""A plan's notes and left-out list in plain words, for the pages a giver reads.
+"""A plan's notes and left-out list, and the engine's answers, in plain words: for the pages a
+giver reads and the terminal guide (a module of its own so no front end imports another's).
 
 The planner speaks in ids (step 'upper-back.ribs.left', region 'latissimus-right', method
 elements '(U6, U7)'): exact, and right for the CLI and the API. A page shows what a person would
