@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 import typer
@@ -21,6 +22,19 @@ from backrub.cli.errors import run
 from backrub.cli.main import COMMANDS, app, load_command
 
 HEAVY = ("numpy", "shapely", "fastapi", "starlette", "sqlalchemy", "uvicorn", "rich", "pydantic")
+
+
+def _printed_by(child: str) -> Any:
+    """Run `child` in a fresh interpreter; the JSON it printed."""
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def _loaded_after(*args: str) -> list[str]:
@@ -38,11 +52,7 @@ def _loaded_after(*args: str) -> list[str]:
         print(json.dumps(sorted(loaded & set({HEAVY!r}))))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    loaded: list[str] = json.loads(done.stdout)
+    loaded: list[str] = _printed_by(child)
     return loaded
 
 
@@ -88,11 +98,7 @@ def _plans_printed(*, shapely: bool) -> list[str]:
         print(json.dumps(outputs))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    printed: list[str] = json.loads(done.stdout)
+    printed: list[str] = _printed_by(child)
     return printed
 
 
