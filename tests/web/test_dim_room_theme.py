@@ -7,7 +7,7 @@ screenshot in both themes at both sizes (test-artifacts/screenshots/)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pytest
@@ -16,7 +16,7 @@ from playwright.sync_api import Page
 
 from tests.hosted_helpers import HOSTED_ENV
 from tests.web.conftest import PageAt, Screenshot, open_start_groups
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server
 
 Size = tuple[int, int]
 PHONE: Size = (360, 780)
@@ -202,11 +202,7 @@ def test_the_switch_overrides_the_device_and_is_remembered(
     assert page.evaluate("localStorage.getItem('backrub-theme')") is None
 
 
-@pytest.fixture(scope="module")
-def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("hosted-theme"), "--hosted", env=HOSTED_ENV)
-    yield server
-    server.stop()
+hosted = module_server("hosted-theme", "--hosted", env=HOSTED_ENV)
 
 
 def test_the_hosted_pages_are_dark_and_pass_axe(
