@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,21 +40,28 @@ def events(draw: st.DrawFn) -> Event:
     return Event(at=at, kind=kind, region=region, value=value)
 
 
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """One SQLite store for every example below, each in a session of its own (a new database
+    per example spent most of the test making its tables)."""
+    with Store.open(f"sqlite:///{tmp_path_factory.mktemp('log') / 'log.sqlite3'}") as store:
+        yield store
+
+
 @settings(max_examples=25, deadline=None)
-@given(st.lists(events(), min_size=1, max_size=12))
-def test_appended_events_read_back_exactly_and_numbered_from_one(appended: list[Event]) -> None:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        Store.open(f"sqlite:///{Path(folder) / 'log.sqlite3'}") as store,
-    ):
-        session_id = store.start_session(PLAN)
-        seqs = [store.append_event(session_id, event) for event in appended]
-        assert seqs == list(range(1, len(appended) + 1))
-        assert store.events(session_id) == appended
-        assert store.numbered_events(session_id, after=len(appended) - 1) == [
-            (len(appended), appended[-1])
-        ]
-        assert store.session(session_id).event_count == len(appended)
+@given(appended=st.lists(events(), min_size=1, max_size=12))
+def test_appended_events_read_back_exactly_and_numbered_from_one(
+    sqlite_store: Store, appended: list[Event]
+) -> None:
+    store = sqlite_store
+    session_id = store.start_session(PLAN)
+    seqs = [store.append_event(session_id, event) for event in appended]
+    assert seqs == list(range(1, len(appended) + 1))
+    assert store.events(session_id) == appended
+    assert store.numbered_events(session_id, after=len(appended) - 1) == [
+        (len(appended), appended[-1])
+    ]
+    assert store.session(session_id).event_count == len(appended)
 
 
 def test_the_time_an_event_is_stored_is_kept_like_every_other_time(database_url: str) -> None:

@@ -29,17 +29,10 @@ from tests.fuzzing import (
     nesting,
     strict_json,
 )
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server on SQLite (the parsing under test is the app's, not the database's)."""
-    server = start_server(tmp_path_factory.mktemp("fuzz-web"))
-    try:
-        yield server
-    finally:
-        server.stop()
+# A real server on SQLite (the parsing under test is the app's, not the database's).
+server = module_server("fuzz-web")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +14,15 @@ import pytest
 
 from backrub import __version__
 from backrub.web.static_files import LONG_CACHE, SHORT_CACHE, STATIC, served, versions
-from tests.webserver import Server, start_server, start_session, step_change_bytes
+from tests.webserver import Server, module_server, start_session, step_change_bytes
 
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
 STATIC_LINK = re.compile(r'(?:href|src)="(/static/[^"?]+)\?v=([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Compression does not depend on the database: one SQLite server for the module."""
-    running = start_server(tmp_path_factory.mktemp("bytes"), speed=20.0)
-    try:
-        yield running
-    finally:
-        running.stop()
+# Compression does not depend on the database: one SQLite server for the module.
+server = module_server("bytes", speed=20.0)
 
 
 @pytest.fixture(scope="module")

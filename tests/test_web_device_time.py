@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from backrub.session import Event, EventKind
 from backrub.store import Store
 from backrub.web.device_time import FUTURE_SLACK, MAX_AGE
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 SPEED = 20.0  # the web_server fixture's clock speed-up
 # A device whose clock is an hour wrong: with device_now sent, the age is still right.
@@ -155,12 +154,8 @@ def test_a_device_time_that_is_no_clock_reading_is_refused(
     assert reply.json()["field"] == "device_time"
 
 
-@pytest.fixture(scope="module")
-def real_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server whose session clock runs at the wall clock's pace: no save point for 10 s."""
-    started = start_server(Path(tmp_path_factory.mktemp("real-time")), speed=1.0)
-    yield started
-    started.stop()
+# A server whose session clock runs at the wall clock's pace: no save point for 10 s.
+real_time = module_server("real-time", speed=1.0)
 
 
 def test_a_kept_press_goes_back_past_the_time_a_device_was_shown(real_time: Server) -> None:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from backrub.web.security import POLICY
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 MANIFEST = re.compile(r'<link rel="manifest" href="(/static/manifest\.webmanifest\?v=[^"]+)">')
 
@@ -69,11 +65,7 @@ def test_the_service_worker_is_served_at_the_root_under_the_security_policy(
     assert 'request.method !== "GET"' in script
 
 
-@pytest.fixture(scope="module")
-def lan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_server(Path(tmp_path_factory.mktemp("lan")), "--lan")
-    yield started
-    started.stop()
+lan_server = module_server("lan", "--lan")
 
 
 def test_an_unpaired_device_gets_the_manifest_and_its_icons_but_no_page(lan_server: Server) -> None:

@@ -4,12 +4,8 @@ buttons, and presses sent from it reach the live state marked as the receiver's.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server
 
 BUTTONS = ("less", "more", "pain", "ticklish", "knot", "headache", "nausea", "pause")
 
@@ -77,11 +73,7 @@ def test_the_remote_of_an_unknown_session_is_a_404_page(web_server: Server) -> N
     assert "No such session" in page.text
 
 
-@pytest.fixture(scope="module")
-def lan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(Path(tmp_path_factory.mktemp("lan-remote")), "--lan")
-    yield server
-    server.stop()
+lan_server = module_server("lan-remote", "--lan")
 
 
 def test_on_lan_the_remote_needs_pairing(lan_server: Server) -> None:

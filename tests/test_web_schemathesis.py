@@ -2,11 +2,11 @@
 
 Every operation gets data its schema allows and data it does not (wrong types, missing and extra
 fields, bytes that are not JSON), on a local server with its CSRF token and on a hosted one
-logged in with a cookie and the log-in's CSRF token, each on SQLite and on PostgreSQL. Some
-cases name ids that exist (a receiver, a running session, a stopped one), so the routes behind
-the validation run too. No answer may be a server error, each must fit the document's own
-description of it (media type, body schema, headers), and data that breaks the schema must be
-refused. The server answers after it all.
+logged in with a cookie and the log-in's CSRF token (test_web_schemathesis_hosted.py), each
+on SQLite and on PostgreSQL. Some cases name ids that exist (a receiver, a running session, a
+stopped one), so the routes behind the validation run too. No answer may be a server error,
+each must fit the document's own description of it (media type, body schema, headers), and data
+that breaks the schema must be refused. The server answers after it all.
 
 Every refusal is in the document too (400, 401, 403, 404, 409, 413, 422, 429, all with the app's
 `{"error", "field", "details"}` body), so each status and error body is checked against it.
@@ -29,7 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis import Case, GenerationMode
+from schemathesis import APIOperation, Case, GenerationMode
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,8 +39,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from backrub.web.auth import CSRF_HEADER, LOGIN_COOKIE
-from tests.hosted_helpers import new_address, sign_up
+from backrub.web.auth import CSRF_HEADER
+from tests.hosted_helpers import new_address
 from tests.webserver import Server
 
 EXAMPLES = 20  # cases per operation and generation mode
@@ -120,6 +120,8 @@ def _fuzz(
         call = Call(server.url, sent_headers, None if anonymous else cookies)
         statuses = seen.setdefault(operation.label, Counter())
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode is GenerationMode.NEGATIVE and _nothing_invalid(operation):
+                continue
             cases = operation.as_strategy(generation_mode=mode)
             if mode is GenerationMode.POSITIVE or operation.body:
                 real = [
@@ -135,6 +137,19 @@ def _fuzz(
                 assert mode is GenerationMode.NEGATIVE, operation.label
                 assert not operation.body and not operation.query, operation.label
     return seen
+
+
+def _nothing_invalid(operation: APIOperation) -> bool:
+    """Whether no request can break the operation's schema: it takes no body, query, header or
+    cookie, and each path parameter is any string (a path segment always is one). Asked for
+    invalid data, Hypothesis would draw a thousand times before it gave up (Unsatisfiable)."""
+    if operation.body or operation.query or operation.headers or operation.cookies:
+        return False
+    return all(
+        {key: value for key, value in parameter.definition["schema"].items() if key != "title"}
+        == {"type": "string"}
+        for parameter in operation.path_parameters
+    )
 
 
 @dataclass(frozen=True)
@@ -188,28 +203,3 @@ def test_local_api_gives_no_server_error_for_any_generated_request(web_server: S
     # The CSRF token was in force: no change was refused for the want of it.
     assert not any(statuses[403] for statuses in seen.values()), seen
     _still_serving(web_server)
-
-
-# ------------------------------------------------------------------------------ hosted mode
-
-
-def test_hosted_api_gives_no_server_error_to_a_logged_in_account(hosted: Server) -> None:
-    client = sign_up(hosted)
-    known = _make_known(client)
-    cookies = {LOGIN_COOKIE: client.cookies[LOGIN_COOKIE]}
-    csrf = {CSRF_HEADER: client.headers[CSRF_HEADER]}
-    seen = _fuzz(hosted, known, cookies=cookies, headers=csrf)
-
-    # The log-in and its CSRF token were in force: no 401, and no 403 but for the wrong
-    # passwords sent to delete the account. The run neither ended the log-in nor deleted it.
-    for label, statuses in seen.items():
-        if label.split(" ", 1)[1] in ANONYMOUS:
-            continue
-        refused = {401} if label == "DELETE /api/account" else {401, 403}
-        assert not statuses.keys() & refused, (label, statuses)
-    assert seen["GET /api/account"][200] > 0
-    me = client.get("/api/account")
-    assert me.status_code == 200, me.text
-    assert client.get(f"/api/profiles/{known.profile}").status_code == 200
-    client.close()
-    _still_serving(hosted)

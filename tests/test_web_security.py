@@ -14,18 +14,14 @@ import pytest
 from backrub.web.app import WebSettings, create_app
 from backrub.web.hosts import HostCheck
 from backrub.web.security import CACHEABLE_PREFIXES
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_server, start_session
 
 OPEN_LINE = re.compile(r"^  Open (http://\S+)$", re.MULTILINE)
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 FIELD_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("local"))
-    yield server
-    server.stop()
+local = module_server("local")
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 START_TIMEOUT = 60.0  # a cap: a server answers in a second or two on a quiet machine
 PORT_TRIES = 3
@@ -178,6 +180,25 @@ def start_server(
         except PortTakenError:
             continue
     return _start_server(folder, args, speed, env)
+
+
+def module_server(
+    name: str, *args: str, speed: float = 1.0, env: dict[str, str] | None = None
+) -> Callable[..., Iterator[Server]]:
+    """A module-scoped fixture: one `backrub serve ARGS` for the module's tests, on SQLite in a
+    temporary folder named after `name`, its session clock `speed` times fast (`env` adds to its
+    environment). The fixture takes the name it is assigned to: `server = module_server("voice")`.
+    """
+
+    @pytest.fixture(scope="module")
+    def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+        started = start_server(tmp_path_factory.mktemp(name), *args, speed=speed, env=env)
+        try:
+            yield started
+        finally:
+            started.stop()
+
+    return running
 
 
 class PortTakenError(RuntimeError):

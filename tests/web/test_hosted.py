@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.hosted_helpers import HOSTED_ENV
 from tests.web.conftest import AssertLocal, PageAt, Screenshot, open_start_groups
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server
 
 PHONE = 360  # the narrowest phone the app is made for
 
 
-@pytest.fixture(scope="module")
-def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder: Path = tmp_path_factory.mktemp("hosted-browser")
-    server = start_server(folder, "--hosted", speed=20.0, env=HOSTED_ENV)
-    yield server
-    server.stop()
+hosted = module_server("hosted-browser", "--hosted", speed=20.0, env=HOSTED_ENV)
 
 
 def test_sign_up_plan_and_give_feedback_in_hosted_mode(

@@ -7,8 +7,6 @@ settings and the queue open, in both themes; screenshots at 360 x 780 and 1280 x
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.web.conftest import PageAt, Screenshot
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 PHONE = (360, 780)
 LAPTOP = (1280, 800)
@@ -54,11 +52,7 @@ WATCH_COUNTDOWN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_server(Path(tmp_path_factory.mktemp("controls")), speed=SPEED)
-    yield started
-    started.stop()
+server = module_server("controls", speed=SPEED)
 
 
 def new_session(server: Server, minutes: int = 10) -> str:

@@ -5,7 +5,6 @@ still when reduced motion is asked for). Each size is saved as a screenshot in b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
@@ -14,7 +13,7 @@ from playwright.sync_api import Page
 
 from tests.web.conftest import PageAt, Screenshot, requests_of
 from tests.web.speech import speech_stub
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 Theme = Literal["light", "dark"]
 PHONE, LANDSCAPE, LAPTOP = (360, 780), (780, 360), (1280, 800)
@@ -28,14 +27,8 @@ FIRST_SCREEN = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The layout does not depend on the database: one SQLite server, its clock at real speed."""
-    running = start_server(tmp_path_factory.mktemp("live-look"))
-    try:
-        yield running
-    finally:
-        running.stop()
+# The layout does not depend on the database: one SQLite server, its clock at real speed.
+server = module_server("live-look")
 
 
 def paused_session(server: Server, *, paused: bool = True) -> str:

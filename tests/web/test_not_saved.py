@@ -8,27 +8,18 @@ feedback reaches the session whole and in order.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Route
 from sqlalchemy import create_engine, text
 
 from tests.web.conftest import PageAt
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 PHONE = 360
 REFUSED = {"error": "not saved: the database is unavailable for a moment; try again"}
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    started = start_server(tmp_path, speed=20.0)
-    try:
-        yield started
-    finally:
-        started.stop()
+server = module_server("not-saved", speed=20.0)
 
 
 def stored_feedback(server: Server, session: str) -> list[str]:

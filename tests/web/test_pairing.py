@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from backrub.web.pairing import Attempts, Pairing, new_code
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server, start_server
 
 NOT_PAIRED = "pair this device first: "
 WRONG = "That is not the code"
@@ -37,11 +36,7 @@ DATA_PATHS = (
 )
 
 
-@pytest.fixture(scope="module")
-def lan_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("lan"), "--lan")
-    yield server
-    server.stop()
+lan_server = module_server("lan", "--lan")
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,6 @@ both themes at phone size."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,17 +12,13 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.web.conftest import SCREENSHOTS, PageAt, Screenshot
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")  # a page, not the /Pages tree
 A4_WIDTH = 794  # CSS px at 96 per inch: 210 mm
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_server(Path(tmp_path_factory.mktemp("print")))
-    yield started
-    started.stop()
+server = module_server("print")
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@ session: a press on the remote shows and is said on the giver's page, never on t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 import pytest
@@ -15,7 +14,7 @@ from backrub.session import EventKind
 from backrub.store import Store
 from tests.web.conftest import AssertLocal, PageAt, Screenshot
 from tests.web.speech import said, speech_stub, wait_said
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server
 
 WIDTH, HEIGHT = 360, 780
 THUMB = 48  # px: the smallest button a thumb hits without looking twice
@@ -23,11 +22,7 @@ Theme = Literal["light", "dark"]
 OpenRemote = Callable[..., tuple[str, Page]]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    started = start_server(Path(tmp_path_factory.mktemp("remote")))
-    yield started
-    started.stop()
+server = module_server("remote")
 
 
 def new_session(server: Server) -> str:

@@ -5,7 +5,6 @@ step numbers that never cover each other. axe-core checks the pages in both them
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
@@ -13,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from tests.web.conftest import PageAt, Screenshot, open_start_groups
-from tests.webserver import Server, start_server
+from tests.webserver import Server, module_server
 
 PHONE = (360, 780)
 DESKTOP = (1280, 800)
@@ -96,12 +95,8 @@ def test_a_yes_opens_the_questions_pre_filled(page_at: PageAt, web_server: Serve
     assert page.is_checked('input[name="yes"][value="bruises-easily"]')
 
 
-@pytest.fixture(scope="module")
-def first_visit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server no receiver was ever saved on: the walkthrough opens by itself."""
-    server = start_server(tmp_path_factory.mktemp("first-visit"), speed=20.0)
-    yield server
-    server.stop()
+# A server no receiver was ever saved on: the walkthrough opens by itself.
+first_visit = module_server("first-visit", speed=20.0)
 
 
 def test_the_walkthrough_opens_once_and_stays_one_tap_away(

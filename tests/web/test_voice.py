@@ -6,17 +6,15 @@ records each utterance, with the device's voices made up for the test."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from backrub.web.static_files import STATIC
 from tests.web.conftest import PageAt
 from tests.web.speech import WAIT_S, said, speech_stub, wait_said
-from tests.webserver import Server, start_server, start_session
+from tests.webserver import Server, module_server, start_session
 
 PHONE = (360, 780)
 # Three voices, one not in the page's language.
@@ -47,13 +45,7 @@ FAKE_VOICES = speech_stub(
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("voice"))
-    try:
-        yield running
-    finally:
-        running.stop()
+server = module_server("voice")
 
 
 def new_session(server: Server) -> str:
