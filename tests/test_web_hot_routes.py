@@ -28,7 +28,8 @@ SIZES = {"content-length"}
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Any:
+def app(tmp_path: Path, lean: list[str]) -> Any:
+    # After `lean`: the app binds the routes when it is made.
     return create_app(WebSettings(database_url=f"sqlite:///{tmp_path / 'hot.db'}"))
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import Receive, Scope, Send
 
 from backrub import __version__
 from backrub.live import clock_speed
@@ -32,7 +31,7 @@ from backrub.web.auth import LoginGate
 from backrub.web.csrf import OriginCheck
 from backrub.web.csrf_token import LocalTokenGate, new_local_token
 from backrub.web.hosts import LOCAL_NAMES, HostCheck
-from backrub.web.hot_routes import HotRoutes, hosted_gate
+from backrub.web.hot_routes import App, HotRoutes, hosted_gate
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
 from backrub.web.notify import Notifier, libpq_url
@@ -93,7 +92,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 notifier.close()
             store.close()
 
-    app = FastAPI(
+    app = App(
         title="backrub",
         version=__version__,
         summary="A guided, seated, clothed back massage: plan, guide live, look back.",
@@ -151,15 +150,11 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     if settings.pairing is None:
         # In front of it all: the press and the live stream, with the checks above done once
         # (hot_routes.py); any request they do not plainly pass goes through the stack.
-        app.add_middleware(
-            HotRoutes,
+        app.hot_routes = HotRoutes(
+            app.stack,
             hub=hub,
-            hosts=HostCheck(_nothing, **host_names),
+            hosts=HostCheck(app.stack, **host_names),
             local_token=app.state.csrf_token,
             gate=None if hosted is None else hosted_gate(LoginGate),
         )
     return app
-
-
-async def _nothing(scope: Scope, receive: Receive, send: Send) -> None:
-    """The app behind the HostCheck whose `allows` the lean routes ask (never called)."""

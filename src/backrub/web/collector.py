@@ -7,10 +7,13 @@ answered and no device updated: the live page's slowest presses. Nearly none of 
 is ever garbage (a session's objects are freed by reference counting when it is released;
 measured: no cycle left behind).
 
-So the server collects what is young, then freezes what is left (`gc.freeze`: moved out of the
-collector's sight), at start-up and every FREEZE_EVERY seconds: each collection then walks only
-what was made since. Cyclic garbage among frozen objects is not seen until the next thaw, every
-THAW_EVERY seconds (one whole walk then), so memory stays bounded.
+So the server freezes what it holds (`gc.freeze`: moved out of the collector's sight) at
+start-up, after a whole collection, and every FREEZE_EVERY seconds after collecting only the
+two young generations (a whole collection of what 10 s of a thousand households leave behind
+took 80-160 ms of CPU; the young ones take a few): each collection then walks only what was
+made since. Cyclic garbage that outlived two collections is frozen with the rest and seen at the
+next thaw, every THAW_EVERY seconds (one whole walk then), so memory stays bounded; measured,
+such garbage is a few dozen objects an evening.
 """
 
 from __future__ import annotations
@@ -21,13 +24,13 @@ import gc
 import time
 from collections.abc import AsyncIterator
 
-FREEZE_EVERY = 10.0  # seconds between collecting the young objects and freezing the rest
+FREEZE_EVERY = 10.0  # seconds between collecting the young generations and freezing the rest
 THAW_EVERY = 1800.0  # seconds between walks over everything (cycles among frozen objects)
 
 
-def settle() -> None:
-    """Collect what is not frozen, then freeze whatever is left."""
-    gc.collect()
+def settle(generation: int = 2) -> None:
+    """Collect up to `generation` (2: everything not frozen), then freeze whatever is left."""
+    gc.collect(generation)
     gc.freeze()
 
 
@@ -51,4 +54,6 @@ async def _keep() -> None:
         if time.monotonic() - thawed >= THAW_EVERY:
             thawed = time.monotonic()
             gc.unfreeze()
-        settle()
+            settle()
+        else:
+            settle(1)

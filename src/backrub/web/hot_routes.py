@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,8 +60,27 @@ STREAM_START = [
 Lean = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+class App(FastAPI):
+    """FastAPI, with the press and the live stream served before its whole stack (FastAPI's
+    own middlewares and Starlette's error handler included: each wrapped every stream message)."""
+
+    hot_routes: HotRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot_routes is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self  # as Starlette sets it: the log-in gate reads the app's state
+        await self.hot_routes(scope, receive, send)
+
+    async def stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app as FastAPI serves it: every request the hot routes leave to it."""
+        await super().__call__(scope, receive, send)
+
+
 class HotRoutes:
-    """Outermost: the press and the live stream served here, everything else by `app`."""
+    """In front of the app: the press and the live stream served here, everything else by
+    `app` (the whole stack)."""
 
     def __init__(
         self,
