@@ -27,7 +27,7 @@ import asyncio
 import json
 import re
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 
 from fastapi import FastAPI
@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backrub.errors import BackrubError
 from backrub.store import AlreadyStored
 from backrub.web import errors
+from backrub.web.auth import same_token
 from backrub.web.csrf import same_origin
 from backrub.web.device_time import press_age
 from backrub.web.hosts import HostCheck
@@ -57,7 +58,6 @@ STREAM_START = [
     (b"x-accel-buffering", b"no"),
     *SAFE_HEADERS,
 ]
-Lean = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class App(FastAPI):
@@ -133,8 +133,6 @@ class HotRoutes:
             return False
         if self.local_token is None:
             return True  # hosted: the log-in gate checks the login's token
-        from backrub.web.auth import same_token
-
         given = headers.get(b"x-csrf-token")
         return given is not None and same_token(given.decode("latin-1"), self.local_token)
 
