@@ -7,10 +7,6 @@ same 404 as ids that do not exist.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -39,8 +35,9 @@ from backrub.store.records import PRESS_ID_PATTERN
 from backrub.web.auth import Owner
 from backrub.web.device_time import DeviceTimeRefused, press_age
 from backrub.web.errors import ERROR_RESPONSES, problem
-from backrub.web.hub import NO_VERSION, Conflict, Hub
+from backrub.web.hub import Conflict, Hub
 from backrub.web.intake import NAME_MAX, Intake, ProfileName, muscles
+from backrub.web.live_stream import live_messages
 from backrub.web.maps import session_map, step_map
 from backrub.web.people import (
     find_profile,
@@ -56,8 +53,6 @@ from backrub.web.starting import Refused, plan_for, screening_json, start_sessio
 
 # Milliseconds since 1970: the year 3000 is later than any device clock means.
 DEVICE_CLOCK_MAX = 32_503_680_000_000
-STREAM_POLL = 0.25  # the shortest wait (seconds) between a live stream's looks at its session
-KEEP_ALIVE = 15.0  # seconds between comments on a quiet stream, so proxies keep it open
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES, route_class=FiniteJSONRoute)
 
@@ -315,36 +310,10 @@ async def stream(request: Request, session_id: str, account: Owner) -> Streaming
     # 404 before the stream starts (another account's session too).
     await run_in_threadpool(lambda: hub.followed(session_id, account=account))
 
-    async def states() -> AsyncIterator[str]:
-        last, said = NO_VERSION, time.monotonic()
-        with hub.watch(session_id) as changed:
-            # No look for a disconnect here: the stream's response watches for it and cancels
-            # this loop (or, on servers that say so, its next write fails, within KEEP_ALIVE).
-            while True:
-                changed.clear()  # before reading: a change from now on wakes us at once
-                # Mostly the state a press just built: no worker thread needed for that.
-                look = hub.look_at_once(session_id, last, account=account)
-                if look is None:
-                    look = await run_in_threadpool(hub.look, session_id, last, account=account)
-                if look.text is not None:
-                    last, said = look.version, time.monotonic()
-                    yield f"event: state\ndata: {look.text}\n\n"
-                    if look.over:
-                        return
-                elif time.monotonic() - said >= KEEP_ALIVE:
-                    said = time.monotonic()
-                    yield ": still here\n\n"
-                # Woken by feedback (here or in another process); else when the clock alone
-                # may have moved the session on (the step's end, a save point), or to keep
-                # the connection alive: not on a fixed poll, which thousands of streams
-                # would turn into thousands of looks a second.
-                wait = min(look.quiet, KEEP_ALIVE - (time.monotonic() - said))
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(max(wait, STREAM_POLL)):  # no task per wait
-                        await changed.wait()
-
+    # The messages, shared with the lean route in front of the app (hot_routes.py). No look for
+    # a disconnect in them: the streaming response watches for it and cancels the loop.
     return StreamingResponse(
-        states(),
+        live_messages(hub, session_id, account=account),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

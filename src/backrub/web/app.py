@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
@@ -15,6 +16,7 @@ from backrub.store import Store
 from backrub.web import (
     account_pages,
     api,
+    collector,
     csrf_token,
     errors,
     live_page,
@@ -25,9 +27,11 @@ from backrub.web import (
     review_pages,
     techniques,
 )
+from backrub.web.auth import LoginGate
 from backrub.web.csrf import OriginCheck
 from backrub.web.csrf_token import LocalTokenGate, new_local_token
 from backrub.web.hosts import LOCAL_NAMES, HostCheck
+from backrub.web.hot_routes import App, HotRoutes, hosted_gate
 from backrub.web.hub import Hub
 from backrub.web.limits import BodyLimit
 from backrub.web.notify import Notifier, libpq_url
@@ -81,13 +85,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             # brings (a step's end or a save point) and before every press is stored.
             hub.hears(True)
         try:
-            yield
+            async with collector.young_only():  # no long garbage-collection pauses
+                yield
         finally:
             if notifier is not None:
                 notifier.close()
             store.close()
 
-    app = FastAPI(
+    app = App(
         title="backrub",
         version=__version__,
         summary="A guided, seated, clothed back massage: plan, guide live, look back.",
@@ -129,9 +134,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(OriginCheck)  # both modes: no state change sent by another site's page
     # Requests naming another host (DNS rebinding, a misrouted proxy) get 400, before anything.
     if hosted is not None:
-        app.add_middleware(HostCheck, names=hosted.allowed_hosts, any_port=True)
+        host_names: dict[str, Any] = {"names": hosted.allowed_hosts, "any_port": True}
     else:
-        app.add_middleware(HostCheck, names=(*settings.lan_hosts, *LOCAL_NAMES))
+        host_names = {"names": (*settings.lan_hosts, *LOCAL_NAMES)}
+    app.add_middleware(HostCheck, **host_names)
     # A database that is away: 503, also when a gate in front of the routes meets it.
     app.add_middleware(errors.UnavailableGuard)
     # Text replies above a few hundred bytes (pages, JSON, CSS, JS, SVG) go out gzipped to a
@@ -141,4 +147,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM, compresslevel=6)
     # Outermost: every reply, a 503 included, carries the security headers and the worker's id.
     app.add_middleware(SecurityHeaders)
+    if settings.pairing is None:
+        # In front of it all: the press and the live stream, with the checks above done once
+        # (hot_routes.py); any request they do not plainly pass goes through the stack.
+        app.hot_routes = HotRoutes(
+            app.stack,
+            hub=hub,
+            hosts=HostCheck(app.stack, **host_names),
+            local_token=app.state.csrf_token,
+            gate=None if hosted is None else hosted_gate(LoginGate),
+        )
     return app
