@@ -109,8 +109,8 @@ class EventMethods(StoreBase):
         (UTC) each was stored, which ties the session clock of the process that stored it to
         the wall clock every process shares."""
         with self._looking() as connection:
-            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
-            rows = event_log.rows_after(connection, session_id, after)
+            state, rows = event_log.owned_rows_after(connection, session_id, after)
+        self._check_owned(session_id, state, account)
         return [
             (seq, self._event(session_id, seq, at, kind, region, value), recorded_at)
             for seq, at, kind, region, value, recorded_at in rows
