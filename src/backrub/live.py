@@ -219,15 +219,24 @@ class LiveRun:
             self.engine = SessionEngine.replay(self.engine.plan, events)
         return Event(at=max(at, self.engine.state.clock), kind=kind, region=region, value=value)
 
-    def catch_up(self) -> bool:
+    def catch_up(self, *, heard: bool = False) -> bool:
         """Apply the events other processes stored since ours; True if there were any.
+
+        `heard`: a notification told of them; take them from what the notifier heard when
+        they follow on from ours (no read of the log), else read the log.
 
         Our clock then follows theirs: it is set to where the process that stored the newest
         event has its clock now (that event's session time, plus the wall-clock time since it
         was stored), so every process shows the same clock whatever the session's status."""
         if self.ended:
             return False
-        new = self.store.timed_events(self.id, after=self.seq, account=self.account)
+        new = (
+            self.store.heard_events(self.id, after=self.seq, account=self.account)
+            if heard
+            else None
+        )
+        if new is None:
+            new = self.store.timed_events(self.id, after=self.seq, account=self.account)
         if not new:
             return False
         clock = self.engine.state.clock - CLOCK_SLACK

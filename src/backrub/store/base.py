@@ -24,6 +24,7 @@ from backrub.store.engine import SQLITE_BEGIN, is_postgresql
 from backrub.store.errors import StoreError, StoreUnavailable
 from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements
 from backrub.store.failures import _SQLITE_PASSING, UnstorableText, _unavailable
+from backrub.store.heard import HeardEvents
 from backrub.store.login_cache import LoginCache
 from backrub.store.tables import AccountRow, ProfileRow, SessionRow
 
@@ -58,6 +59,8 @@ class StoreBase:
         self._announce = is_postgresql(engine.url)  # NOTIFY each event (see events.py)
         # Log-ins read here, kept while the web's notifier hears every ending (login_cache.py).
         self.logins = LoginCache()
+        # Other processes' events as their NOTIFY told them (heard.py), filled by the notifier.
+        self.heard = HeardEvents()
         # The event log's statements, compiled once, when the driver is Python's sqlite3.
         self._sqlite = (
             SqliteStatements(engine.dialect) if engine.dialect.driver == "pysqlite" else None

@@ -34,6 +34,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from backrub.session.events import Event
+from backrub.store.heard import details
 from backrub.store.tables import Base, EventRow, SessionRow, utc_now
 
 _EVENTS = Base.metadata.tables[EventRow.__tablename__]
@@ -132,9 +133,12 @@ class CoreWriter:
     def __init__(self, connection: Connection, channel: str | None = None) -> None:
         self.connection = connection
         self.channel = channel
+        self.owner: int | None = None  # the session's, as read (and locked) by session_state
 
     def session_state(self, session_id: str) -> tuple[int | None, str] | None:
-        return session_state(self.connection, session_id, for_update=True)
+        state = session_state(self.connection, session_id, for_update=True)
+        self.owner = None if state is None else state[0]
+        return state
 
     def last_seq(self, session_id: str) -> int:
         found: int | None = self.connection.execute(_LAST_SEQ, {"session_id": session_id}).scalar()
@@ -148,7 +152,9 @@ class CoreWriter:
         if self.channel is None:
             self.connection.execute(_INSERT, values)
             return
-        values.update(channel=self.channel, payload=f"{session_id} {seq}")
+        # The event itself too: a process that hears it need not read it back (store/heard.py).
+        told = details(self.owner, event, values["recorded_at"])
+        values.update(channel=self.channel, payload=f"{session_id} {seq} {told}")
         self.connection.execute(_INSERT_AND_NOTIFY, values)
 
 

@@ -116,6 +116,13 @@ class EventMethods(StoreBase):
             for seq, at, kind, region, value, recorded_at in rows
         ]
 
+    def heard_events(
+        self, session_id: str, *, after: int, account: int | None = None
+    ) -> list[tuple[int, Event, datetime]] | None:
+        """`timed_events` from what the notifier heard (heard.py), without the database; None
+        when the heard events do not follow on from `after` (then read the log)."""
+        return self.heard.after(session_id, after, account)
+
     def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
         """When the session's newest event was stored (wall clock, UTC); None without events."""
         with self._looking() as connection:

@@ -76,6 +76,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 hub.changed_everywhere,
                 hub.hears,
                 logins=store.logins,  # log-ins kept in memory while every ending is heard
+                heard=store.heard,  # other processes' events, so catch-ups need not read them
             )
             if conninfo
             else None
