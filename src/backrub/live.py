@@ -219,18 +219,28 @@ class LiveRun:
             self.engine = SessionEngine.replay(self.engine.plan, events)
         return Event(at=max(at, self.engine.state.clock), kind=kind, region=region, value=value)
 
-    def catch_up(self) -> bool:
+    def catch_up(self, *, heard: bool = False) -> bool:
         """Apply the events other processes stored since ours; True if there were any.
+
+        `heard`: a notification told of them; take them from what the notifier heard when
+        they follow on from ours (no read of the log), else read the log.
 
         Our clock then follows theirs: it is set to where the process that stored the newest
         event has its clock now (that event's session time, plus the wall-clock time since it
         was stored), so every process shows the same clock whatever the session's status."""
         if self.ended:
             return False
-        new = self.store.timed_events(self.id, after=self.seq, account=self.account)
+        new = (
+            self.store.heard_events(self.id, after=self.seq, account=self.account)
+            if heard
+            else None
+        )
+        if new is None:
+            new = self.store.timed_events(self.id, after=self.seq, account=self.account)
         if not new:
             return False
-        if new[0][1].at < self.engine.state.clock - CLOCK_SLACK:
+        clock = self.engine.state.clock - CLOCK_SLACK
+        if any(event.at < clock and event.kind is not EventKind.TICK for _, event, _ in new):
             # Our clock ran ahead of the process that stored these (it may have started its
             # clock later, or not counted a pause nobody watched), and the engine has already
             # moved to our time. The log is the truth: replay all of it, and take its clock.
@@ -239,9 +249,13 @@ class LiveRun:
             self.last_save = self.engine.state.clock  # as after a resume: saved to here
         else:
             for _, event, _ in new:
-                self.engine.apply(event)  # checked by the process that stored it
-                if event.kind is not EventKind.TICK:
-                    self.last_save = event.at
+                # A save point only lets time pass: one from before our clock (both processes
+                # ran the clock past a step's end; the other stored it first) is where the
+                # engine has been already, as a replay would take it. Not a reason to replay.
+                if event.at >= clock:
+                    self.engine.apply(event)  # checked by the process that stored it
+                # Any process's save point is in the log: ours is due SAVE_EVERY after it.
+                self.last_save = max(self.last_save, event.at)
         seq, newest, recorded_at = new[-1]
         self.seq = seq
         self._follow(newest.at, recorded_at, self.wall())

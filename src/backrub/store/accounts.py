@@ -8,11 +8,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from backrub.store.base import StoreBase, _storable
 from backrub.store.errors import EmailTaken, StoreError
 from backrub.store.failures import _is_duplicate
+from backrub.store.login_cache import LOGIN_CHANNEL, account_news, token_news
 from backrub.store.records import AccountRecord, Credentials, LoginRecord
 from backrub.store.tables import (
     CSRF_TOKEN_LENGTH,
@@ -123,10 +125,36 @@ class AccountMethods(StoreBase):
                 expires_at=row.expires_at,
             )
 
+    def cached_login(self, token_hash: str) -> LoginRecord | None:
+        """`login`, from memory while every ending of a log-in is heard (login_cache.py)."""
+        found = self.logins.get(token_hash)
+        if found is not None:
+            return found
+        generation = self.logins.generation()
+        record = self.login(token_hash)
+        if record is not None:
+            self.logins.keep(record, generation)
+        return record
+
     def delete_login(self, token_hash: str) -> None:
         """Forget a log-in (log-out, or expired); nothing happens when there is none."""
+        news = token_news(token_hash)
+        heard = self.logins.news_count(news)
         with self._writing() as db:
             db.execute(delete(LoginRow).where(LoginRow.token_hash == token_hash))
+            self._announce_login(db, news)
+        self._ended(news, heard)
+
+    def _announce_login(self, db: Session, news: str) -> None:
+        """Tell every server process, once committed, that log-ins ended (PostgreSQL)."""
+        if self._announce:
+            db.execute(select(func.pg_notify(LOGIN_CHANNEL, news)))
+
+    def _ended(self, news: str, heard: int) -> None:
+        """Committed: forget here at once, and wait for the news to come back (every other
+        process's notifier has been sent it then)."""
+        self.logins.forget(news)
+        self.logins.wait_heard(news, heard)
 
     def delete_expired_logins(self, now: datetime | None = None) -> int:
         """Forget every log-in that has expired; returns how many."""
@@ -235,6 +263,8 @@ class AccountMethods(StoreBase):
 
         The foreign keys cascade, but every table is also emptied of its rows explicitly, so a
         database whose foreign keys are not enforced (SQLite without the pragma) is left clean."""
+        news = account_news(account_id)
+        heard = self.logins.news_count(news)
         with self._writing() as db:
             account = self._account_row(db, account_id)
             owned_sessions = select(SessionRow.id).where(SessionRow.account_id == account_id)
@@ -246,6 +276,8 @@ class AccountMethods(StoreBase):
                 delete(LoginFailureRow).where(LoginFailureRow.key == f"email:{account.email}")
             )
             db.execute(delete(AccountRow).where(AccountRow.id == account_id))
+            self._announce_login(db, news)
+        self._ended(news, heard)
 
 
 def _email(email: str) -> str:

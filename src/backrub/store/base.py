@@ -2,7 +2,8 @@
 ownership and stored values that profiles, sessions, events and accounts share.
 
 Writes are serialised (a lock in this process, `BEGIN IMMEDIATE` across processes on SQLite) and
-each public method is one transaction that has committed when it returns.
+each public method is one transaction that has committed when it returns. On PostgreSQL the
+event log's appends take no lock in the process: the database serialises each session's own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from backrub.store.engine import SQLITE_BEGIN, is_postgresql
 from backrub.store.errors import StoreError, StoreUnavailable
 from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements
 from backrub.store.failures import _SQLITE_PASSING, UnstorableText, _unavailable
+from backrub.store.heard import HeardEvents
+from backrub.store.login_cache import LoginCache
 from backrub.store.tables import AccountRow, ProfileRow, SessionRow
 
 # Ids are 32-bit integers in PostgreSQL (64-bit in SQLite, whose driver raises OverflowError
@@ -44,8 +47,20 @@ class StoreBase:
         self._engine = engine
         self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         self._write_lock = threading.Lock()
+        # PostgreSQL reads run without a transaction: each is one statement, which sees what
+        # was committed when it began, as in a READ COMMITTED transaction, without the BEGIN
+        # and ROLLBACK round trips around it.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if is_postgresql(engine.url)
+            else engine
+        )
         self._closed = False
         self._announce = is_postgresql(engine.url)  # NOTIFY each event (see events.py)
+        # Log-ins read here, kept while the web's notifier hears every ending (login_cache.py).
+        self.logins = LoginCache()
+        # Other processes' events as their NOTIFY told them (heard.py), filled by the notifier.
+        self.heard = HeardEvents()
         # The event log's statements, compiled once, when the driver is Python's sqlite3.
         self._sqlite = (
             SqliteStatements(engine.dialect) if engine.dialect.driver == "pysqlite" else None
@@ -85,7 +100,7 @@ class StoreBase:
         """A Core connection for reading, without the ORM's Session (the event log's reads)."""
         self._check_open()
         try:
-            with self._engine.connect() as connection:
+            with self._reader.connect() as connection:
                 yield connection
         except SQLAlchemyError as error:
             raise self._failed(error) from error
@@ -102,12 +117,19 @@ class StoreBase:
         self._check_open()
         channel = EVENT_CHANNEL if self._announce else None
         try:
+            if self._announce:
+                # PostgreSQL: no lock in this process. The session row's FOR UPDATE serialises
+                # the appenders of one session (in every process); other sessions' appends,
+                # each waiting for its own commit, go on side by side.
+                with self._writer.begin() as connection:
+                    if not flushed:
+                        connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                    yield CoreWriter(connection, channel)
+                return
             with self._write_lock:
                 if self._sqlite is None:
                     with self._writer.begin() as connection:
-                        if not flushed:
-                            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                        yield CoreWriter(connection, channel)
+                        yield CoreWriter(connection, None)
                     return
                 pooled = self._engine.raw_connection()  # with the durable pragmas
                 try:

@@ -29,11 +29,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import Connection, Dialect, bindparam, func, insert, select
+from sqlalchemy import Connection, Dialect, and_, bindparam, func, insert, select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from backrub.session.events import Event
+from backrub.store.heard import details
 from backrub.store.tables import Base, EventRow, SessionRow, utc_now
 
 _EVENTS = Base.metadata.tables[EventRow.__tablename__]
@@ -51,8 +52,13 @@ _PRESS = select(_EVENTS.c.seq, _EVENTS.c.kind, _EVENTS.c.region, _EVENTS.c.value
     _EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.press_id == bindparam("press_id")
 )
 _INSERT = insert(_EVENTS).values({name: bindparam(name) for name in _INSERTED})
-_AFTER_IN_ORDER = (
+# The owner and status of the session with its events after seq `after`, in one statement (a
+# catch-up's read: one round trip, one snapshot); a session without such events gives one row
+# whose event columns are NULL, and no session no row.
+_OWNED_AFTER = (
     select(
+        _SESSIONS.c.account_id,
+        _SESSIONS.c.status,
         _EVENTS.c.seq,
         _EVENTS.c.at,
         _EVENTS.c.kind,
@@ -60,8 +66,18 @@ _AFTER_IN_ORDER = (
         _EVENTS.c.value,
         _EVENTS.c.recorded_at,
     )
-    .where(_EVENTS.c.session_id == bindparam("session_id"), _EVENTS.c.seq > bindparam("after"))
+    .select_from(
+        _SESSIONS.outerjoin(
+            _EVENTS,
+            and_(_EVENTS.c.session_id == _SESSIONS.c.id, _EVENTS.c.seq > bindparam("after")),
+        )
+    )
+    .where(_SESSIONS.c.id == bindparam("session_id"))
     .order_by(_EVENTS.c.seq)
+)
+# PostgreSQL: the insert and its NOTIFY in one statement (one round trip, not two).
+_INSERT_AND_NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload"))).select_from(
+    _INSERT.returning(_EVENTS.c.seq).cte("inserted")
 )
 _NEWEST_RECORDED_AT = select(func.max(_EVENTS.c.recorded_at)).where(
     _EVENTS.c.session_id == bindparam("session_id")
@@ -117,9 +133,12 @@ class CoreWriter:
     def __init__(self, connection: Connection, channel: str | None = None) -> None:
         self.connection = connection
         self.channel = channel
+        self.owner: int | None = None  # the session's, as read (and locked) by session_state
 
     def session_state(self, session_id: str) -> tuple[int | None, str] | None:
-        return session_state(self.connection, session_id, for_update=True)
+        state = session_state(self.connection, session_id, for_update=True)
+        self.owner = None if state is None else state[0]
+        return state
 
     def last_seq(self, session_id: str) -> int:
         found: int | None = self.connection.execute(_LAST_SEQ, {"session_id": session_id}).scalar()
@@ -129,9 +148,14 @@ class CoreWriter:
         return stored_press(self.connection, session_id, press_id)
 
     def insert(self, session_id: str, seq: int, event: Event, press_id: str | None = None) -> None:
-        self.connection.execute(_INSERT, _values(session_id, seq, event, press_id))
-        if self.channel is not None:
-            self.connection.execute(select(func.pg_notify(self.channel, f"{session_id} {seq}")))
+        values = _values(session_id, seq, event, press_id)
+        if self.channel is None:
+            self.connection.execute(_INSERT, values)
+            return
+        # The event itself too: a process that hears it need not read it back (store/heard.py).
+        told = details(self.owner, event, values["recorded_at"])
+        values.update(channel=self.channel, payload=f"{session_id} {seq} {told}")
+        self.connection.execute(_INSERT_AND_NOTIFY, values)
 
 
 class _Compiled:
@@ -234,10 +258,15 @@ def stored_press(connection: Connection, session_id: str, press_id: str) -> Stor
     return None if found is None else StoredPress(*found)
 
 
-def rows_after(connection: Connection, session_id: str, after: int) -> list[Any]:
-    """(seq, at, kind, region, value, recorded_at) of the events after seq `after`, in order."""
-    result = connection.execute(_AFTER_IN_ORDER, {"session_id": session_id, "after": after})
-    return list(result.all())
+def owned_rows_after(
+    connection: Connection, session_id: str, after: int
+) -> tuple[tuple[int | None, str] | None, list[Any]]:
+    """The session's owner and status (None: no such session), and (seq, at, kind, region,
+    value, recorded_at) of its events after seq `after`, in order: one statement."""
+    rows = connection.execute(_OWNED_AFTER, {"session_id": session_id, "after": after}).all()
+    if not rows:
+        return None, []
+    return (rows[0][0], rows[0][1]), [row[2:] for row in rows if row[2] is not None]
 
 
 def newest_recorded_at(connection: Connection, session_id: str) -> datetime | None:

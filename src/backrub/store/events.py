@@ -109,12 +109,19 @@ class EventMethods(StoreBase):
         (UTC) each was stored, which ties the session clock of the process that stored it to
         the wall clock every process shares."""
         with self._looking() as connection:
-            self._check_owned(session_id, event_log.session_state(connection, session_id), account)
-            rows = event_log.rows_after(connection, session_id, after)
+            state, rows = event_log.owned_rows_after(connection, session_id, after)
+        self._check_owned(session_id, state, account)
         return [
             (seq, self._event(session_id, seq, at, kind, region, value), recorded_at)
             for seq, at, kind, region, value, recorded_at in rows
         ]
+
+    def heard_events(
+        self, session_id: str, *, after: int, account: int | None = None
+    ) -> list[tuple[int, Event, datetime]] | None:
+        """`timed_events` from what the notifier heard (heard.py), without the database; None
+        when the heard events do not follow on from `after` (then read the log)."""
+        return self.heard.after(session_id, after, account)
 
     def last_recorded_at(self, session_id: str, *, account: int | None = None) -> datetime | None:
         """When the session's newest event was stored (wall clock, UTC); None without events."""

@@ -74,7 +74,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         # Several processes on one PostgreSQL database tell each other about new events.
         conninfo = libpq_url(database_url) if database_url else None
         notifier = (
-            Notifier(conninfo, hub.changed_elsewhere, hub.changed_everywhere, hub.hears)
+            Notifier(
+                conninfo,
+                hub.changed_elsewhere,
+                hub.changed_everywhere,
+                hub.hears,
+                logins=store.logins,  # log-ins kept in memory while every ending is heard
+                heard=store.heard,  # other processes' events, so catch-ups need not read them
+            )
             if conninfo
             else None
         )

@@ -2,7 +2,9 @@
 
 A log-in is a random token in the `backrub_login` cookie (HttpOnly, SameSite=Lax, Secure unless
 `BACKRUB_SECURE_COOKIES=false`, 14 days); the database keeps only its sha256, with the login's
-CSRF token and when it expires. `LoginGate` looks the cookie up once per request and:
+CSRF token and when it expires. `LoginGate` looks the cookie up once per request (from the
+store's memory while it hears every ending of a log-in, store/login_cache.py; else from the
+database, in a worker thread) and:
 
 - lets through static files, the log-in and sign-up routes, and anything of a logged-in browser;
 - answers an anonymous request 401 JSON (API) or a redirect to /login (pages), and an expired
@@ -137,13 +139,25 @@ def _look_up(store: Store, token: str) -> tuple[Viewer | None, bool]:
     if not token or len(token) > TOKEN_MAX:
         return None, False
     hashed = token_hash(token)
-    record = store.login(hashed)
+    record = store.cached_login(hashed)
     if record is None:
         return None, False
     if record.expires_at <= utc_now():
         store.delete_login(hashed)
         return None, True
     return Viewer(record.account_id, record.email, record.csrf_token, hashed), False
+
+
+def _kept_viewer(store: Store, token: str) -> Viewer | None:
+    """The log-in behind a cookie token from the store's memory, without a thread or the
+    database; None when it is not kept (or expired): then `_look_up`."""
+    if not token or len(token) > TOKEN_MAX:
+        return None
+    hashed = token_hash(token)
+    record = store.logins.get(hashed)
+    if record is None or record.expires_at <= utc_now():
+        return None
+    return Viewer(record.account_id, record.email, record.csrf_token, hashed)
 
 
 def _clear_cookie_header(accounts: Accounts) -> tuple[bytes, bytes]:
@@ -265,7 +279,9 @@ class LoginGate:
         token = _cookie(headers, LOGIN_COOKIE)
         viewer, expired = (None, False)
         if token is not None:
-            viewer, expired = await run_in_threadpool(_look_up, store, token)
+            viewer = _kept_viewer(store, token)
+            if viewer is None:
+                viewer, expired = await run_in_threadpool(_look_up, store, token)
         scope.setdefault("state", {})["viewer"] = viewer
         if token is not None and viewer is None:
             send = _clearing_cookie(send, accounts)  # a stale cookie: the browser forgets it

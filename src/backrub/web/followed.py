@@ -85,7 +85,16 @@ class Followed:
         """The state of the current version as JSON text: one copy for the press's reply and
         every stream that sends this version (NaN or Infinity is a ValueError, not JSON)."""
         if self.text is None or self.text[0] != self.version:
-            self.text = (self.version, json.dumps(self.state(), allow_nan=False))
+            built = self.built
+            state = (
+                built[1]
+                if built is not None and built[0] == self.version
+                else session_state(self.run, self.version, self.press)
+            )
+            self.text = (self.version, json.dumps(state, allow_nan=False))
+            # The text is what the streams send: one copy of the state kept per session, not
+            # two (the dict is built again if asked for, at the next fresh look anyway).
+            self.built = None
         return self.text[1]
 
     def clock_due(self) -> bool:

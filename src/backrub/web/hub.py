@@ -267,7 +267,7 @@ class Hub:
         every = CATCH_UP_HEARING if self.hearing else CATCH_UP_EVERY
         if always or told or now - followed.looked >= every:
             followed.looked = now
-            followed.run.catch_up()
+            followed.run.catch_up(heard=told)
 
     def _run_clock(self, followed: Followed) -> None:
         # Under followed.lock: catch up, let the clock run, note what changed.

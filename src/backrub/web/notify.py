@@ -10,6 +10,12 @@ has that event, marks the session as changed and wakes its streams, which read i
 The listening connection is reopened whenever it breaks (the database restarted, a proxy or a
 network cut it). News sent while it was down is lost, so after each reconnection every session
 this process follows is marked as changed and read again.
+
+Each event's news carries the event itself ("SESSION_ID SEQ DETAILS"): kept in the store's
+`heard` (store/heard.py), so the hub's catch-up need not read it back from the database.
+
+The same connection hears ended log-ins (`LOGIN_CHANNEL`, store/login_cache.py): the store keeps
+log-ins in memory only while it listens, and forgets them all whenever it stops or starts again.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from collections.abc import Callable
 from sqlalchemy import make_url
 
 from backrub.store.engine import POSTGRES_CONNECT_TIMEOUT, POSTGRES_KEEPALIVES, is_postgresql
+from backrub.store.heard import HeardEvents
+from backrub.store.login_cache import LOGIN_CHANNEL, LoginCache
 from backrub.store.store import EVENT_CHANNEL
 
 CHANNEL = EVENT_CHANNEL
@@ -45,13 +53,27 @@ class Notifier:
         on_change: Callable[[str], None],
         on_reconnect: Callable[[], None] | None = None,
         on_hearing: Callable[[bool], None] | None = None,
+        *,
+        logins: LoginCache | None = None,
+        heard: HeardEvents | None = None,
     ) -> None:
         self._conninfo = conninfo
+        self._logins = logins
+        self._heard = heard
         self._on_change = on_change
         self._on_reconnect = on_reconnect
         # Told True while listening, False while the connection is down (the live streams
         # look for other processes' events on their own meanwhile).
-        self._on_hearing = on_hearing or (lambda hearing: None)
+        told = on_hearing or (lambda hearing: None)
+
+        def hearing(now: bool) -> None:
+            if logins is not None:
+                logins.hears(now)
+            if heard is not None:
+                heard.forget()
+            told(now)
+
+        self._on_hearing = hearing
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="backrub-listen", daemon=True)
@@ -72,6 +94,8 @@ class Notifier:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, **settings) as listener:
                     listener.execute(f"LISTEN {CHANNEL}")
+                    if self._logins is not None:
+                        listener.execute(f"LISTEN {LOGIN_CHANNEL}")
                     self._ready.set()
                     if listened:
                         log.warning("listening for other processes' events again")
@@ -81,7 +105,10 @@ class Notifier:
                     self._on_hearing(True)
                     while not self._stop.is_set():
                         for note in listener.notifies(timeout=WAIT):
-                            self._on_change(note.payload)
+                            if note.channel == LOGIN_CHANNEL and self._logins is not None:
+                                self._logins.heard(note.payload)
+                            else:
+                                self._on_change(self._event_news(note.payload))
             except psycopg.Error as error:
                 # The database went away for a moment: streams fall back on their periodic
                 # catch-up until the listener is back. Said once per outage, not every try.
@@ -91,6 +118,14 @@ class Notifier:
                 self._on_hearing(False)
                 self._ready.set()
                 self._stop.wait(WAIT)
+
+    def _event_news(self, payload: str) -> str:
+        """ "SESSION_ID SEQ" for the hub; the event the payload carries goes to `heard`."""
+        session_id, _, rest = payload.partition(" ")
+        seq, _, told = rest.partition(" ")
+        if told and self._heard is not None and seq.isdigit():
+            self._heard.hear(session_id, int(seq), told)
+        return f"{session_id} {seq}"
 
     def close(self) -> None:
         self._stop.set()

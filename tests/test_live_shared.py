@@ -1,0 +1,91 @@
+"""Save points when two processes run one session's clock (hosted mode, two workers): both let
+the clock run past a step's end, one stores the save point first. The other takes it as its own
+save point, and does not read and replay the whole log for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from backrub.live import SAVE_EVERY, LiveRun
+from backrub.planner import PlanRequest, make_plan
+from backrub.session import EventKind, SessionEngine
+from backrub.store import Store
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    with Store.open(database_url) as opened:
+        yield opened
+
+
+def _both_past_a_step_end(store: Store) -> tuple[LiveRun, LiveRun, Clock]:
+    """Two processes on one session; both let the clock run past the first step's end, the
+    first stores that save point, the second's try comes second (nothing stored)."""
+    first_clock, second_clock = Clock(), Clock()
+    first = LiveRun.start(store, make_plan(PlanRequest(minutes=10)), monotonic=first_clock)
+    second = LiveRun.resume(store, store.session(first.id), monotonic=second_clock)
+    step = first.engine.state.current
+    assert step is not None
+    first_clock.now = step.seconds + 1.0
+    first.time_passes()
+    assert [event.kind for event in store.events(first.id)] == [EventKind.TICK]
+    second_clock.now = step.seconds + 3.0
+    second.time_passes()  # its clock is past the save point now; its own is refused
+    assert len(store.events(first.id)) == 1
+    return first, second, second_clock
+
+
+def test_a_save_point_from_before_this_process_clock_is_taken_without_a_replay(
+    store: Store,
+) -> None:
+    first, second, _ = _both_past_a_step_end(store)
+    engine = second.engine
+    clock = engine.state.clock
+
+    assert second.catch_up()
+
+    # The same engine, taken on: a replay would have read the whole log and built it anew.
+    assert second.engine is engine
+    assert second.seq == first.seq == 1
+    # ...and it is where a replay of the log, run on to the same clock, is.
+    replayed = SessionEngine.replay(engine.plan, store.events(first.id))
+    replayed.advance(clock)
+    assert second.engine.state == replayed.state
+
+
+def test_another_process_save_point_counts_as_this_one(store: Store) -> None:
+    """The save point the first process stored is the second's too: it stores its own only
+    SAVE_EVERY later, so two processes running a clock do not store two of each."""
+    first_clock, second_clock = Clock(), Clock()
+    first = LiveRun.start(store, make_plan(PlanRequest(minutes=10)), monotonic=first_clock)
+    second = LiveRun.resume(store, store.session(first.id), monotonic=second_clock)
+    step = first.engine.state.current
+    assert step is not None and step.seconds > 2 * SAVE_EVERY  # no step change in this test
+    first_clock.now = SAVE_EVERY + 1.0
+    first.time_passes()
+    second_clock.now = 2.0
+    second.time_passes()
+    assert [event.kind for event in store.events(first.id)] == [EventKind.TICK]
+
+    assert second.catch_up()
+    second_clock.now += SAVE_EVERY / 2
+    second.time_passes()
+    assert len(store.events(first.id)) == 1
+
+    second_clock.now += SAVE_EVERY
+    second.time_passes()
+    events = store.events(first.id)
+    assert [event.kind for event in events] == [EventKind.TICK, EventKind.TICK]
+    assert events[-1].at >= events[0].at + SAVE_EVERY

@@ -1,0 +1,103 @@
+"""The log-ins a server process keeps in memory (store/login_cache.py): kept only while every
+ending is heard, and never one that a read found just before it ended."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from backrub.store.login_cache import KEEP_SECONDS, LoginCache, account_news, token_news
+from backrub.store.records import LoginRecord
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(token: str, account: int = 1) -> LoginRecord:
+    now = datetime.now(UTC)
+    return LoginRecord(
+        token_hash=token,
+        account_id=account,
+        email=f"a{account}@example.org",
+        csrf_token="csrf",
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+    )
+
+
+def _hearing(clock: Clock | None = None) -> LoginCache:
+    cache = LoginCache(clock or Clock())
+    cache.hears(True)
+    return cache
+
+
+def test_a_log_in_read_is_kept_while_hearing_and_forgotten_when_its_ending_is_heard() -> None:
+    cache = _hearing()
+    cache.keep(_record("a"), cache.generation())
+    assert cache.get("a") is not None
+    cache.heard(token_news("a"))
+    assert cache.get("a") is None
+
+
+def test_a_read_that_began_before_an_ending_is_not_kept() -> None:
+    """The read may have found the row just before it was deleted: keeping it would let an
+    ended log-in in until it is read again."""
+    cache = _hearing()
+    began = cache.generation()
+    cache.forget(token_news("b"))  # any log-in ended meanwhile, here or elsewhere
+    cache.keep(_record("a"), began)
+    assert cache.get("a") is None
+
+
+def test_nothing_is_kept_while_not_hearing_and_all_is_forgotten_when_hearing_changes() -> None:
+    cache = LoginCache(Clock())
+    cache.keep(_record("a"), cache.generation())
+    assert cache.get("a") is None
+    cache.hears(True)
+    cache.keep(_record("a"), cache.generation())
+    assert cache.get("a") is not None
+    cache.hears(False)  # the notifier's connection broke: endings may go unheard
+    assert cache.get("a") is None
+    cache.hears(True)  # listening again: what was kept before is not trusted
+    assert cache.get("a") is None
+
+
+def test_an_account_ending_forgets_its_log_ins_only() -> None:
+    cache = _hearing()
+    for token, account in (("a", 1), ("b", 1), ("c", 2)):
+        cache.keep(_record(token, account), cache.generation())
+    cache.heard(account_news(1))
+    assert [cache.get(token) is not None for token in "abc"] == [False, False, True]
+
+
+def test_news_that_is_not_understood_forgets_everything() -> None:
+    cache = _hearing()
+    cache.keep(_record("a"), cache.generation())
+    cache.heard("something else")
+    assert cache.get("a") is None
+
+
+def test_a_kept_log_in_is_read_again_after_a_while() -> None:
+    """A row deleted behind the store's back (an operator's SQL) announces nothing."""
+    clock = Clock()
+    cache = _hearing(clock)
+    cache.keep(_record("a"), cache.generation())
+    clock.now = KEEP_SECONDS - 1
+    assert cache.get("a") is not None
+    clock.now = KEEP_SECONDS
+    assert cache.get("a") is None
+
+
+def test_waiting_for_news_ends_when_it_is_heard_and_at_once_when_not_hearing() -> None:
+    cache = _hearing()
+    news = token_news("a")
+    before = cache.news_count(news)
+    cache.heard(news)
+    cache.wait_heard(news, before)  # heard already: no wait
+    assert cache.news_count(news) == before + 1
+    deaf = LoginCache(Clock())
+    deaf.wait_heard(news, 0)  # not hearing: nothing to wait for (a stuck clock would hang)
