@@ -77,6 +77,50 @@ def test_a_plan_as_json_needs_no_geometry_web_stack_store_or_rich(args: list[str
     assert set(_loaded_after(*args)) <= {"pydantic"}
 
 
+# Loaded only when asked for: a receiver's past sessions (history, lessons), a TOML file to
+# parse; and the screening questions are read only when an answer is given.
+LAZY = ("backrub.planner.history", "backrub.planner.lessons", "tomllib")
+
+
+def test_a_plan_without_a_past_toml_or_answers_loads_none_of_them() -> None:
+    child = textwrap.dedent(
+        f"""
+        import contextlib, io, json, sys
+        from backrub.cli.errors import run
+        from backrub.cli.main import app
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert run(app, {PLANS[0]!r}) == 0
+        from backrub.safety import screening
+        loaded = [name for name in {LAZY!r} if name in sys.modules]
+        print(json.dumps([loaded, screening._screening_file.cache_info().currsize]))
+        """
+    )
+    assert _printed_by(child) == [[], 0]
+
+
+def test_main_pauses_the_collector_only_while_the_command_loads() -> None:
+    """`main` starts with the cycle collector off; once the command is loaded what exists is
+    frozen and the collector is back on for the command's own work. A program that runs the
+    app itself keeps its collector as it was."""
+    child = textwrap.dedent(
+        """
+        import contextlib, gc, io, json
+        from backrub.cli import main
+        seen = []
+        real = main.load_command
+        main.load_command = lambda name: (seen.append(gc.isenabled()), real(name))[1]
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        untouched = [gc.isenabled(), gc.get_freeze_count()]
+        main._collector.pause()
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        print(json.dumps([untouched, seen, gc.isenabled(), gc.get_freeze_count() > 0]))
+        """
+    )
+    assert _printed_by(child) == [[True, 0], [True, False], True, True]
+
+
 def _plans_printed(*, shapely: bool) -> list[str]:
     """What each of PLANS prints, in a fresh interpreter: from the derived file, or with the
     file ignored so shapely answers. A process of its own, so the shared atlas every other test

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -81,6 +80,10 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
     """TOML text, held to the same limits as `parse_json`."""
+    # Imported here: the shipped files are read from their parsed copies (package_toml), so
+    # most commands never parse TOML.
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

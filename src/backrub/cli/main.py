@@ -9,6 +9,7 @@ Help is plain text (Typer's Rich help would cost more than importing Typer itsel
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, NamedTuple
@@ -122,7 +123,9 @@ class LazyCommands(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return load_command(cmd_name)
+        command = load_command(cmd_name)
+        _collector.resume()
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -155,5 +158,33 @@ def _root(
     """Guide a seated, clothed back massage: plan it, check routines, map the back."""
 
 
+class _Collector:
+    """Python's cycle collector, off while `main` loads a command.
+
+    Loading a command creates tens of thousands of objects that live as long as the process
+    (modules, classes, pydantic's validators), and the collector would walk them again and again
+    as they pile up, then once more at exit: about a tenth of `backrub plan`'s start. Once the
+    command is loaded, what exists is frozen (`gc.freeze`: never walked again) and the collector
+    runs as usual for the command's own work, which can last hours (a live session, the server).
+    Only `main` pauses it: a program (or test) that runs the app itself keeps its own collector.
+    """
+
+    paused = False
+
+    def pause(self) -> None:
+        self.paused = True
+        gc.disable()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            gc.freeze()
+            gc.enable()
+
+
+_collector = _Collector()
+
+
 def main() -> None:
+    _collector.pause()
     sys.exit(run(app))

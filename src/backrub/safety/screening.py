@@ -350,6 +350,12 @@ def parse_local_problem(text: str, atlas: Atlas | None = None) -> LocalProblem:
 def evaluate(answers: ScreeningAnswers, atlas: Atlas | None = None) -> ScreeningResult:
     """Turn the answers into a verdict. Unknown question ids or regions are refused, not skipped:
     a misspelt answer silently ignored could hide a reason not to massage."""
+    if not answers.yes and not answers.local:
+        # Nothing answered yes: go, with no need to read the questions (a plan on the command
+        # line or the web mostly starts here).
+        return ScreeningResult(
+            outcome=Outcome.GO, findings=(), restrictions=Restrictions(), emergency=False
+        )
     atlas = atlas or default_atlas()
     unknown = sorted(answers.yes - _questions_by_id().keys())
     if unknown:
