@@ -77,9 +77,16 @@ def test_a_plan_as_json_needs_no_geometry_web_stack_store_or_rich(args: list[str
     assert set(_loaded_after(*args)) <= {"pydantic"}
 
 
-# Loaded only when asked for: a receiver's past sessions (history, lessons), a TOML file to
-# parse; and the screening questions are read only when an answer is given.
-LAZY = ("backrub.planner.history", "backrub.planner.lessons", "tomllib")
+# Loaded only when asked for: a saved receiver and their past sessions (history, lessons), a TOML
+# file to parse, pydantic's serializer helpers (the plan needs none); and the screening
+# questions are read only when an answer is given.
+LAZY = (
+    "backrub.planner.history",
+    "backrub.planner.lessons",
+    "backrub.cli.saved",
+    "tomllib",
+    "pydantic.functional_serializers",
+)
 
 
 def test_a_plan_without_a_past_toml_or_answers_loads_none_of_them() -> None:
