@@ -128,6 +128,17 @@ def test_main_pauses_the_collector_only_while_the_command_loads() -> None:
     assert _printed_by(child) == [[True, 0], [True, False], True, True]
 
 
+def test_the_entry_point_starts_with_the_collector_off() -> None:
+    child = textwrap.dedent(
+        """
+        import gc, json, sys
+        import backrub.cli.start
+        print(json.dumps([gc.isenabled(), "typer" in sys.modules]))
+        """
+    )
+    assert _printed_by(child) == [False, True]
+
+
 def _plans_printed(*, shapely: bool) -> list[str]:
     """What each of PLANS prints, in a fresh interpreter: from the derived file, or with the
     file ignored so shapely answers. A process of its own, so the shared atlas every other test
