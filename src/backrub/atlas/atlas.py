@@ -22,7 +22,7 @@ from backrub.atlas.model import (
     Side,
     Tissue,
 )
-from backrub.datafile import package_toml, read_toml, validate
+from backrub.datafile import read_toml, shipped, validate
 from backrub.errors import DataFileError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ def default_atlas() -> Atlas:
     source = "backrub/atlas/back.toml"
     text = resources.files("backrub.atlas").joinpath(derived.ATLAS_FILE).read_text("utf-8")
     return Atlas(
-        validate(AtlasFile, package_toml("backrub.atlas", derived.ATLAS_FILE), source=source),
+        shipped(AtlasFile, "backrub.atlas", derived.ATLAS_FILE, source=source),
         source=source,
         derived=derived.load(text),
     )

@@ -18,7 +18,7 @@ from pydantic import (
 from pydantic_core import core_schema
 
 from backrub.atlas import Area, Atlas, default_atlas
-from backrub.datafile import package_toml, validate
+from backrub.datafile import shipped
 from backrub.errors import BackrubError, UnknownNameError
 from backrub.method.ids import METHOD_ELEMENTS
 from backrub.method.vocabulary import Contact, PressureLevel, Technique
@@ -305,8 +305,7 @@ def _change_phrases(findings: tuple[Finding, ...]) -> list[str]:
 @cache
 def _screening_file() -> ScreeningFile:
     # Read once: the file ships with the package and does not change while we run.
-    data = package_toml("backrub.safety", "screening.toml")
-    return validate(ScreeningFile, data, source=_SOURCE)
+    return shipped(ScreeningFile, "backrub.safety", "screening.toml", source=_SOURCE)
 
 
 @cache
