@@ -188,3 +188,33 @@ def test_every_command_of_the_app_is_listed(capsys: pytest.CaptureFixture[str]) 
         assert name in shown
         assert entry.summary.split()[0] in shown
     assert load_command("no-such-command") is None
+
+
+def test_commands_from_main_but_the_server_go_without_pydantic_plugins() -> None:
+    """Pydantic's plugin search reads every installed package's metadata; a command run from
+    `main` skips it, except the server (someone may observe its validation). A program that
+    runs the app itself, or a user who set the variable, decides for themselves."""
+    child = textwrap.dedent(
+        """
+        import contextlib, io, json, os
+        from backrub.cli import main
+        seen = []
+        def plan_and(args, preset=None):
+            os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+            if preset is not None:
+                os.environ["PYDANTIC_DISABLE_PLUGINS"] = preset
+            main._collector.paused = True
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main.run(main.app, args) == 0
+            seen.append(os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        plan_and(["serve", "--help"])
+        plan_and(["plan", "-m", "20", "--json"], preset="")
+        plan_and(["plan", "-m", "20", "--json"])
+        os.environ.pop("PYDANTIC_DISABLE_PLUGINS")
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        seen.append(os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        print(json.dumps(seen))
+        """
+    )
+    assert _printed_by(child) == [None, "", "__all__", None]

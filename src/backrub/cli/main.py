@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -123,6 +124,8 @@ class LazyCommands(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if _collector.paused and cmd_name not in _OBSERVED:
+            _without_pydantic_plugins()
         command = load_command(cmd_name)
         _collector.resume()
         return command
@@ -183,6 +186,19 @@ class _Collector:
 
 
 _collector = _Collector()
+
+# The commands whose validation someone may want to watch with a pydantic plugin: the server.
+_OBSERVED = frozenset({"serve"})
+
+
+def _without_pydantic_plugins() -> None:
+    """Pydantic looks for plugins (package entry points) the first time it builds a validator:
+    a read of every installed distribution's metadata, about a tenth of `backrub plan`'s start.
+    Plugins are hooks to observe an application's validation (logfire's, for one); a command
+    run from `main` (not the server) validates only its own options and shipped data, so it
+    goes without them, as Typer does for its option converters. A value already set by the
+    user is kept."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 
 def main() -> None:
