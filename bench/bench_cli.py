@@ -10,13 +10,20 @@ asserts nothing. Goals (issue 12): --help within 1.5x, plan within 3x.
 The commands run with byte code written and read (PYTHONDONTWRITEBYTECODE is dropped from their
 environment), as for an installed backrub: otherwise every backrub module would be compiled
 again on every start while Typer's, installed with byte code, would not.
+
+`python bench/bench_cli.py --instructions` also counts the instructions each command executes
+under valgrind's callgrind (when valgrind is installed; about a minute): unlike any time, the
+count and its ratio are the same on a busy machine as on a quiet one.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,6 +73,40 @@ def best_times(rounds: int) -> dict[str, tuple[float, float]]:
     return best
 
 
+def instructions(command: list[str]) -> int | None:
+    """The instructions the command executes, counted by callgrind; None without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(
+            [
+                valgrind,
+                "--tool=callgrind",
+                f"--callgrind-out-file={folder}/callgrind.out",
+                *command,
+            ],
+            capture_output=True,
+            text=True,
+            env=_environment(),
+            check=False,
+        )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if done.returncode == 0 and found else None
+
+
+def print_instructions() -> None:
+    counts = {name: instructions(command) for name, command in commands().items()}
+    base = counts["python -c 'import typer'"]
+    if base is None:
+        print("  instructions: valgrind is not installed (or failed)")
+        return
+    for name, count in counts.items():
+        ratio = "" if count is None else f", {count / base:.2f}x import typer"
+        shown = "failed" if count is None else f"{count / 1e6:.0f}M"
+        print(f"  {name}: {shown} instructions{ratio}")
+
+
 def main() -> None:
     print("backrub command-line start-up benchmark")
     best = best_times(ROUNDS)
@@ -83,6 +124,8 @@ def main() -> None:
             f"  {name}: {wall * 1000:.0f} ms wall, {ratio:.2f}x import typer "
             f"(goal <= {goal}x: {verdict}); {cpu * 1000:.0f} ms CPU, {cpu / base_cpu:.2f}x"
         )
+    if "--instructions" in sys.argv[1:]:
+        print_instructions()
 
 
 if __name__ == "__main__":

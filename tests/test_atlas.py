@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backrub.atlas import Atlas, Side, Tissue
+from backrub.atlas import Atlas, Side, Tissue, default_atlas
 from backrub.errors import DataFileError, UnknownNameError
 
 # The anatomy METHOD.md names, by the atlas base that stands for it.
@@ -147,3 +147,13 @@ def test_a_region_with_two_shapes_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(DataFileError, match="exactly one shape"):
         Atlas.from_file(path)
+
+
+def test_regions_landmarks_and_outline_are_what_validation_gives() -> None:
+    # The atlas builds them from its validated file without validating again: the same values
+    # of the same types (repr shows an enum or a tuple where validation gives one) and fields.
+    atlas = default_atlas()
+    for model in (*atlas.regions, *atlas.landmarks, atlas.outline):
+        again = type(model).model_validate(model.model_dump())
+        assert repr(model) == repr(again)
+        assert model.model_fields_set == set(type(model).model_fields)

@@ -77,6 +77,68 @@ def test_a_plan_as_json_needs_no_geometry_web_stack_store_or_rich(args: list[str
     assert set(_loaded_after(*args)) <= {"pydantic"}
 
 
+# Loaded only when asked for: a saved receiver and their past sessions (history, lessons), a TOML
+# file to parse, pydantic's serializer helpers (the plan needs none); and the screening
+# questions are read only when an answer is given.
+LAZY = (
+    "backrub.planner.history",
+    "backrub.planner.lessons",
+    "backrub.cli.saved",
+    "tomllib",
+    "pydantic.functional_serializers",
+)
+
+
+def test_a_plan_without_a_past_toml_or_answers_loads_none_of_them() -> None:
+    child = textwrap.dedent(
+        f"""
+        import contextlib, io, json, sys
+        from backrub.cli.errors import run
+        from backrub.cli.main import app
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert run(app, {PLANS[0]!r}) == 0
+        from backrub.safety import screening
+        loaded = [name for name in {LAZY!r} if name in sys.modules]
+        print(json.dumps([loaded, screening._screening_file.cache_info().currsize]))
+        """
+    )
+    assert _printed_by(child) == [[], 0]
+
+
+def test_main_pauses_the_collector_only_while_the_command_loads() -> None:
+    """`main` starts with the cycle collector off; once the command is loaded what exists is
+    frozen and the collector is back on for the command's own work. A program that runs the
+    app itself keeps its collector as it was."""
+    child = textwrap.dedent(
+        """
+        import contextlib, gc, io, json
+        from backrub.cli import main
+        seen = []
+        real = main.load_command
+        main.load_command = lambda name: (seen.append(gc.isenabled()), real(name))[1]
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        untouched = [gc.isenabled(), gc.get_freeze_count()]
+        main._collector.pause()
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        print(json.dumps([untouched, seen, gc.isenabled(), gc.get_freeze_count() > 0]))
+        """
+    )
+    assert _printed_by(child) == [[True, 0], [True, False], True, True]
+
+
+def test_the_entry_point_starts_with_the_collector_off() -> None:
+    child = textwrap.dedent(
+        """
+        import gc, json, sys
+        import backrub.cli.start
+        print(json.dumps([gc.isenabled(), "typer" in sys.modules]))
+        """
+    )
+    assert _printed_by(child) == [False, True]
+
+
 def _plans_printed(*, shapely: bool) -> list[str]:
     """What each of PLANS prints, in a fresh interpreter: from the derived file, or with the
     file ignored so shapely answers. A process of its own, so the shared atlas every other test
@@ -126,3 +188,33 @@ def test_every_command_of_the_app_is_listed(capsys: pytest.CaptureFixture[str]) 
         assert name in shown
         assert entry.summary.split()[0] in shown
     assert load_command("no-such-command") is None
+
+
+def test_commands_from_main_but_the_server_go_without_pydantic_plugins() -> None:
+    """Pydantic's plugin search reads every installed package's metadata; a command run from
+    `main` skips it, except the server (someone may observe its validation). A program that
+    runs the app itself, or a user who set the variable, decides for themselves."""
+    child = textwrap.dedent(
+        """
+        import contextlib, io, json, os
+        from backrub.cli import main
+        seen = []
+        def plan_and(args, preset=None):
+            os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+            if preset is not None:
+                os.environ["PYDANTIC_DISABLE_PLUGINS"] = preset
+            main._collector.paused = True
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main.run(main.app, args) == 0
+            seen.append(os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        plan_and(["serve", "--help"])
+        plan_and(["plan", "-m", "20", "--json"], preset="")
+        plan_and(["plan", "-m", "20", "--json"])
+        os.environ.pop("PYDANTIC_DISABLE_PLUGINS")
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main.run(main.app, ["plan", "-m", "20", "--json"]) == 0
+        seen.append(os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        print(json.dumps(seen))
+        """
+    )
+    assert _printed_by(child) == [None, "", "__all__", None]

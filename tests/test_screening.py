@@ -361,3 +361,15 @@ def test_the_same_answers_in_any_order_give_the_same_result(order: list[str]) ->
     backward = evaluate(ScreeningAnswers(yes=frozenset(reversed(order))))
     assert forward == backward
     assert forward.summary() == backward.summary()
+
+
+def test_answers_are_written_out_sorted_whatever_the_set_order() -> None:
+    # A frozenset's order changes from one process to the next; the text must not.
+    answers = ScreeningAnswers(
+        yes=frozenset({"diabetes-reduced-feeling", "asthma", "frail-or-older"})
+    )
+    expected = ["asthma", "diabetes-reduced-feeling", "frail-or-older"]
+    assert answers.model_dump()["yes"] == expected
+    assert answers.model_dump(mode="json")["yes"] == expected
+    assert answers.model_dump_json().startswith('{"yes":["asthma","diabetes-reduced-feeling",')
+    assert ScreeningAnswers.model_validate_json(answers.model_dump_json()) == answers

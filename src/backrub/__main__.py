@@ -1,5 +1,5 @@
 """`python -m backrub` runs the command line."""
 
-from backrub.cli.main import main
+from backrub.cli.start import main
 
 main()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import tomllib
 import zlib
+from collections.abc import Callable
+from enum import Enum
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -81,6 +83,10 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def parse_toml(text: str, *, source: str) -> dict[str, Any]:
     """TOML text, held to the same limits as `parse_json`."""
+    # Imported here: the shipped files are read from their parsed copies (package_toml), so
+    # most commands never parse TOML.
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -139,6 +145,11 @@ def package_toml(package: str, name: str) -> dict[str, Any]:
     (`NAME.toml.json`), used only while the checksum it records matches the TOML text: the TOML
     stays the source. tests/test_shipped_data.py fails on a stale copy; write_parsed_copies()
     writes them again."""
+    return _package_data(package, name)[0]
+
+
+def _package_data(package: str, name: str) -> tuple[dict[str, Any], bool]:
+    """A shipped TOML file's data (package_toml), and whether it came from its checked copy."""
     folder = resources.files(package)
     text = folder.joinpath(name).read_text(encoding="utf-8")
     try:
@@ -147,8 +158,113 @@ def package_toml(package: str, name: str) -> dict[str, Any]:
         copy = None
     if isinstance(copy, dict) and copy.get("toml") == text_checksum(text):
         data: dict[str, Any] = copy["data"]
-        return data
-    return parse_toml(text, source=f"{package}/{name}")
+        return data, True
+    return parse_toml(text, source=f"{package}/{name}"), False
+
+
+def shipped(model: type[ModelT], package: str, name: str, *, source: str) -> ModelT:
+    """A TOML file shipped inside a backrub package, as `model`.
+
+    Read from its parsed copy (package_toml), the data is built into the model without
+    pydantic's validator (`construct`): building the validator of a file's models costs more
+    than the rest of reading it (the atlas's and the classic routine's together are about a
+    tenth of `backrub plan`'s start). tests/test_shipped_data.py validates every shipped file
+    and checks that the model built this way is exactly the validated one; an edited TOML file
+    (its copy no longer matching) is parsed and validated as any other file."""
+    data, from_copy = _package_data(package, name)
+    if from_copy:
+        try:
+            return construct(model, data)
+        except _NotConstructible:
+            pass
+    return validate(model, data, source=source)
+
+
+class _NotConstructible(Exception):
+    """A type `construct` does not know: the data goes through pydantic's validator instead."""
+
+
+Converter = Callable[[Any], Any]
+_CONVERTERS: dict[int, tuple[Any, Converter]] = {}  # by id(type), the type kept alive with it
+_FIELDS: dict[type[BaseModel], dict[str, Converter]] = {}
+
+
+def construct(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    """`model` built from data that passes its validation (tested), without the validator:
+    each value converted to its field's type as validation would (enums, tuples, floats,
+    nested models), every key kept as given (so the same fields count as set). A value of
+    another type than its field's raises _NotConstructible, never a half-right model."""
+    fields = _FIELDS.get(model)
+    if fields is None:
+        fields = _FIELDS[model] = {
+            name: _converter(field.annotation)
+            for name, field in model.model_fields.items()
+            if field.alias is None
+        }
+    try:
+        values = {key: fields[key](value) for key, value in data.items()}
+    except (KeyError, ValueError, TypeError) as error:  # an unknown key, enum value, length
+        raise _NotConstructible(error) from None
+    return model.model_construct(**values)
+
+
+def _converter(kind: Any) -> Converter:
+    """The conversion of a parsed value to `kind`, made once per type (the shipped files hold
+    a few thousand values of a few dozen types)."""
+    known = _CONVERTERS.get(id(kind))
+    if known is None:
+        known = _CONVERTERS[id(kind)] = (kind, _make_converter(kind))
+    return known[1]
+
+
+def _make_converter(kind: Any) -> Converter:
+    origin = get_origin(kind)
+    if origin is Annotated:
+        return _converter(get_args(kind)[0])
+    if origin is Union or origin is UnionType:
+        arms = [arm for arm in get_args(kind) if arm is not NoneType]
+        if len(arms) != 1:
+            return _refuse
+        arm, optional = _converter(arms[0]), len(arms) < len(get_args(kind))
+        return lambda value: None if value is None and optional else arm(value)
+    if origin is Literal:
+        return lambda value: value
+    if origin is list:
+        item = _converter(get_args(kind)[0])
+        return lambda value: [item(entry) for entry in _of_type(value, list)]
+    if origin is tuple:
+        items = get_args(kind)
+        if len(items) == 2 and items[1] is Ellipsis:
+            each = _converter(items[0])
+            return lambda value: tuple(each(entry) for entry in _of_type(value, list))
+        parts = [_converter(item) for item in items]
+        return lambda value: tuple(
+            part(entry) for part, entry in zip(parts, _of_type(value, list), strict=True)
+        )
+    if origin is dict:
+        key, item = (_converter(arg) for arg in get_args(kind))
+        return lambda value: {key(k): item(v) for k, v in _of_type(value, dict).items()}
+    if origin is not None or not isinstance(kind, type):
+        return _refuse
+    if issubclass(kind, BaseModel):
+        return lambda value: construct(kind, _of_type(value, dict))
+    if issubclass(kind, Enum):
+        return kind
+    if kind is float:
+        return lambda value: float(value) if type(value) in (int, float) else _refuse(value)
+    if kind in (int, str, bool):
+        return lambda value: _of_type(value, kind)
+    return _refuse
+
+
+def _of_type(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise _NotConstructible(value)
+    return value
+
+
+def _refuse(value: Any) -> Any:
+    raise _NotConstructible(value)
 
 
 def text_checksum(text: str) -> str:

@@ -22,7 +22,7 @@ from backrub.atlas.model import (
     Side,
     Tissue,
 )
-from backrub.datafile import package_toml, read_toml, validate
+from backrub.datafile import read_toml, shipped, validate
 from backrub.errors import DataFileError, UnknownNameError
 
 if TYPE_CHECKING:
@@ -51,7 +51,10 @@ def _region(spec: RegionSpec, region_id: str, side: Side, *, side_for_mirror: Si
 
     circle = None if spec.circle is None else _mirror([spec.circle], side_for_mirror)[0]
     suffix = "" if side is Side.MIDLINE else f" ({side})"
-    return Region(
+    # Every value is of its field's exact type, from the validated spec: built as it is, without
+    # building Region's validator (a tenth of reading the atlas). tests/test_atlas.py checks
+    # that each region equals itself validated.
+    return Region.model_construct(
         id=region_id,
         base=spec.id,
         name=spec.name + suffix,
@@ -70,9 +73,13 @@ def _region(spec: RegionSpec, region_id: str, side: Side, *, side_for_mirror: Si
 
 def _landmarks_from_spec(spec: LandmarkSpec) -> list[Landmark]:
     if not spec.paired:
-        return [Landmark(id=spec.id, name=spec.name, side=Side.MIDLINE, point=spec.point)]
+        return [
+            Landmark.model_construct(
+                id=spec.id, name=spec.name, side=Side.MIDLINE, point=spec.point
+            )
+        ]
     return [
-        Landmark(
+        Landmark.model_construct(
             id=f"{spec.id}-{side}",
             name=f"{spec.name} ({side})",
             side=side,
@@ -96,7 +103,7 @@ class Atlas:
         self.landmarks: tuple[Landmark, ...] = tuple(
             landmark for spec in data.landmark for landmark in _landmarks_from_spec(spec)
         )
-        self.outline = Outline(
+        self.outline = Outline.model_construct(
             head_center=data.outline.head_center,
             head_radius=data.outline.head_radius,
             body_right=tuple(data.outline.body),
@@ -182,7 +189,7 @@ def default_atlas() -> Atlas:
     source = "backrub/atlas/back.toml"
     text = resources.files("backrub.atlas").joinpath(derived.ATLAS_FILE).read_text("utf-8")
     return Atlas(
-        validate(AtlasFile, package_toml("backrub.atlas", derived.ATLAS_FILE), source=source),
+        shipped(AtlasFile, "backrub.atlas", derived.ATLAS_FILE, source=source),
         source=source,
         derived=derived.load(text),
     )

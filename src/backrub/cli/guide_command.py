@@ -31,7 +31,8 @@ from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.plan_command import show_plan
 from backrub.cli.plan_file import read_plan
-from backrub.cli.profile import SavedReceiver, build_request, saved_receiver
+from backrub.cli.profile import build_request
+from backrub.cli.saved import SavedReceiver, saved_receiver
 from backrub.cli.speech import Speaker, find_espeak
 from backrub.cli.terminal import KeyReader, is_interactive
 from backrub.cli.textmap import back_map

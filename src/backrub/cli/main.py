@@ -9,7 +9,9 @@ Help is plain text (Typer's Rich help would cost more than importing Typer itsel
 
 from __future__ import annotations
 
+import gc
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -122,7 +124,11 @@ class LazyCommands(TyperGroup):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return load_command(cmd_name)
+        if _collector.paused and cmd_name not in _OBSERVED:
+            _without_pydantic_plugins()
+        command = load_command(cmd_name)
+        _collector.resume()
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -155,5 +161,46 @@ def _root(
     """Guide a seated, clothed back massage: plan it, check routines, map the back."""
 
 
+class _Collector:
+    """Python's cycle collector, off while `main` loads a command.
+
+    Loading a command creates tens of thousands of objects that live as long as the process
+    (modules, classes, pydantic's validators), and the collector would walk them again and again
+    as they pile up, then once more at exit: about a tenth of `backrub plan`'s start. Once the
+    command is loaded, what exists is frozen (`gc.freeze`: never walked again) and the collector
+    runs as usual for the command's own work, which can last hours (a live session, the server).
+    Only `main` pauses it: a program (or test) that runs the app itself keeps its own collector.
+    """
+
+    paused = False
+
+    def pause(self) -> None:
+        self.paused = True
+        gc.disable()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            gc.freeze()
+            gc.enable()
+
+
+_collector = _Collector()
+
+# The commands whose validation someone may want to watch with a pydantic plugin: the server.
+_OBSERVED = frozenset({"serve"})
+
+
+def _without_pydantic_plugins() -> None:
+    """Pydantic looks for plugins (package entry points) the first time it builds a validator:
+    a read of every installed distribution's metadata, about a tenth of `backrub plan`'s start.
+    Plugins are hooks to observe an application's validation (logfire's, for one); a command
+    run from `main` (not the server) validates only its own options and shipped data, so it
+    goes without them, as Typer does for its option converters. A value already set by the
+    user is kept."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
 def main() -> None:
+    _collector.pause()
     sys.exit(run(app))

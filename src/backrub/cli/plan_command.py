@@ -11,7 +11,7 @@ from backrub.atlas import default_atlas
 from backrub.cli import plan_options as options
 from backrub.cli.errors import EXIT_OK, EXIT_REFUSED
 from backrub.cli.output import print_json, write_text_atomically
-from backrub.cli.profile import build_request, saved_receiver
+from backrub.cli.profile import build_request
 from backrub.method.words import vocabulary
 from backrub.planner import Plan, PlanStatus, make_plan
 
@@ -50,7 +50,11 @@ def plan(
     ] = None,
 ) -> int:
     """Plan a session: ordered, timed, balanced steps that fit the time budget."""
-    saved = saved_receiver(receiver, profile) if receiver is not None else None
+    saved = None
+    if receiver is not None:
+        from backrub.cli.saved import saved_receiver
+
+        saved = saved_receiver(receiver, profile)
     request = build_request(
         profile,
         saved=saved.choices if saved else None,

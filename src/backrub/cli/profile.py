@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -16,40 +15,7 @@ from backrub.method.vocabulary import PressureLevel
 from backrub.planner import MAX_MINUTES, MIN_MINUTES, PlanRequest
 from backrub.safety import judge_routine
 
-if TYPE_CHECKING:
-    from backrub.planner.history import SessionDigest
-    from backrub.store import ProfileRecord
-
 _PRESSURE_WORDS = {level.word: level for level in PressureLevel}
-
-
-@dataclass(frozen=True)
-class SavedReceiver:
-    """A receiver saved in the database: their record, choices as request fields, and past."""
-
-    record: ProfileRecord
-    choices: dict[str, Any]
-    history: list[SessionDigest] = field(default_factory=list)
-
-
-def saved_receiver(name: str, profile: Path | None) -> SavedReceiver:
-    """The saved receiver of this name (`--receiver`); exit 2 with the saved names if none."""
-    # The store (SQLAlchemy) is imported only when a saved receiver is asked for.
-    from backrub.store import Store, StoreError
-    from backrub.store.history import receiver_history, saved_choices
-
-    if profile is not None:
-        raise BackrubError("give a profile file or a saved receiver, not both", where="--receiver")
-    with Store.open() as store:
-        try:
-            record = store.profile(name.strip())
-        except StoreError:
-            known = ", ".join(repr(p.name) for p in store.profiles()) or "none yet"
-            raise BackrubError(
-                f"no saved receiver named {name!r} (saved receivers: {known})", where="--receiver"
-            ) from None
-        history = receiver_history(store, record.id)
-    return SavedReceiver(record, {**saved_choices(record), "receiver": record.name}, history)
 
 
 def read_profile(path: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backrub.atlas import Atlas, Point, Side, default_atlas
-from backrub.datafile import package_toml, read_toml, validate
+from backrub.datafile import read_toml, shipped, validate
 from backrub.errors import DataFileError, UnknownNameError
 from backrub.method.ids import METHOD_ELEMENTS
 from backrub.method.step import MethodId, Step
@@ -291,7 +291,8 @@ def built_in_routine(name: str) -> Routine:
             f"unknown routine {name!r}; built-in routines: {', '.join(BUILT_IN_ROUTINES)}"
         )
     source = f"backrub/method/routines/{name}.toml"
-    return parse_routine(package_toml("backrub.method.routines", f"{name}.toml"), source=source)
+    data = shipped(RoutineFile, "backrub.method.routines", f"{name}.toml", source=source)
+    return Routine(data, source=source, atlas=default_atlas())
 
 
 def load_routine(name_or_path: str) -> Routine:

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backrub.datafile import package_toml, validate
+from backrub.datafile import shipped
 from backrub.method.vocabulary import Contact, PressureLevel, Technique
 
 Level = Annotated[int, Field(ge=1, le=5)]
@@ -72,7 +72,7 @@ class Vocabulary(_Strict):
 @cache
 def vocabulary() -> Vocabulary:
     source = "backrub/method/vocabulary.toml"
-    return validate(Vocabulary, package_toml("backrub.method", "vocabulary.toml"), source=source)
+    return shipped(Vocabulary, "backrub.method", "vocabulary.toml", source=source)
 
 
 def contact_info(contact: Contact) -> ContactInfo:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from backrub.atlas import Area
-from backrub.datafile import package_toml, validate
+from backrub.datafile import shipped
 from backrub.errors import UnknownNameError
 from backrub.method.step import MethodId
 
@@ -31,9 +31,7 @@ class ActivitiesFile(_Strict):
 @cache
 def activities() -> dict[str, Activity]:
     source = "backrub/planner/activities.toml"
-    return validate(
-        ActivitiesFile, package_toml("backrub.planner", "activities.toml"), source=source
-    ).activity
+    return shipped(ActivitiesFile, "backrub.planner", "activities.toml", source=source).activity
 
 
 def activity(name: str) -> Activity:

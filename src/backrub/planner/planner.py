@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from backrub.atlas import Area, Atlas, Region, Side, Tissue, default_atlas
 from backrub.errors import PlanningError, UnknownNameError
@@ -17,8 +18,6 @@ from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel
 from backrub.planner.activities import activity, focus_areas
 from backrub.planner.focus import even_out, gentle_block, ladder_block, ladder_fits
-from backrub.planner.history import SessionDigest, learn
-from backrub.planner.lessons import history_notes, shape_with_lessons
 from backrub.planner.plan import LeftOut, Plan, PlanStatus
 from backrub.planner.request import Order, PlanRequest
 from backrub.planner.shaping import (
@@ -40,6 +39,10 @@ from backrub.safety.judge import judge_plan
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
 from backrub.safety.screening import evaluate
+
+if TYPE_CHECKING:
+    from backrub.planner.history import Lessons, SessionDigest
+    from backrub.planner.lessons import Shaped
 
 FOCUS_WEIGHT = 1.5
 TROUBLE_SPOT_WEIGHT = 1.5
@@ -99,21 +102,20 @@ def make_plan(
             limited_steps.append(limited)
     warm = warmed_areas(limited_steps, atlas)
     sore = frozenset(region.id for region in map(atlas.region, request.sore_spots))
-    lessons = learn(history, atlas)
-    shaped = shape_with_lessons(
-        limited_steps,
-        lessons,
-        lambda step, soft, start: shape_pressure(
-            step, request.pressure, atlas, limits, warm, soft, start
-        ),
-        sore,
-    )
-    steps = shaped.later
-    history_spots = [
-        item.region
-        for item in lessons.recurring_knots
-        if item.region not in limits.excluded_regions
-    ]
+    learned = _learned(history, limited_steps, request, atlas, limits, warm, sore)
+    if learned is None:
+        steps = [
+            shape_pressure(step, request.pressure, atlas, limits, warm, sore, None)
+            for step in limited_steps
+        ]
+        history_spots: list[str] = []
+    else:
+        steps = learned[1].later
+        history_spots = [
+            item.region
+            for item in learned[0].recurring_knots
+            if item.region not in limits.excluded_regions
+        ]
     asked = dict.fromkeys(spot.id for spot in spots)
     spots += [trouble_spot(name, atlas) for name in history_spots if name not in asked]
     spots = [spot for spot in spots if spot.id not in limits.excluded_regions]
@@ -146,13 +148,17 @@ def make_plan(
         notes.append(
             f"No room in {request.minutes:g} minutes for extra work on the knots that came back."
         )
-    notes += history_notes(
-        lessons,
-        atlas,
-        shaped,
-        final=timed,
-        problem_first=sorted(early),
-    )
+    if learned is not None:
+        from backrub.planner.lessons import history_notes
+
+        lessons, shaped = learned
+        notes += history_notes(
+            lessons,
+            atlas,
+            shaped,
+            final=timed,
+            problem_first=sorted(early),
+        )
     left_out.extend(
         LeftOut(kind="step", name=step.id, reason=f"no room in {request.minutes:g} minutes")
         for step in dropped
@@ -170,6 +176,37 @@ def make_plan(
         # The planner must never produce an unsafe plan; this is a bug, not bad input.
         raise AssertionError("planner broke a rule: " + "; ".join(v.one_line() for v in broken))
     return plan
+
+
+def _learned(
+    history: Sequence[SessionDigest],
+    steps: list[Step],
+    request: PlanRequest,
+    atlas: Atlas,
+    limits: Restrictions,
+    warm: frozenset[Area],
+    sore: frozenset[str],
+) -> tuple[Lessons, Shaped] | None:
+    """What the past sessions teach and the steps shaped with it; None without a past.
+
+    Without one there is nothing to learn and the steps are only shaped to the request:
+    the history and lessons modules (and their classes) load only for a receiver with a past.
+    """
+    if not history:
+        return None
+    from backrub.planner.history import learn
+    from backrub.planner.lessons import shape_with_lessons
+
+    lessons = learn(history, atlas)
+    shaped = shape_with_lessons(
+        steps,
+        lessons,
+        lambda step, soft, start: shape_pressure(
+            step, request.pressure, atlas, limits, warm, soft, start
+        ),
+        sore,
+    )
+    return lessons, shaped
 
 
 def _fit_spots(

@@ -6,23 +6,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self, cast
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    field_serializer,
     model_validator,
 )
+from pydantic_core import core_schema
 
 from backrub.atlas import Area, Atlas, default_atlas
-from backrub.datafile import package_toml, validate
+from backrub.datafile import shipped
 from backrub.errors import BackrubError, UnknownNameError
 from backrub.method.ids import METHOD_ELEMENTS
 from backrub.method.vocabulary import Contact, PressureLevel, Technique
 from backrub.safety.restrictions import Restrictions
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 __all__ = [
     "Category",
@@ -205,17 +208,27 @@ class LocalProblem(_Strict):
         return f"{self.region}:{self.kind}"
 
 
+class _Sorted:
+    """Written out sorted: a set's order changes from one process to the next (string hashing
+    is salted); sorted, the same answers always print, store and compare as the same text.
+    (A serializer in the field's schema, as `field_serializer` would make it, without loading
+    pydantic's serializer module, which costs a plan on the command line ~3% of its start.)"""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        serialization = core_schema.plain_serializer_function_ser_schema(
+            sorted, return_schema=core_schema.list_schema(core_schema.str_schema())
+        )
+        return cast("core_schema.CoreSchema", {**handler(source), "serialization": serialization})
+
+
 class ScreeningAnswers(_Strict):
     """The receiver's answers: the ids of questions answered yes, and any local problems."""
 
-    yes: frozenset[str] = frozenset()
+    yes: Annotated[frozenset[str], _Sorted] = frozenset()
     local: tuple[LocalProblem, ...] = ()
-
-    @field_serializer("yes")
-    def _yes_in_order(self, yes: frozenset[str]) -> list[str]:
-        # A set's order changes from one process to the next (string hashing is salted): sorted,
-        # the same answers always print, store and compare as the same text.
-        return sorted(yes)
 
 
 class Finding(_Strict):
@@ -292,8 +305,7 @@ def _change_phrases(findings: tuple[Finding, ...]) -> list[str]:
 @cache
 def _screening_file() -> ScreeningFile:
     # Read once: the file ships with the package and does not change while we run.
-    data = package_toml("backrub.safety", "screening.toml")
-    return validate(ScreeningFile, data, source=_SOURCE)
+    return shipped(ScreeningFile, "backrub.safety", "screening.toml", source=_SOURCE)
 
 
 @cache
@@ -350,6 +362,12 @@ def parse_local_problem(text: str, atlas: Atlas | None = None) -> LocalProblem:
 def evaluate(answers: ScreeningAnswers, atlas: Atlas | None = None) -> ScreeningResult:
     """Turn the answers into a verdict. Unknown question ids or regions are refused, not skipped:
     a misspelt answer silently ignored could hide a reason not to massage."""
+    if not answers.yes and not answers.local:
+        # Nothing answered yes: go, with no need to read the questions (a plan on the command
+        # line or the web mostly starts here).
+        return ScreeningResult(
+            outcome=Outcome.GO, findings=(), restrictions=Restrictions(), emergency=False
+        )
     atlas = atlas or default_atlas()
     unknown = sorted(answers.yes - _questions_by_id().keys())
     if unknown:
