@@ -66,34 +66,38 @@ CHROMIUM_ARGS = [
 ]
 
 
-# Under pytest-xdist (`make test`: two workers, each given a whole test file at a time, so a
+# Under pytest-xdist (`make test`: three workers, each given a whole test file at a time, so a
 # module's server starts once) the files are handed out in collection order. The longest go
-# first and the short ones last, to fill the gaps, so both workers finish together: first the
-# files measured slowest (slowest first; a stale list costs balance, never a test), then the
-# rest by a rough cost, a browser test counting ten, a test on a real server two, others one.
+# first and the short ones last, to fill the gaps, so the workers finish together: first the
+# files measured slowest (a whole run's --durations=0 summed per file, slowest first; a stale
+# list costs balance, never a test), then the rest by a rough cost, a browser test counting
+# ten, a test on a real server two, others one.
 # Each worker reorders alike (xdist checks that they collected the same list).
 SLOWEST_FILES = (
     "test_web_accounts.py",
-    "web/test_start_quick_path.py",
-    "web/test_journey.py",
-    "test_web_schemathesis.py",
-    "test_web_schemathesis_hosted.py",
-    "test_web_crash.py",
-    "web/test_dim_room_theme.py",
-    "web/test_dim_room_theme_dark.py",
-    "web/test_dim_room_theme_postgresql.py",
     "test_web_hostile_input.py",
-    "test_web_workers.py",
-    "test_session_cli.py",
-    "test_history_store.py",
-    "web/test_pairing.py",
-    "test_web_security.py",
-    "test_engine_live_properties.py",
-    "test_web_live_page.py",
-    "test_cli.py",
+    "web/test_start_quick_path.py",
     "test_rules.py",
+    "test_session_cli.py",
+    "test_cli.py",
+    "test_web_schemathesis_hosted.py",
+    "test_web_live_page.py",
+    "test_web_crash.py",
     "test_web_review_pages.py",
+    "web/test_dim_room_theme.py",
     "test_guide.py",
+    "test_history_store.py",
+    "test_store.py",
+    "web/test_live_controls.py",
+    "test_web_schemathesis.py",
+    "test_web_workers.py",
+    "web/test_dim_room_theme_dark.py",
+    "web/test_journey.py",
+    "web/test_live_look.py",
+    "test_engine_live_properties.py",
+    "test_web_api.py",
+    "web/test_press_once.py",
+    "test_robot_simulation.py",
 )
 BROWSER_TEST_COST, SERVER_TEST_COST = 10, 2
 SERVER_FIXTURES = frozenset({"web_server", "hosted", "server", "api", "postgres_server"})

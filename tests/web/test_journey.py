@@ -77,11 +77,15 @@ def test_a_whole_short_session_from_start_to_history(
     # Still tight: the next rung of the ladder; then released: aftercare.
     version = page.get_attribute("#live", "data-version")
     page.click('[data-event="still-tight"]')
+    # The press is answered once the server has taken it (a newer state alone may be the
+    # clock's, pushed before the press arrived).
+    page.wait_for_selector("#ack:has-text('Sent: Still tight')")
     newer_than(page, version)
     assert state_of(web_server, session_id)["step"]["knot_rung"] == first + 1  # type: ignore[index, operator]
     page.click('#felt [data-value="6"]')
     version = page.get_attribute("#live", "data-version")
     page.click('[data-event="released"]')
+    page.wait_for_selector("#ack:has-text('Sent: Released')")
     newer_than(page, version)
     assert state_of(web_server, session_id)["step"]["technique"] == "mild-rubbing"  # type: ignore[index]
     screenshot(page, "session-knot")
