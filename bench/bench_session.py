@@ -5,6 +5,8 @@ Run with `make bench`. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import random
 import sqlite3
 import statistics
@@ -94,6 +96,18 @@ def engine_seconds_per_event(scripts: list[tuple[Plan, list[Event]]]) -> float:
     return (time.process_time() - start) / sum(len(events) for _plan, events in scripts)
 
 
+def engine_calls_per_event(scripts: list[tuple[Plan, list[Event]]]) -> float:
+    """Python function calls per event (cProfile's count) replaying the scripts once: unlike
+    time, it does not depend on how busy the machine is, and shows what grows with the steps."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for plan, events in scripts:
+        SessionEngine.replay(plan, events)
+    profile.disable()
+    calls: int = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+    return calls / sum(len(events) for _plan, events in scripts)
+
+
 def engine_alone_figures() -> dict[str, float]:
     """events/s on the 10- and 90-minute scripts and the per-event cost ratio 90/10, from
     alternating rounds (median of each round's own ratio, so a busy moment weighs on both)."""
@@ -112,6 +126,8 @@ def engine_alone_figures() -> dict[str, float]:
         "90": long_rate,
         "ratio": statistics.median(ratios),
         "goal": long_rate / ENGINE_GOAL,
+        "calls 10": engine_calls_per_event(short),
+        "calls 90": engine_calls_per_event(long),
     }
 
 
@@ -280,6 +296,11 @@ def main() -> None:
         f"{engine['90']:,.0f} on the 90-minute one ({engine['goal']:.2f} of the "
         f"{ENGINE_GOAL:,.0f} goal); cost per event 90/10 minutes: {engine['ratio']:.2f} "
         "(goal about 1)"
+    )
+    print(
+        f"  engine alone, function calls per event: {engine['calls 10']:.0f} on the 10-minute "
+        f"script, {engine['calls 90']:.0f} on the 90-minute one "
+        f"(ratio {engine['calls 90'] / engine['calls 10']:.2f})"
     )
 
 

@@ -7,11 +7,19 @@ float, and so the same seconds for every step.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backrub.method.step import Step
-from backrub.planner.timing import BudgetTooLong, _groups, changed, fit_durations
+from backrub.planner.timing import (
+    BudgetTooLong,
+    _groups,
+    changed,
+    fit_durations,
+    unweighted,
+)
 from tests.conftest import make_step
 
 
@@ -99,6 +107,66 @@ def test_a_step_whose_seconds_stay_is_the_same_step(steps: list[Step], share: fl
         return
     for before, after in zip(timed, again, strict=True):
         assert (after is before) == (after.seconds == before.seconds)
+
+
+def fitted_seconds(
+    steps: list[Step], budget: float, stretch: float, kind: Callable[[Step], float]
+) -> list[float]:
+    """Each step's seconds as the fit defines them, group by group (issue 12 made the fit work
+    in columns; the seconds must stay these): every group rounded at the stretch, then the
+    remainder spread a second at a time, single steps before pairs, each in order."""
+    groups = _groups(steps, kind)
+    values = [float(round(group.at(stretch))) for group in groups]
+    size = [len(group.indexes) for group in groups]
+    total = sum(n * value for n, value in zip(size, values, strict=True))
+    for _ in range(len(groups) * 4):
+        remainder = budget - total
+        if abs(remainder) < 0.5:
+            break
+        step = 1.0 if remainder > 0 else -1.0
+        for i in sorted(range(len(groups)), key=lambda i: (size[i], i)):
+            candidate = values[i] + step
+            group = groups[i]
+            if (
+                size[i] <= abs(remainder)
+                and group.low - 1e-9 <= candidate <= group.high + 1e-9
+                and candidate >= 1
+            ):
+                values[i] = candidate
+                total += size[i] * step
+                break
+        else:
+            break
+    seconds = [0.0] * len(steps)
+    for group, value in zip(groups, values, strict=True):
+        for index in group.indexes:
+            seconds[index] = value
+    return seconds
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=timed_steps(), share=st.floats(0.2, 1.0), whole=st.booleans())
+def test_the_seconds_are_the_groups_rounded_and_settled(
+    steps: list[Step], share: float, whole: bool
+) -> None:
+    """Weighted (a plan) and unweighted (a live re-plan, which reads no weights): each step
+    gets its group's rounded seconds, the remainder spread as the fit always did."""
+    longest = sum(s.max_seconds if s.max_seconds is not None else s.seconds for s in steps)
+    budget = float(round(longest * share)) if whole else longest * share
+    for kind in (weight, unweighted):
+        try:
+            timed, stretch = fit_durations(steps, budget, kind)
+        except BudgetTooLong:
+            return
+        expected = fitted_seconds(steps, budget, stretch, kind)
+        assert [step.seconds for step in timed] == expected
+        for before, after in zip(steps, timed, strict=True):
+            assert (after is before) == (after.seconds == before.seconds)
+    # Unweighted is the same fit as a weight of one for every step, to the float.
+    plain = fit_durations(steps, budget, lambda _step: 1.0)
+    fast = fit_durations(steps, budget, unweighted)
+    assert plain[1] == fast[1]
+    assert [s.seconds for s in plain[0]] == [s.seconds for s in fast[0]]
 
 
 def test_a_changed_step_is_what_model_copy_gives() -> None:

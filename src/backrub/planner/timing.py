@@ -16,6 +16,11 @@ from backrub.method.step import Step
 Weight = Callable[[Step], float]
 
 
+def unweighted(_step: Step) -> float:
+    """Every step stretched alike (what re-planning asks): the fit then reads no weights."""
+    return 1.0
+
+
 @dataclass
 class _Group:
     """Steps timed as one: a left/right pair, or a single step."""
@@ -97,12 +102,14 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     bounds, scale = _fitted(steps, budget, weight)
     seconds = [float(round(value)) for value in bounds.at(scale)]
     _settle_rounding(bounds, seconds, budget)
-    timed = list(steps)
-    for indexes, value in zip(bounds.indexes, seconds, strict=True):
-        for index in indexes:
-            if steps[index].seconds != value:
-                timed[index] = _retimed(steps[index], value)
-    return timed, scale
+    if not bounds.singles:
+        # Each step takes its group's seconds (a pair's halves the same).
+        seconds = [seconds[group] for group in bounds.group_of]
+    # One pass over the steps (a live queue is re-fitted often): only re-timed ones are copied.
+    return [
+        step if step.seconds == value else _retimed(step, value)
+        for step, value in zip(steps, seconds, strict=True)
+    ], scale
 
 
 def _retimed(step: Step, seconds: float) -> Step:
@@ -158,31 +165,37 @@ class _Bounds:
             high if high is not None else nominal
             for high, nominal in zip([step.max_seconds for step in steps], seconds, strict=True)
         ]
+        # As `_Group.at` computes it: (nominal x weight) x stretch, the same float (a weight
+        # of 1.0 leaves the nominal as it is, so none is asked for).
+        paces = (
+            seconds
+            if weight is unweighted
+            else [nominal * weight(step) for nominal, step in zip(seconds, steps, strict=True)]
+        )
         pairs = [step.pair for step in steps]
+        # The group of each step, for handing the groups' seconds back to the steps.
+        self.group_of: list[int] = []
         if pairs.count(None) == len(pairs):
-            self.indexes: list[list[int]] = [[index] for index in range(len(steps))]
             self.size: list[int] = [1] * len(steps)
-            # As `_Group.at` computes it: (nominal x weight) x stretch, the same float.
-            self.pace: list[float] = [
-                nominal * weight(step) for nominal, step in zip(seconds, steps, strict=True)
-            ]
+            self.pace: list[float] = paces
             self.low: list[float] = mins
             self.high: list[float] = highs
         else:
-            self.indexes, self.size, self.pace, self.low, self.high = [], [], [], [], []
+            self.size, self.pace, self.low, self.high = [], [], [], []
             group_of: dict[str, int] = {}
             for index, pair in enumerate(pairs):
                 group = group_of.get(pair) if pair is not None else None
                 if group is None:
+                    group = len(self.size)
                     if pair is not None:
-                        group_of[pair] = len(self.size)
-                    self.indexes.append([index])
+                        group_of[pair] = group
+                    self.group_of.append(group)
                     self.size.append(1)
-                    self.pace.append(seconds[index] * weight(steps[index]))
+                    self.pace.append(paces[index])
                     self.low.append(mins[index])
                     self.high.append(highs[index])
                     continue
-                self.indexes[group].append(index)
+                self.group_of.append(group)
                 self.size[group] += 1
                 if highs[index] < self.high[group]:
                     self.high[group] = highs[index]
@@ -224,10 +237,52 @@ def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[_Boun
 def _stretch_for(bounds: _Bounds, budget: float) -> float:
     """The least stretch of the nominal durations at which the steps fill the budget.
 
-    The total is piecewise linear in the stretch, bending where a group reaches its shortest or
-    longest time; walking those bends in order finds the stretch at once (a few dozen steps)
-    instead of halving an interval sixty times over every group.
+    The total is piecewise linear in the stretch; a stretch near the answer is found from where
+    the total stands at the nominal durations (`_near_by_slope`), or else by walking the bends
+    in order (`_near_by_bends`), and the exact float is then searched from there: the answer
+    is the same whichever way it was neared, only the work differs.
     """
+    near = _near_by_slope(bounds, budget)
+    if near is None:
+        return _least_reaching(bounds.total, _near_by_bends(bounds, budget), budget)
+    return _least_reaching(bounds.total, near[0], budget, near[1])
+
+
+# Close enough to hand to `_least_reaching`: a few floats off at most.
+_NEAR = 1e-12
+
+
+def _near_by_slope(bounds: _Bounds, budget: float) -> tuple[float, float] | None:
+    """A stretch near the answer and the total there, by following the total's slope from the
+    nominal durations (Newton's method on a piecewise linear total); None if it does not
+    settle in a few steps (a bend crossed each time), or the total has no slope there.
+
+    A live queue was fitted before, so its nominal durations (its seconds now) nearly fill
+    the time left already: usually one step, two listings of the groups, finds the answer,
+    where walking the bends sorts two per group.
+    """
+    columns = list(zip(bounds.size, bounds.pace, bounds.low, bounds.high, strict=True))
+    scale = 1.0
+    for _ in range(4):
+        total = bounds.total(scale)
+        gap = budget - total
+        # The groups that move with the stretch in the direction of the answer: with none,
+        # the answer may lie far off along a flat stretch of the total (the bends know where).
+        if gap > 0:
+            rate = sum([n * pace for n, pace, low, high in columns if low <= pace * scale < high])
+        else:
+            rate = sum([n * pace for n, pace, low, high in columns if low < pace * scale <= high])
+        if not rate > 0 or not scale > 0:
+            return None
+        if abs(gap) <= _NEAR * budget:
+            return scale, total
+        scale += gap / rate
+    return None
+
+
+def _near_by_bends(bounds: _Bounds, budget: float) -> float:
+    """A stretch near the answer, found by walking the total's bends in order: where a group
+    reaches its shortest or longest time (a few dozen steps, never sixty halvings)."""
     # Below every bend each group sits at its shortest: `fixed` seconds plus `rate` per unit.
     fixed = 0.0
     rate = 0.0
@@ -249,10 +304,12 @@ def _stretch_for(bounds: _Bounds, budget: float) -> float:
         scale = at
     if rate > 0:
         scale = max(scale, (budget - fixed) / rate)
-    return _least_reaching(bounds.total, scale, budget)
+    return scale
 
 
-def _least_reaching(total: Callable[[float], float], near: float, budget: float) -> float:
+def _least_reaching(
+    total: Callable[[float], float], near: float, budget: float, at_near: float | None = None
+) -> float:
     """The least float at which the summed total (with its own rounding) reaches the budget, as
     halving the interval finds it: never a hair short, and no stretch to spare.
 
@@ -261,7 +318,7 @@ def _least_reaching(total: Callable[[float], float], near: float, budget: float)
     when rounding put `near` many floats off.
     """
     bits = _bits(near)
-    if total(near) >= budget:
+    if (total(near) if at_near is None else at_near) >= budget:
         high, step, low = bits, 1, bits - 1
         while low >= 0 and total(_float(low)) >= budget:
             high, low, step = low, low - step * 2, step * 2
@@ -295,9 +352,15 @@ def _float(bits: int) -> float:
 def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> None:
     """Spread the rounding remainder a second at a time, singles first, then pairs."""
     size, low, high = bounds.size, bounds.low, bounds.high
-    order = sorted(range(len(size)), key=lambda i: (size[i], i))
     # Whole seconds add up exactly in floats, so a running total equals summing anew each time.
-    total = sum(n * s for n, s in zip(size, seconds, strict=True))
+    if bounds.singles:
+        total = sum(seconds)
+    else:
+        total = sum([n * s for n, s in zip(size, seconds, strict=True)])
+    if abs(budget - total) < 0.5:
+        return  # nothing to spread (the loop below would say so at once)
+    # By size, then by place: the sort is stable.
+    order = sorted(range(len(size)), key=size.__getitem__)
     for _ in range(len(size) * 4):
         remainder = budget - total
         if abs(remainder) < 0.5:

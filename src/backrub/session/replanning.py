@@ -15,6 +15,7 @@ from backrub.planner.timing import (
     drop_for_time,
     fit_durations,
     shortest_seconds,
+    unweighted,
 )
 from backrub.safety.restrictions import Restrictions
 from backrub.session import balance
@@ -69,7 +70,7 @@ class ReplanMixin(EngineCore):
                 state.notes.append(f"{step.id} dropped to keep to the time")
             state.queue = kept
         try:
-            state.queue, _ = fit_durations(state.queue, room, lambda _step: 1.0)
+            state.queue, _ = fit_durations(state.queue, room, unweighted)
         except BudgetTooLong:
             state.queue = [changed(s, seconds=s.max_seconds or s.seconds) for s in state.queue]
 
@@ -134,5 +135,5 @@ class ReplanMixin(EngineCore):
         others = [s for s in state.queue if s.phase is not PhaseKind.CLOSING]
         room = max(shortest_seconds(closing), self.budget - state.worked - fixed)
         with contextlib.suppress(BudgetTooLong):
-            closing, _ = fit_durations(closing, room, lambda _step: 1.0)
+            closing, _ = fit_durations(closing, room, unweighted)
         state.queue = [*others, *closing]
