@@ -131,6 +131,53 @@ def engine_alone_figures() -> dict[str, float]:
     }
 
 
+# Steps done, apart from what is still planned: the same 90-minute sessions, the events of
+# their 5th-15th minutes against those of their 75th-85th (a long history, a short queue left).
+EARLY = (5 * 60, 15 * 60)
+LATE = (75 * 60, 85 * 60)
+
+
+def engine_by_steps_done(count: int, rounds: int) -> dict[str, float]:
+    """CPU seconds and function calls per event in the early and the late window of `count`
+    90-minute scripts (every event applied; only the windows' own events measured)."""
+    scripts = engine_scripts(90, count)
+    seconds: dict[str, list[float]] = {"early": [0.0] * rounds, "late": [0.0] * rounds}
+    profiles = {"early": cProfile.Profile(), "late": cProfile.Profile()}
+    counted = {"early": 0, "late": 0}
+    for index in range(rounds + 1):  # the last round counts function calls, untimed
+        for plan, events in scripts:
+            engine = SessionEngine(plan)
+            for event in events:
+                window = _window(event.at)
+                if window is None:
+                    engine.apply(event)
+                elif index < rounds:
+                    start = time.process_time()
+                    engine.apply(event)
+                    seconds[window][index] += time.process_time() - start
+                else:
+                    counted[window] += 1
+                    profiles[window].enable()
+                    engine.apply(event)
+                    profiles[window].disable()
+    figures: dict[str, float] = {}
+    for window in ("early", "late"):
+        events = counted[window]
+        figures[window] = statistics.median(seconds[window]) / events
+        calls: int = pstats.Stats(profiles[window]).total_calls  # type: ignore[attr-defined]
+        figures[f"calls {window}"] = calls / events
+    figures["ratio"] = figures["late"] / figures["early"]
+    return figures
+
+
+def _window(at: float) -> str | None:
+    if EARLY[0] <= at < EARLY[1]:
+        return "early"
+    if LATE[0] <= at < LATE[1]:
+        return "late"
+    return None
+
+
 def plan_and_replay_seconds(repeats: int) -> list[float]:
     events = scripted_events(200, 58 * 60, seed=2)
     samples = []
@@ -301,6 +348,13 @@ def main() -> None:
         f"  engine alone, function calls per event: {engine['calls 10']:.0f} on the 10-minute "
         f"script, {engine['calls 90']:.0f} on the 90-minute one "
         f"(ratio {engine['calls 90'] / engine['calls 10']:.2f})"
+    )
+    done = engine_by_steps_done(10, 5)
+    print(
+        "  engine alone, by steps done (the same ten 90-minute sessions): "
+        f"{done['early'] * 1e6:.0f} us per event in minutes 5-15, {done['late'] * 1e6:.0f} us "
+        f"in minutes 75-85 (ratio {done['ratio']:.2f}); function calls per event "
+        f"{done['calls early']:.0f} and {done['calls late']:.0f}"
     )
 
 
