@@ -35,6 +35,8 @@ from tests.webserver import Server, start_server
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+    from backrub.store import Store
+
 # Under CI every property test draws the same examples on every run: a red CI run is then a
 # real, repeatable failure, never a lucky draw. A developer's runs keep exploring new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -304,3 +306,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     with fresh_postgres_database(request.getfixturevalue("postgres_server")) as url:
         yield url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """The store opened on this test's fresh database (SQLite, then PostgreSQL)."""
+    from backrub.store import Store
+
+    with Store.open(database_url) as opened:
+        yield opened

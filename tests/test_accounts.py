@@ -8,7 +8,6 @@ another's row fails exactly like a row that does not exist.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,12 +37,6 @@ HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"  # sh
 MORE = Event(at=1.0, kind=EventKind.MORE)
 FELT = Event(at=2.0, kind=EventKind.FELT, value=4)
 SOON = datetime.now(UTC) + timedelta(days=14)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
 
 
 def _token(n: int) -> str:

@@ -3,7 +3,6 @@ the log, when they follow on from what the engine has; otherwise it reads the lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,20 +12,7 @@ from backrub.planner import PlanRequest, make_plan
 from backrub.session import EventKind
 from backrub.store import Store
 from backrub.store.heard import HeardEvents, details
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
+from tests.clock import Clock
 
 
 def _told(store: Store, session: str, *, first: int = 1) -> None:

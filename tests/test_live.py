@@ -6,7 +6,6 @@ clocks differ a little. The log in the store is the one truth every process conv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,22 +15,7 @@ from backrub.planner import PlanRequest, make_plan
 from backrub.session import Event, EventKind, SessionEngine, SessionStatus
 from backrub.session.summary import summarize
 from backrub.store import Store, StoreError
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
+from tests.clock import Clock
 
 
 def _pair(store: Store) -> tuple[LiveRun, Clock, LiveRun, Clock]:

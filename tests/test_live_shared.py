@@ -4,30 +4,11 @@ save point, and does not read and replay the whole log for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from backrub.live import SAVE_EVERY, LiveRun
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import EventKind, SessionEngine
 from backrub.store import Store
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
+from tests.clock import Clock
 
 
 def _both_past_a_step_end(store: Store) -> tuple[LiveRun, LiveRun, Clock]:

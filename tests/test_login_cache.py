@@ -7,14 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from backrub.store.login_cache import KEEP_SECONDS, LoginCache, account_news, token_news
 from backrub.store.records import LoginRecord
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 def _record(token: str, account: int = 1) -> LoginRecord:

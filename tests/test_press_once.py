@@ -24,25 +24,12 @@ from backrub.store import AlreadyStored, Store, StoreError, StoreUnavailable
 from backrub.store.engine import SQLITE_BEGIN, writer_engine
 from backrub.store.event_log import EventWriter
 from backrub.store.schema import head_revision, migration_config
+from tests.clock import Clock
 
 PLAN = {"schema": "backrub.plan", "version": 1}
 MORE = Event(at=1.0, kind=EventKind.MORE)
 LESS = Event(at=2.0, kind=EventKind.LESS)
 PRESS = "5f0c3a9e2b7d41c8a6e1f0b9d3c2a7e4"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def cut_after_commit(store: Store, monkeypatch: pytest.MonkeyPatch, times: int = 1) -> None:

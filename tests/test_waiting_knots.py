@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from backrub.live import LiveRun
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import EventKind
@@ -13,20 +9,7 @@ from backrub.store import Store
 from backrub.web.maps import session_map
 from backrub.web.people import knots_over_time
 from backrub.web.state import session_state
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store.open(database_url) as opened:
-        yield opened
+from tests.clock import Clock
 
 
 def test_a_waiting_knot_is_on_the_live_state_the_map_and_then_the_profile(store: Store) -> None:

@@ -22,21 +22,12 @@ from backrub.session import EventKind, SessionStatus
 from backrub.store import Store
 from backrub.web.hub import NO_VERSION, RELEASE_IDLE, RELEASE_OVER, Hub
 from backrub.web.lean import share
+from tests.clock import Clock
 
 # What a device shows and the store decides; not the clocks, the process's own version counter
 # or the newest press through this process (which a reload forgets, as a restart does).
 SAME = ("status", "step", "next_step", "budget", "cues", "cue_count", "reaction", "knot_region")
 GATE = 30.0  # seconds a stalled load waits at most, so a broken hub fails instead of hanging
-
-
-class Clock:
-    """The hub's monotonic clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -50,7 +41,7 @@ def _shown(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_an_ended_session_nobody_follows_is_released_and_reloads_the_same(store: Store) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     hub = Hub(store, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
     hub.send(session, EventKind.MORE)
@@ -69,7 +60,7 @@ def test_an_ended_session_nobody_follows_is_released_and_reloads_the_same(store:
 
 
 def test_a_quiet_running_session_is_released_and_its_next_press_works(store: Store) -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     hub = Hub(store, speed=20.0, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
     hub.send(session, EventKind.MORE)
@@ -92,7 +83,7 @@ def test_a_quiet_running_session_is_released_and_its_next_press_works(store: Sto
 def test_a_session_with_a_live_stream_is_never_released(store: Store) -> None:
     import asyncio
 
-    clock = Clock()
+    clock = Clock(1000.0)
     hub = Hub(store, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
     hub.send(session, EventKind.STOP)

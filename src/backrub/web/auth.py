@@ -191,8 +191,8 @@ def _refusal(path: str, message: str, *, status: int, login_query: str) -> Respo
     return RedirectResponse(f"{LOGIN_PATH}?{login_query}", status_code=303, headers=NO_STORE)
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None when the client left or it is larger than a form can be."""
+async def read_body(receive: Receive, *, limit: int = FORM_BODY_MAX) -> bytes | None:
+    """The whole request body; None when the client left or it is larger than `limit`."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -201,14 +201,14 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         chunk: bytes = message.get("body", b"")
         size += len(chunk)
-        if size > FORM_BODY_MAX:
+        if size > limit:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """A `receive` that hands the body read already to the app, then waits as usual."""
     sent = False
 
@@ -228,7 +228,7 @@ async def form_field(scope: Scope, body: bytes, name: str) -> str | None:
     async def nothing_more() -> Message:
         return {"type": "http.disconnect"}
 
-    request = Request(scope, _replaying(body, nothing_more))
+    request = Request(scope, replaying(body, nothing_more))
     try:
         form = await request.form()
     except Exception:  # a malformed form: no token in it
@@ -246,10 +246,10 @@ async def sent_token(scope: Scope, receive: Receive) -> tuple[str | None, Receiv
     headers = Headers(scope=scope)
     given = headers.get(CSRF_HEADER)
     if given is None and headers.get("content-type", "").startswith(FORM_TYPES):
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is not None:
             given = await form_field(scope, body, CSRF_FIELD)
-            receive = _replaying(body, receive)
+            receive = replaying(body, receive)
     return given, receive
 
 

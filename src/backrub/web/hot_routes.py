@@ -33,12 +33,12 @@ from functools import partial
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backrub.errors import BackrubError
 from backrub.store import AlreadyStored
 from backrub.web import errors
-from backrub.web.auth import same_token
+from backrub.web.auth import read_body, replaying, same_token
 from backrub.web.csrf import same_origin
 from backrub.web.device_time import press_age
 from backrub.web.hosts import HostCheck
@@ -146,7 +146,7 @@ class HotRoutes:
     ) -> None:
         from backrub.web.api import EventIn  # api.py mounts the same route in the stack
 
-        body = await _whole_body(receive)
+        body = await read_body(receive, limit=BODY_LIMIT)
         if body is None:
             return  # the client left
         try:
@@ -155,11 +155,11 @@ class HotRoutes:
             age = press_age(event.device_time, event.device_now)
         except (ValueError, RecursionError, BackrubError):
             # Not a press we take as it is: the stack answers it (400, 422) as it always has.
-            await self.app(scope, _replaying(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         scope.setdefault("path_params", {})["session_id"] = session_id
         scope["backrub.press"] = (event, age, b"gzip" in headers.get(b"accept-encoding", b""))
-        await self.press_app(scope, _replaying(body, receive), send)
+        await self.press_app(scope, replaying(body, receive), send)
 
     async def _press(self, scope: Scope, receive: Receive, send: Send) -> None:
         event, age, gzip = scope["backrub.press"]
@@ -266,31 +266,6 @@ async def _disconnect(receive: Receive, gone: Gone) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
     gone.set()
-
-
-async def _whole_body(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the body read already to the stack, then waits as usual."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
