@@ -262,7 +262,9 @@ def evening(
             )
         print(f"  server RSS at the end of the evening: {rss(pids) / KB / KB:.0f} MB")
         held = 0.0
-        for rate in SATURATION_RATES:  # until p99 or errors give way
+        for rate in (
+            () if options.no_saturation else SATURATION_RATES
+        ):  # until p99 or errors give way
             used = cpu(pids)
             result = load.phase(rate, options.step_seconds)
             print(
@@ -361,6 +363,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Uvicorn workers on PostgreSQL")
     parser.add_argument("--postgres", default=os.environ.get("BACKRUB_TEST_POSTGRES_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-saturation", action="store_true", help="the evening only")
     parser.add_argument(
         "--direct-log-ins",
         action="store_true",

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 import socket
+from pathlib import Path
 
 import pytest
 import segno
@@ -104,3 +106,27 @@ def test_the_lan_announcement(
     assert qr.getvalue() in output
     assert f"  {link}\n" in output
     assert output.rstrip().endswith("Ctrl-C stops the server.")
+
+
+@pytest.mark.parametrize("hosted", [False, True])
+def test_an_idle_connection_outlives_the_time_between_presses(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hosted: bool
+) -> None:
+    """A giver presses about every 10 s. Closed after Uvicorn's 5 idle seconds, nearly every
+    press came on a new connection, which with several workers lands on any of them: one that
+    did not hold the session loaded (replayed) it during the press, PostgreSQL's slowest presses.
+    The phone's connection must stay open well past a press interval."""
+    started: dict[str, object] = {}
+
+    def capture(*args: object, **options: object) -> None:
+        started.update(options)
+
+    monkeypatch.setattr(uvicorn, "run", capture)
+    args = ["serve"]
+    if hosted:
+        monkeypatch.setenv("BACKRUB_DATABASE_URL", f"sqlite:///{tmp_path}/hosted.db")
+        monkeypatch.setenv("BACKRUB_SECRET_KEY", secrets.token_urlsafe(48))
+        args += ["--hosted", "--workers", "1"]
+    assert run(app, args) == 0
+    assert isinstance(started.get("timeout_keep_alive"), int)
+    assert started["timeout_keep_alive"] >= 60  # type: ignore[operator]

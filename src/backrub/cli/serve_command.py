@@ -19,6 +19,12 @@ from backrub.live import clock_speed
 DEFAULT_PORT = 8765
 LOCAL_HOST = "127.0.0.1"
 LAN_HOST = "0.0.0.0"
+# Seconds an idle keep-alive connection stays open (Uvicorn's default is 5). A giver presses
+# about every 10 s: with 5 s nearly every press came on a new connection, and with several
+# workers that one lands on any of them, so a worker that did not hold the session yet loaded
+# it (read and replayed its log) during the press: most of PostgreSQL's slowest presses.
+# 75 s, as nginx keeps a client's connection.
+KEEP_IDLE = 75
 # A private address to "connect" a UDP socket to: nothing is sent, but the system picks the
 # network interface (and so the address) it would use to reach the local network.
 PROBE_ADDRESS = ("10.255.255.255", 1)
@@ -174,7 +180,14 @@ def serve(
         print(f"backrub is serving on {url(bind, port)}  (Ctrl-C stops it)", flush=True)
     else:
         announce_lan(bind, port, pairing.code)
-    uvicorn.run(app, host=bind, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    uvicorn.run(
+        app,
+        host=bind,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_IDLE,
+    )
 
 
 def serve_hosted(bind: str, port: int, workers: int | None) -> None:
@@ -217,5 +230,6 @@ def serve_hosted(bind: str, port: int, workers: int | None) -> None:
         workers=count,
         log_level="warning",
         timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_IDLE,
         proxy_headers=True,
     )
