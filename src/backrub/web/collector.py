@@ -1,10 +1,10 @@
 """Garbage collection that never stops the server for long.
 
-Python's collector sometimes walks every object the process holds (a "generation 2"
-collection): with a thousand live sessions and their connections that is several hundred
-thousand objects, a pause of 0.1-0.3 s of CPU (more on a busy machine) during which no press is
-answered and no device updated: the live page's slowest presses. Nearly none of those objects
-is ever garbage (a session's objects are freed by reference counting when it is released;
+Python's collector sometimes walks every object the process holds (a "generation 2" collection):
+with a thousand live sessions and their connections that is several hundred thousand objects, a
+pause of 0.6-0.8 s of CPU (measured at 1,000 households; more wall time on a busy machine) in
+which no press is answered and no device updated: the slowest presses. Nearly none of those
+objects is ever garbage (a session's objects are freed by reference counting when it is released;
 measured: no cycle left behind).
 
 So the server freezes what it holds (`gc.freeze`: moved out of the collector's sight) at
