@@ -3,9 +3,16 @@ ending is heard, and never one that a read found just before it ended."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
-from backrub.store.login_cache import KEEP_SECONDS, LoginCache, account_news, token_news
+from backrub.store.login_cache import (
+    HEARD_WITHIN,
+    KEEP_SECONDS,
+    LoginCache,
+    account_news,
+    token_news,
+)
 from backrub.store.records import LoginRecord
 from tests.clock import Clock
 
@@ -85,12 +92,52 @@ def test_a_kept_log_in_is_read_again_after_a_while() -> None:
     assert cache.get("a") is None
 
 
-def test_waiting_for_news_ends_when_it_is_heard_and_at_once_when_not_hearing() -> None:
+def test_an_ending_waits_until_every_hearer_has_answered() -> None:
     cache = _hearing()
     news = token_news("a")
-    before = cache.news_count(news)
-    cache.heard(news)
-    cache.wait_heard(news, before)  # heard already: no wait
-    assert cache.news_count(news) == before + 1
+    cache.expect(news)
+    cache.answered(news, 1)
+    cache.answered(news, 2)
+    cache.answered(token_news("a"), 3)  # another ending's answer does not count for this one
+    assert cache.wait_answers(news, lambda: {1, 2}) == set()
+
+
+def test_an_answer_arriving_while_the_ending_waits_ends_the_wait() -> None:
+    cache = _hearing()
+    news = account_news(7)
+    cache.expect(news)
+    answering = threading.Timer(0.05, cache.answered, (news, 1))
+    answering.start()
+    assert cache.wait_answers(news, lambda: {1}) == set()
+    answering.join()
+
+
+def test_a_hearer_that_never_answers_is_named_once_the_wait_is_over() -> None:
+    clock = Clock()
+    cache = _hearing(clock)
+    news = token_news("a")
+    cache.expect(news)
+    cache.answered(news, 1)
+
+    def hearers() -> set[int]:
+        clock.now += HEARD_WITHIN / 2  # each look at the database takes time
+        return {1, 2}
+
+    assert cache.wait_answers(news, hearers) == {2}
+
+
+def test_a_hearer_that_went_away_is_not_waited_for() -> None:
+    cache = _hearing()
+    news = token_news("a")
+    cache.expect(news)
+    cache.answered(news, 1)
+    looks = iter([{1, 2}, {1}])  # the second look: process 2's connection is gone
+    assert cache.wait_answers(news, lambda: next(looks)) == set()
+
+
+def test_nothing_is_awaited_when_this_process_does_not_hear() -> None:
     deaf = LoginCache(Clock())
-    deaf.wait_heard(news, 0)  # not hearing: nothing to wait for (a stuck clock would hang)
+    news = token_news("a")
+    deaf.expect(news)
+    # its notifier could not pass answers on: a stuck clock and silent hearers would hang
+    assert deaf.wait_answers(news, lambda: {1, 2}) == set()

@@ -4,17 +4,26 @@ deletion with everything it owns.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from backrub.store.base import StoreBase, _storable
 from backrub.store.errors import EmailTaken, StoreError
 from backrub.store.failures import _is_duplicate
-from backrub.store.login_cache import LOGIN_CHANNEL, account_news, token_news
+from backrub.store.login_cache import (
+    HEARD_WITHIN,
+    HEARERS,
+    LOGIN_CHANNEL,
+    account_news,
+    token_news,
+)
 from backrub.store.records import AccountRecord, Credentials, LoginRecord
 from backrub.store.tables import (
     CSRF_TOKEN_LENGTH,
@@ -32,6 +41,8 @@ from backrub.store.tables import (
 )
 
 _TOKEN_HASH = re.compile(r"[0-9a-f]{64}")
+
+log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "backrub.account-export"
 
@@ -138,23 +149,43 @@ class AccountMethods(StoreBase):
 
     def delete_login(self, token_hash: str) -> None:
         """Forget a log-in (log-out, or expired); nothing happens when there is none."""
-        news = token_news(token_hash)
-        heard = self.logins.news_count(news)
-        with self._writing() as db:
+        with self._ending(token_news(token_hash)) as db:
             db.execute(delete(LoginRow).where(LoginRow.token_hash == token_hash))
-            self._announce_login(db, news)
-        self._ended(news, heard)
 
-    def _announce_login(self, db: Session, news: str) -> None:
-        """Tell every server process, once committed, that log-ins ended (PostgreSQL)."""
-        if self._announce:
-            db.execute(select(func.pg_notify(LOGIN_CHANNEL, news)))
+    @contextmanager
+    def _ending(self, news: str) -> Iterator[Session]:
+        """A transaction that ends log-ins: once committed, forgotten here at once, and (on
+        PostgreSQL) by every listening server process before this returns (login_cache.py)."""
+        self.logins.expect(news)
+        try:
+            with self._writing() as db:
+                yield db
+                if self._announce:
+                    db.execute(select(func.pg_notify(LOGIN_CHANNEL, news)))
+            self.logins.forget(news)
+            if self._announce:
+                silent = self.logins.wait_answers(news, self._login_hearers)
+                if silent:
+                    log.warning(
+                        "%d server process(es) did not say they forgot an ended log-in within "
+                        "%.0f s",
+                        len(silent),
+                        HEARD_WITHIN,
+                    )
+        finally:
+            self.logins.unexpect(news)
 
-    def _ended(self, news: str, heard: int) -> None:
-        """Committed: forget here at once, and wait for the news to come back (every other
-        process's notifier has been sent it then)."""
-        self.logins.forget(news)
-        self.logins.wait_heard(news, heard)
+    def _login_hearers(self) -> set[int]:
+        """The connections, of every server process, that listen for ended log-ins."""
+        with self._reading() as db:
+            found = db.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = :name"
+                ),
+                {"name": HEARERS},
+            )
+            return set(found)
 
     def delete_expired_logins(self, now: datetime | None = None) -> int:
         """Forget every log-in that has expired; returns how many."""
@@ -263,9 +294,7 @@ class AccountMethods(StoreBase):
 
         The foreign keys cascade, but every table is also emptied of its rows explicitly, so a
         database whose foreign keys are not enforced (SQLite without the pragma) is left clean."""
-        news = account_news(account_id)
-        heard = self.logins.news_count(news)
-        with self._writing() as db:
+        with self._ending(account_news(account_id)) as db:
             account = self._account_row(db, account_id)
             owned_sessions = select(SessionRow.id).where(SessionRow.account_id == account_id)
             db.execute(delete(EventRow).where(EventRow.session_id.in_(owned_sessions)))
@@ -276,8 +305,6 @@ class AccountMethods(StoreBase):
                 delete(LoginFailureRow).where(LoginFailureRow.key == f"email:{account.email}")
             )
             db.execute(delete(AccountRow).where(AccountRow.id == account_id))
-            self._announce_login(db, news)
-        self._ended(news, heard)
 
 
 def _email(email: str) -> str:

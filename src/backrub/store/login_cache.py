@@ -13,32 +13,42 @@ Exactness:
   or listens again (news sent meanwhile is lost).
 - A read that began before a log-in was forgotten is not kept (the generation counter): it may
   have found the row just before its deletion.
-- A process that ends a log-in waits (briefly) until its own notifier hears the news, so the
-  other processes' notifiers have been sent it before the reply reaches the browser.
+- A process that ends a log-in does not reply before every process listening then has forgotten
+  it: each notifier, having forgotten, answers on `HEARD_CHANNEL`, and the ending waits for the
+  answers of every connection named `HEARERS` (PostgreSQL's pg_stat_activity) that is still
+  there, up to `HEARD_WITHIN` seconds. (Waiting only for its own notifier left a window of a few
+  milliseconds in which another process still served the ended log-in from memory.)
 - A row deleted behind the store's back (an operator's SQL) is read again after `KEEP_SECONDS`.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from backrub.store.records import LoginRecord
 
 # The PostgreSQL channel on which an ended log-in is announced: "token HASH" or "account ID".
 LOGIN_CHANNEL = "backrub_login"
+# Where each notifier says it has forgotten an ending: the news itself, sent by the notifier's
+# own connection (so the notification's pid names the process that heard it).
+HEARD_CHANNEL = "backrub_login_heard"
+HEARERS = "backrub-hears-logins"  # application_name of every notifier's connection
 KEEP_SECONDS = 60.0  # a kept log-in is read again after this long, whatever was heard
 KEEP_MAX = 100_000  # log-ins kept at most; past that, all are forgotten and read again
-HEARD_WITHIN = 1.0  # seconds an ending waits for its own news to come back
+ASK_AGAIN = 0.25  # seconds between looks at which hearers are still there, while waiting
+HEARD_WITHIN = 2.0  # seconds an ending waits, at most, for every process to have forgotten it
 
 
 def token_news(token_hash: str) -> str:
-    return f"token {token_hash}"
+    """News of one ending; the last word only tells this ending's answers from another's."""
+    return f"token {token_hash} {secrets.token_hex(6)}"
 
 
 def account_news(account_id: int) -> str:
-    return f"account {account_id}"
+    return f"account {account_id} {secrets.token_hex(6)}"
 
 
 class LoginCache:
@@ -50,7 +60,7 @@ class LoginCache:
         self._heard = threading.Condition(self._lock)
         self._kept: dict[str, tuple[LoginRecord, float]] = {}
         self._generation = 0  # goes up at every forgetting: older reads are not kept
-        self._news: dict[str, int] = {}  # news heard, and how often (for `wait_heard`)
+        self._answers: dict[str, set[int]] = {}  # this process's endings: who forgot them
         self.hearing = False
 
     def generation(self) -> int:
@@ -78,7 +88,8 @@ class LoginCache:
 
     def forget(self, news: str) -> None:
         """News of an ended log-in ("token HASH" or "account ID"), from this process or another."""
-        what, _, which = news.partition(" ")
+        what, _, rest = news.partition(" ")
+        which = rest.partition(" ")[0]
         with self._lock:
             self._generation += 1
             if what == "token":
@@ -92,28 +103,46 @@ class LoginCache:
                 self._kept.clear()
 
     def heard(self, news: str) -> None:
-        """The notifier heard this news (any process's): forget, and wake `wait_heard`."""
+        """The notifier heard this news (any process's ending): forget."""
         self.forget(news)
-        with self._lock:
-            if len(self._news) >= KEEP_MAX:
-                self._news.clear()
-            self._news[news] = self._news.get(news, 0) + 1
-            self._heard.notify_all()
 
-    def news_count(self, news: str) -> int:
+    def expect(self, news: str) -> None:
+        """This process is about to announce `news`: gather the answers from now on."""
         with self._lock:
-            return self._news.get(news, 0)
+            self._answers[news] = set()
 
-    def wait_heard(self, news: str, before: int) -> None:
-        """Wait (up to HEARD_WITHIN) until this news has been heard more than `before` times;
-        at once when not hearing (nothing is kept anywhere that listens then)."""
+    def answered(self, news: str, hearer: int) -> None:
+        """The notifier of connection `hearer` has forgotten `news` (ours, or not: ignored)."""
+        with self._lock:
+            answers = self._answers.get(news)
+            if answers is not None:
+                answers.add(hearer)
+                self._heard.notify_all()
+
+    def wait_answers(self, news: str, hearers: Callable[[], Collection[int]]) -> set[int]:
+        """Wait until every hearer has forgotten `news` (see the module's docstring); returns
+        the hearers still silent after HEARD_WITHIN (none when all answered). `hearers` is asked
+        again when an answer is slow: one that went away has forgotten everything anyway.
+        Nothing is awaited when this process does not hear: its notifier passes the answers on."""
         deadline = self._monotonic() + HEARD_WITHIN
+        waiting = set(hearers()) if self.hearing else set()
+        while True:
+            with self._lock:
+                while self.hearing and not waiting <= self._answers.get(news, set()):
+                    left = deadline - self._monotonic()
+                    if left <= 0 or not self._heard.wait(min(left, ASK_AGAIN)):
+                        break
+                if not self.hearing:
+                    return set()
+                waiting -= self._answers.get(news, set())
+            if not waiting or self._monotonic() >= deadline:
+                return waiting
+            waiting &= set(hearers())
+
+    def unexpect(self, news: str) -> None:
+        """The ending is over (answered, or failed): stop gathering its answers."""
         with self._lock:
-            while self.hearing and self._news.get(news, 0) <= before:
-                left = deadline - self._monotonic()
-                if left <= 0:
-                    return
-                self._heard.wait(left)
+            self._answers.pop(news, None)
 
     def hears(self, hearing: bool) -> None:
         """The notifier listens (True) or not (False): either way, start from nothing."""

@@ -16,6 +16,9 @@ Each event's news carries the event itself ("SESSION_ID SEQ DETAILS"): kept in t
 
 The same connection hears ended log-ins (`LOGIN_CHANNEL`, store/login_cache.py): the store keeps
 log-ins in memory only while it listens, and forgets them all whenever it stops or starts again.
+Having forgotten an ended log-in, it says so on `HEARD_CHANNEL` from that same connection (named
+`HEARERS`), and passes on to the store the answers to this process's own endings, which wait for
+every listening process's answer before they reply.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy import make_url
 
 from backrub.store.engine import POSTGRES_CONNECT_TIMEOUT, POSTGRES_KEEPALIVES, is_postgresql
 from backrub.store.heard import HeardEvents
-from backrub.store.login_cache import LOGIN_CHANNEL, LoginCache
+from backrub.store.login_cache import HEARD_CHANNEL, HEARERS, LOGIN_CHANNEL, LoginCache
 from backrub.store.store import EVENT_CHANNEL
 
 CHANNEL = EVENT_CHANNEL
@@ -88,6 +91,8 @@ class Notifier:
         given = psycopg.conninfo.conninfo_to_dict(self._conninfo)
         defaults = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT, **POSTGRES_KEEPALIVES}
         settings = {name: value for name, value in defaults.items() if name not in given}
+        if self._logins is not None:
+            settings["application_name"] = HEARERS  # how an ending finds every listener
         listened = False  # whether a connection has listened before: news may have been lost
         listening = False
         while not self._stop.is_set():
@@ -96,6 +101,7 @@ class Notifier:
                     listener.execute(f"LISTEN {CHANNEL}")
                     if self._logins is not None:
                         listener.execute(f"LISTEN {LOGIN_CHANNEL}")
+                        listener.execute(f"LISTEN {HEARD_CHANNEL}")
                     self._ready.set()
                     if listened:
                         log.warning("listening for other processes' events again")
@@ -104,11 +110,21 @@ class Notifier:
                     listened = listening = True
                     self._on_hearing(True)
                     while not self._stop.is_set():
-                        for note in listener.notifies(timeout=WAIT):
-                            if note.channel == LOGIN_CHANNEL and self._logins is not None:
-                                self._logins.heard(note.payload)
-                            else:
+                        forgotten: list[str] = []
+                        # One batch at a time, so the answers go out at once (the connection
+                        # is busy while `notifies` runs; what comes meanwhile waits for it).
+                        for note in listener.notifies(timeout=WAIT, stop_after=1):
+                            if note.channel == CHANNEL:
                                 self._on_change(self._event_news(note.payload))
+                            elif self._logins is None:
+                                continue
+                            elif note.channel == LOGIN_CHANNEL:
+                                self._logins.heard(note.payload)
+                                forgotten.append(note.payload)
+                            elif note.channel == HEARD_CHANNEL:
+                                self._logins.answered(note.payload, note.pid)
+                        for news in forgotten:
+                            listener.execute("SELECT pg_notify(%s, %s)", (HEARD_CHANNEL, news))
             except psycopg.Error as error:
                 # The database went away for a moment: streams fall back on their periodic
                 # catch-up until the listener is back. Said once per outage, not every try.
