@@ -27,9 +27,9 @@ SLOW = 0.4  # seconds the second process takes to act on an ended log-in
 class _SlowToForget(LoginCache):
     """The second process's cache: it forgets only after a while (a busy process)."""
 
-    def heard(self, news: str) -> None:
+    def forget(self, news: str) -> None:
         time.sleep(SLOW)
-        super().heard(news)
+        super().forget(news)
 
 
 @pytest.fixture

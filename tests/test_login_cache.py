@@ -39,7 +39,7 @@ def test_a_log_in_read_is_kept_while_hearing_and_forgotten_when_its_ending_is_he
     cache = _hearing()
     cache.keep(_record("a"), cache.generation())
     assert cache.get("a") is not None
-    cache.heard(token_news("a"))
+    cache.forget(token_news("a"))
     assert cache.get("a") is None
 
 
@@ -70,14 +70,14 @@ def test_an_account_ending_forgets_its_log_ins_only() -> None:
     cache = _hearing()
     for token, account in (("a", 1), ("b", 1), ("c", 2)):
         cache.keep(_record(token, account), cache.generation())
-    cache.heard(account_news(1))
+    cache.forget(account_news(1))
     assert [cache.get(token) is not None for token in "abc"] == [False, False, True]
 
 
 def test_news_that_is_not_understood_forgets_everything() -> None:
     cache = _hearing()
     cache.keep(_record("a"), cache.generation())
-    cache.heard("something else")
+    cache.forget("something else")
     assert cache.get("a") is None
 
 

@@ -102,10 +102,6 @@ class LoginCache:
             else:  # not ours to read: forget everything rather than guess
                 self._kept.clear()
 
-    def heard(self, news: str) -> None:
-        """The notifier heard this news (any process's ending): forget."""
-        self.forget(news)
-
     def expect(self, news: str) -> None:
         """This process is about to announce `news`: gather the answers from now on."""
         with self._lock:

@@ -119,7 +119,7 @@ class Notifier:
                             elif self._logins is None:
                                 continue
                             elif note.channel == LOGIN_CHANNEL:
-                                self._logins.heard(note.payload)
+                                self._logins.forget(note.payload)
                                 forgotten.append(note.payload)
                             elif note.channel == HEARD_CHANNEL:
                                 self._logins.answered(note.payload, note.pid)
