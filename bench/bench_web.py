@@ -262,9 +262,7 @@ def evening(
             )
         print(f"  server RSS at the end of the evening: {rss(pids) / KB / KB:.0f} MB")
         held = 0.0
-        for rate in (
-            () if options.no_saturation else SATURATION_RATES
-        ):  # until p99 or errors give way
+        for rate in () if options.no_saturation else options.rates:  # until p99 or errors give way
             used = cpu(pids)
             result = load.phase(rate, options.step_seconds)
             print(
@@ -364,6 +362,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BACKRUB_TEST_POSTGRES_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-saturation", action="store_true", help="the evening only")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: tuple(int(rate) for rate in text.split(",")),
+        default=SATURATION_RATES,
+        help="the saturation run's rates (events/s, comma-separated), tried in turn",
+    )
     parser.add_argument(
         "--direct-log-ins",
         action="store_true",
