@@ -349,6 +349,48 @@ def run(label: str, args: list[str], env: dict[str, str], options: argparse.Name
             server.stop()
 
 
+def group_commit(appenders: int = 16, each: int = 40) -> None:
+    """SQLite's event log with many presses at once (the server's press threads) against one
+    at a time, side by side: what the group commit gives, in events per flushed commit."""
+    import threading
+
+    from backrub.session.events import Event, EventKind
+    from backrub.store import Store
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store.open(f"sqlite:///{Path(folder) / 'log.sqlite3'}") as store,
+    ):
+        group = store._group
+        assert group is not None
+        plan = {"schema": "backrub.plan", "version": 1}
+        sessions = [store.start_session(plan) for _ in range(appenders + 1)]
+        press = Event(at=1.0, kind=EventKind.MORE)
+        begun = time.perf_counter()
+        for _ in range(each):
+            store.append_event(sessions[-1], press)
+        alone = each / (time.perf_counter() - begun)
+        commits = group.batches
+
+        def appending(session_id: str) -> None:
+            for _ in range(each):
+                store.append_event(session_id, press)
+
+        threads = [threading.Thread(target=appending, args=(s,)) for s in sessions[:-1]]
+        begun = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        together = appenders * each / (time.perf_counter() - begun)
+        per_commit = appenders * each / (group.batches - commits)
+    print(
+        f"  the event log alone, flushed commits: one appender {alone:.0f} events/s;"
+        f" {appenders} at once {together:.0f} events/s, {per_commit:.1f} events per commit"
+        f" (ratio {together / alone:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--households", type=int, default=1000, help="households at once")
@@ -383,6 +425,8 @@ def main() -> None:
         " and the database share them."
     )
     if not options.no_sqlite:
+        print("SQLite's group commit:")
+        group_commit()
         run("SQLite, one process (local mode):", [], {}, options)
     if options.postgres:
         with fresh_postgres_database(options.postgres) as url:  # dropped afterwards

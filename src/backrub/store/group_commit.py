@@ -57,6 +57,7 @@ class GroupCommit(Generic[Job]):
         self._changed = threading.Condition(threading.Lock())
         self._queue: list[Queued[Job]] = []
         self._leading = False
+        self.batches = 0  # batches written (bench/bench_web.py counts the commits)
         self.largest = 0  # the most appends one batch held (tests look at it)
 
     def waiting(self) -> int:
@@ -90,6 +91,7 @@ class GroupCommit(Generic[Job]):
                     queued.error = error
         finally:
             with self._changed:
+                self.batches += 1
                 self.largest = max(self.largest, len(batch))
                 for queued in batch:
                     queued.done = True
