@@ -12,6 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,34 @@ def test_a_failed_batch_fails_each_of_its_presses_and_no_other_batch(
     stored = _read_back(path)
     assert [kind for _, kind, _ in stored[sessions[0]]] == ["more", "less"]
     assert sessions[1] not in stored
+
+
+def test_a_batch_waits_for_the_disk_unless_it_holds_save_points_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save point (a tick) alone may skip the flush; a press batched with save points must
+    not lose it: the batch is flushed when any of its appends is a press."""
+    statements = store._sqlite
+    assert statements is not None
+    seen: list[bool] = []
+    transaction = statements.transaction
+
+    def noting(driver: sqlite3.Connection, *, flushed: bool = True) -> object:
+        seen.append(flushed)
+        return transaction(driver, flushed=flushed)
+
+    monkeypatch.setattr(statements, "transaction", noting)
+    sessions = [store.start_session(PLAN) for _ in range(3)]
+    tick = Event(at=1.5, kind=EventKind.TICK)
+    in_one_batch(
+        store,
+        [
+            lambda: store.append_event(sessions[0], tick),
+            lambda: store.append_event(sessions[1], COUGH),
+            lambda: store.append_event(sessions[2], tick),
+        ],
+    )
+    assert seen == [True, True]  # the plug's press, then the mixed batch
+    in_one_batch(store, [partial(store.append_event, s, tick, after=1) for s in sessions[::2]])
+    assert seen[2:] == [True, False]  # the plug, then save points only
+    assert [len(store.events(s)) for s in sessions] == [2, 1, 2]
