@@ -262,9 +262,7 @@ def evening(
             )
         print(f"  server RSS at the end of the evening: {rss(pids) / KB / KB:.0f} MB")
         held = 0.0
-        for rate in (
-            () if options.no_saturation else SATURATION_RATES
-        ):  # until p99 or errors give way
+        for rate in () if options.no_saturation else options.rates:  # until p99 or errors give way
             used = cpu(pids)
             result = load.phase(rate, options.step_seconds)
             print(
@@ -351,6 +349,48 @@ def run(label: str, args: list[str], env: dict[str, str], options: argparse.Name
             server.stop()
 
 
+def group_commit(appenders: int = 16, each: int = 40) -> None:
+    """SQLite's event log with many presses at once (the server's press threads) against one
+    at a time, side by side: what the group commit gives, in events per flushed commit."""
+    import threading
+
+    from backrub.session.events import Event, EventKind
+    from backrub.store import Store
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store.open(f"sqlite:///{Path(folder) / 'log.sqlite3'}") as store,
+    ):
+        group = store._group
+        assert group is not None
+        plan = {"schema": "backrub.plan", "version": 1}
+        sessions = [store.start_session(plan) for _ in range(appenders + 1)]
+        press = Event(at=1.0, kind=EventKind.MORE)
+        begun = time.perf_counter()
+        for _ in range(each):
+            store.append_event(sessions[-1], press)
+        alone = each / (time.perf_counter() - begun)
+        commits = group.batches
+
+        def appending(session_id: str) -> None:
+            for _ in range(each):
+                store.append_event(session_id, press)
+
+        threads = [threading.Thread(target=appending, args=(s,)) for s in sessions[:-1]]
+        begun = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        together = appenders * each / (time.perf_counter() - begun)
+        per_commit = appenders * each / (group.batches - commits)
+    print(
+        f"  the event log alone, flushed commits: one appender {alone:.0f} events/s;"
+        f" {appenders} at once {together:.0f} events/s, {per_commit:.1f} events per commit"
+        f" (ratio {together / alone:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--households", type=int, default=1000, help="households at once")
@@ -364,6 +404,12 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BACKRUB_TEST_POSTGRES_URL", ""))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-saturation", action="store_true", help="the evening only")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: tuple(int(rate) for rate in text.split(",")),
+        default=SATURATION_RATES,
+        help="the saturation run's rates (events/s, comma-separated), tried in turn",
+    )
     parser.add_argument(
         "--direct-log-ins",
         action="store_true",
@@ -379,6 +425,8 @@ def main() -> None:
         " and the database share them."
     )
     if not options.no_sqlite:
+        print("SQLite's group commit:")
+        group_commit()
         run("SQLite, one process (local mode):", [], {}, options)
     if options.postgres:
         with fresh_postgres_database(options.postgres) as url:  # dropped afterwards

@@ -3,7 +3,8 @@ ownership and stored values that profiles, sessions, events and accounts share.
 
 Writes are serialised (a lock in this process, `BEGIN IMMEDIATE` across processes on SQLite) and
 each public method is one transaction that has committed when it returns. On PostgreSQL the
-event log's appends take no lock in the process: the database serialises each session's own.
+event log's appends take no lock in the process: the database serialises each session's own; on
+SQLite the appends queued meanwhile are committed together (group_commit.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backrub.store.engine import SQLITE_BEGIN, is_postgresql
 from backrub.store.errors import StoreError, StoreUnavailable
-from backrub.store.event_log import CoreWriter, EventWriter, SqliteStatements
+from backrub.store.event_log import Append, CoreWriter, EventWriter, SqliteStatements
 from backrub.store.failures import _SQLITE_PASSING, UnstorableText, _unavailable
+from backrub.store.group_commit import GroupCommit, Queued
 from backrub.store.heard import HeardEvents
 from backrub.store.login_cache import LoginCache
 from backrub.store.tables import AccountRow, ProfileRow, SessionRow
@@ -65,6 +67,12 @@ class StoreBase:
         self._sqlite = (
             SqliteStatements(engine.dialect) if engine.dialect.driver == "pysqlite" else None
         )
+        # There, appends are committed in groups: one flush of the disk for many presses.
+        self._group = GroupCommit(self._write_batch) if self._sqlite is not None else None
+
+    def _write_batch(self, batch: list[Queued[Append]]) -> None:
+        """Write and commit a group commit's batch (events.py)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Release every connection; the store cannot be used afterwards (closing twice is fine)."""

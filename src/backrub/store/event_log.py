@@ -1,4 +1,5 @@
-"""The event log's hot path: one event stored per committed transaction, without the ORM.
+"""The event log's hot path: each event committed before it is answered, without the ORM (on
+SQLite, the events queued while a commit is in flight share the next one: group_commit.py).
 
 Every live event goes through `Store.append_event`, so its statements are built once, here, and
 each call only binds its values: no ORM Session, no identity map, no unit of work, and the
@@ -100,6 +101,16 @@ class EventWriter(Protocol):
     def insert(
         self, session_id: str, seq: int, event: Event, press_id: str | None = None
     ) -> None: ...
+
+
+class Append(NamedTuple):
+    """One append as the group commit queues it (`Store.append_event`'s arguments)."""
+
+    session_id: str
+    event: Event
+    after: int | None
+    account: int | None
+    press_id: str | None
 
 
 class StoredPress(NamedTuple):

@@ -9,16 +9,19 @@ so no process is told of an event that is not stored, and telling cannot fail af
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import datetime
+from typing import cast
 
 from pydantic import ValidationError
 
 from backrub.session.events import Event, EventKind
 from backrub.store import event_log
 from backrub.store.base import StoreBase
-from backrub.store.errors import AlreadyStored, OutOfDate, StoreError
-from backrub.store.event_log import StoredPress
+from backrub.store.errors import AlreadyStored, OutOfDate, StoreError, StoreUnavailable
+from backrub.store.event_log import Append, EventWriter, SqliteWriter, StoredPress
 from backrub.store.failures import _is_duplicate
+from backrub.store.group_commit import Queued
 from backrub.store.records import PRESS_ID_PATTERN
 from backrub.store.tables import PRESS_ID_LENGTH
 
@@ -55,19 +58,14 @@ class EventMethods(StoreBase):
         if press_id is not None:
             _press_id(press_id)
         try:
-            # The hot path of every live session: no ORM (see event_log).
-            # A save point (a tick) need not wait for the disk; every other event does.
-            with self._appending(flushed=event.kind is not EventKind.TICK) as log:
-                state = log.session_state(session_id)
-                if press_id is not None:
-                    self._check_owned(session_id, state, account)
-                    self._check_repeat(session_id, press_id, event, log.press(session_id, press_id))
-                self._check_running(session_id, state, account)
-                last = log.last_seq(session_id)
-                if after is not None and last != after:
-                    raise OutOfDate(f"session {session_id} has events after {after}")
-                seq = last + 1
-                log.insert(session_id, seq, event, press_id)
+            if self._group is not None:
+                # SQLite through its driver: written with the appends queued meanwhile, in one
+                # transaction and one flush of the disk (group_commit.py).
+                seq = self._group.append(Append(session_id, event, after, account, press_id))
+            else:
+                # A save point (a tick) need not wait for the disk; every other event does.
+                with self._appending(flushed=event.kind is not EventKind.TICK) as log:
+                    seq = self._append(log, session_id, event, after, account, press_id)
         except StoreError as error:
             # Two processes appending the same number at once: the unique (session, seq) says
             # which one won; for the other it is the same as having read an old `after`.
@@ -75,6 +73,55 @@ class EventMethods(StoreBase):
                 raise OutOfDate(f"session {session_id} has events after {after}") from None
             raise
         return seq
+
+    def _append(
+        self,
+        log: EventWriter,
+        session_id: str,
+        event: Event,
+        after: int | None,
+        account: int | None,
+        press_id: str | None,
+    ) -> int:
+        """One append's steps inside its transaction (the hot path: no ORM, see event_log)."""
+        state = log.session_state(session_id)
+        if press_id is not None:
+            self._check_owned(session_id, state, account)
+            self._check_repeat(session_id, press_id, event, log.press(session_id, press_id))
+        self._check_running(session_id, state, account)
+        last = log.last_seq(session_id)
+        if after is not None and last != after:
+            raise OutOfDate(f"session {session_id} has events after {after}")
+        seq = last + 1
+        log.insert(session_id, seq, event, press_id)
+        return seq
+
+    def _write_batch(self, batch: list[Queued[Append]]) -> None:
+        """The group commit's batch: one transaction, flushed unless it holds save points only.
+
+        An append refused on its own is told why and the others are committed: its checks
+        write nothing, and its one write is a single INSERT, which SQLite undoes alone when it
+        fails (the transaction goes on). An error that ends the transaction (its commit, or
+        one after which SQLite rolled it back: a full disk, an I/O error) is told to every
+        append of the batch not refused already, and none of them is stored."""
+        flushed = any(queued.job.event.kind is not EventKind.TICK for queued in batch)
+        try:
+            with self._appending(flushed=flushed) as log:
+                driver = cast(SqliteWriter, log).driver
+                for queued in batch:
+                    try:
+                        queued.seq = self._append(log, *queued.job)
+                    except StoreError as error:
+                        queued.error = error
+                    except sqlite3.Error as error:
+                        if not driver.in_transaction:
+                            raise  # SQLite rolled the whole batch back
+                        queued.error = self._failed_driver(error)
+                        queued.error.__cause__ = error
+        except StoreError as error:
+            for queued in batch:
+                if queued.error is None:
+                    queued.error = _told_again(error)
 
     def check_press(
         self, session_id: str, press_id: str, event: Event, *, account: int | None = None
@@ -189,6 +236,15 @@ class EventMethods(StoreBase):
                 f"event {seq} of session {session_id} cannot be read: {first}",
                 where=self.location,
             ) from None
+
+
+def _told_again(error: StoreError) -> StoreError:
+    """The batch's error for one more of its appends: each press's thread raises its own."""
+    if type(error) not in (StoreError, StoreUnavailable):
+        return error
+    again = type(error)(error.message, where=error.where)
+    again.__cause__ = error.__cause__
+    return again
 
 
 def _press_id(press_id: str) -> str:

@@ -14,6 +14,7 @@ unless the browser also says `Sec-Fetch-Site: same-origin`, which no page can fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -37,8 +38,9 @@ def _host_port(netloc: str, scheme: str) -> tuple[str, int] | None:
     return parts.hostname.lower(), port
 
 
-def same_origin(headers: Headers) -> bool:
-    """True when there is no Origin, or it names the host and port this request was sent to."""
+def same_origin(headers: Mapping[str, str]) -> bool:
+    """True when there is no Origin, or it names the host and port this request was sent to.
+    `headers`: the request's (Starlette's `Headers`), or a dict of at least these three."""
     fetch_site = headers.get("sec-fetch-site")
     if fetch_site == "cross-site":
         return False

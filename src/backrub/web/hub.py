@@ -254,9 +254,16 @@ class Hub:
         # their own loop's thread.
         with self._lock:
             watchers = list(self._watchers.get(session_id, ()))
+        if not watchers:
+            return
+        # One hand-off to each loop for all its streams of the session (mostly one loop and
+        # two streams): each call_soon_threadsafe may wake the loop's thread.
+        loops: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = {}
         for loop, changed in watchers:
+            loops.setdefault(loop, []).append(changed)
+        for loop, events in loops.items():
             if not loop.is_closed():
-                loop.call_soon_threadsafe(changed.set)
+                loop.call_soon_threadsafe(_set_all, events)
 
     def _catch_up(self, followed: Followed, *, always: bool = False) -> None:
         with self._lock:
@@ -417,3 +424,8 @@ class Hub:
             self._runs.pop(session_id, None)
             self._changed.discard(session_id)
             self._released.pop(session_id, None)
+
+
+def _set_all(events: list[asyncio.Event]) -> None:
+    for changed in events:
+        changed.set()
