@@ -239,15 +239,42 @@ class LiveRun:
             new = self.store.timed_events(self.id, after=self.seq, account=self.account)
         if not new:
             return False
-        clock = self.engine.state.clock - CLOCK_SLACK
-        if any(event.at < clock and event.kind is not EventKind.TICK for _, event, _ in new):
+        if self._ran_past(new):
             # Our clock ran ahead of the process that stored these (it may have started its
             # clock later, or not counted a pause nobody watched), and the engine has already
             # moved to our time. The log is the truth: replay all of it, and take its clock.
             new = self.store.timed_events(self.id, account=self.account)
             self.engine = SessionEngine.replay(self.engine.plan, (event for _, event, _ in new))
             self.last_save = self.engine.state.clock  # as after a resume: saved to here
+            self._take(new, replayed=True)
         else:
+            self._take(new)
+        self.end_if_over()
+        return True
+
+    def catch_up_heard(self) -> bool:
+        """`catch_up(heard=True)` from what the notifier heard alone, never the database; False
+        when that is not enough (the heard events do not follow on from ours, or a replay is
+        needed; they are used up either way): then `catch_up`, which reads the log. An ending
+        the events bring is stored at the next look (`time_passes`), not here."""
+        if self.ended:
+            return True
+        new = self.store.heard_events(self.id, after=self.seq, account=self.account)
+        if new is None or self._ran_past(new):
+            return False
+        self._take(new)
+        return True
+
+    def _ran_past(self, new: list[tuple[int, Event, datetime]]) -> bool:
+        """Whether our engine's clock is past a (non-save-point) event among `new`."""
+        clock = self.engine.state.clock - CLOCK_SLACK
+        return any(event.at < clock and event.kind is not EventKind.TICK for _, event, _ in new)
+
+    def _take(self, new: list[tuple[int, Event, datetime]], *, replayed: bool = False) -> None:
+        """Apply events stored after ours (unless `replayed`: the engine has them), and follow
+        the clock of the process that stored the newest."""
+        if not replayed:
+            clock = self.engine.state.clock - CLOCK_SLACK
             for _, event, _ in new:
                 # A save point only lets time pass: one from before our clock (both processes
                 # ran the clock past a step's end; the other stored it first) is where the
@@ -259,8 +286,6 @@ class LiveRun:
         seq, newest, recorded_at = new[-1]
         self.seq = seq
         self._follow(newest.at, recorded_at, self.wall())
-        self.end_if_over()
-        return True
 
     def _follow(self, at: float, recorded_at: datetime, now: datetime) -> None:
         """Run our clock from session time `at`, stored at wall time `recorded_at`, to `now`."""

@@ -315,25 +315,45 @@ class Hub:
         self, session_id: str, known: int, *, account: int | None = None
     ) -> StreamLook | None:
         """`look` without a worker thread, for the event loop: only when it needs neither the
-        database nor a wait (the session is held here, its lock is free, nothing was told and
-        no catch-up is due, and the clock alone changes nothing yet). None otherwise: then
-        call `look` in a thread. A woken stream mostly finds the state a press just built."""
+        database nor a wait (the session is held here, its lock is free, what another process
+        was told to have stored was heard in full, no catch-up is due, and the clock alone
+        changes nothing yet). None otherwise: then call `look` in a thread. A woken stream
+        mostly finds the state a press just built, here or, heard, in another process."""
         if not self.hearing:
             return None
         now = self._monotonic()
         with self._lock:
             found = self._runs.get(session_id)
-            if found is None or found.owner != account or session_id in self._changed:
+            if found is None or found.owner != account:
                 return None
+            told = session_id in self._changed
             found.used = now
         if not found.lock.acquire(blocking=False):
             return None
         try:
+            if told and not self._heard_at_once(found):
+                return None
             if time.monotonic() - found.looked >= CATCH_UP_HEARING or found.clock_due():
                 return None
             return found.look(known)
         finally:
             found.lock.release()
+
+    def _heard_at_once(self, followed: Followed) -> bool:
+        # Under followed.lock: the told catch-up from the events the notifier heard. In the
+        # slow seconds of a busy evening every worker thread may be waiting for the database;
+        # the other device of a press should not wait behind them. False: the log must be
+        # read, in a thread (the session stays told).
+        session_id = followed.run.id
+        with self._lock:
+            self._changed.discard(session_id)  # before reading: later news marks it again
+        if not followed.run.catch_up_heard():
+            with self._lock:
+                self._changed.add(session_id)
+            return False
+        followed.looked = time.monotonic()
+        followed._touch()
+        return True
 
     def send(
         self,
