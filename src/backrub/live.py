@@ -4,7 +4,8 @@ The terminal guide and the web app both run sessions through `LiveRun`. Every ev
 written to the store (committed) and only then given to the engine, so the log is never behind
 what a person saw: a kill at any instant loses nothing, and `resume` replays the log to the same
 step. Save points (`tick` events) are written at every step change and every `SAVE_EVERY`
-session seconds, so a resumed clock loses at most that much. A session that finishes on its own
+session seconds (by the process that stored the newest event when several run the session,
+see `SAVE_GRACE`), so a resumed clock loses at most that much. A session that finishes on its own
 logs an `end` event, like a stop, so every replay of the log finishes it too.
 """
 
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 # Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
+# Session seconds a process waits past SAVE_EVERY for the save point when another process
+# stored the session's newest event: that one (the one a device presses on) stores it, and the
+# others hear it, instead of every process storing it at the same moment and all but one
+# refused (each refusal a transaction waiting on the session's row, as a press may, for
+# nothing). If that process has gone, the next stores it this much later.
+SAVE_GRACE = 2.0
 RETRIES = 5  # tries to store an event while other processes store theirs
 JOIN_WITHIN = 2 * SAVE_EVERY  # session seconds since the newest event: someone is running it
 CLOCK_SLACK = 1e-9  # session seconds: the engine's own tolerance for "before the last event"
@@ -87,6 +94,8 @@ class LiveRun:
         self.offset = engine.state.clock
         self.started = monotonic()
         self.last_save = self.offset
+        # Whether this process stored the newest event we know of (see SAVE_GRACE).
+        self.keeper = True
         self.ended = engine.status.is_over
         self.seq = 0  # the sequence number of the last stored event the engine has applied
         # Wall clock (UTC), to compare with when other processes stored their events.
@@ -187,6 +196,7 @@ class LiveRun:
         self.seq = self.store.append_event(
             self.id, event, after=self.seq, account=self.account, press_id=press_id
         )
+        self.keeper = True
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
@@ -285,6 +295,7 @@ class LiveRun:
                 self.last_save = max(self.last_save, event.at)
         seq, newest, recorded_at = new[-1]
         self.seq = seq
+        self.keeper = False  # another process stored the newest: it keeps the save points
         self._follow(newest.at, recorded_at, self.wall())
 
     def _follow(self, at: float, recorded_at: datetime, now: datetime) -> None:
@@ -346,7 +357,7 @@ class LiveRun:
         changed = (before.id if before else None) != (after.id if after else None)
         # Paused too: the save points tell a process loading the session that someone is
         # running it, so it counts the pause so far as pause (see `join`).
-        if changed or now - self.last_save >= SAVE_EVERY:
+        if changed or now - self.last_save >= self.save_every():
             from backrub.store import OutOfDate
 
             try:
@@ -355,6 +366,10 @@ class LiveRun:
                 return cues  # another process saved first; its events are read on catch-up
             self.last_save = now
         return cues
+
+    def save_every(self) -> float:
+        """Session seconds after the last save point that the next one is due here."""
+        return SAVE_EVERY if self.keeper else SAVE_EVERY + SAVE_GRACE
 
     def _ends_by(self, now: float) -> bool:
         """Would the session finish on its own by `now`? Found on a copy of the engine, made
