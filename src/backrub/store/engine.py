@@ -55,8 +55,9 @@ POSTGRES_DRIVER = "postgresql+psycopg"
 # web/live_stream.py, and a few of the framework's): SQLAlchemy's default (5 kept, 10 more
 # opened and closed again on return) churned connections in every busy second of an evening of
 # 1,000 households, a new server process each, and the busier the second, the more it churned.
-POSTGRES_POOL_SIZE = 24
-POSTGRES_POOL_OVERFLOW = 16
+# 25 at most, with the listener 26 a worker: PostgreSQL's default 100 serves 3 workers.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_POOL_OVERFLOW = 5
 
 
 def is_sqlite(url: URL) -> bool:
