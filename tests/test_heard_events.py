@@ -77,3 +77,31 @@ def test_heard_events_are_only_for_their_owner_and_follow_on_without_gaps() -> N
     assert heard.after("s", 2, None) is None  # taken: nothing more to give
     heard.hear("s", 3, "not json")
     assert heard.after("s", 2, None) is None  # unreadable: the log answers
+
+
+def test_a_heard_catch_up_never_reads_the_log_and_says_when_it_must(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`catch_up_heard` (a stream's look on the event loop) takes what was heard, and when that
+    is not enough says so without reading the log: the catch-up in a thread reads it then."""
+    first, second, _ = _pair(store)
+    _told(store, first.id)
+    reads: list[str] = []
+    real = store.timed_events
+
+    def counted(session_id: str, **kwargs: Any) -> Any:
+        reads.append(session_id)
+        return real(session_id, **kwargs)
+
+    monkeypatch.setattr(store, "timed_events", counted)
+    assert second.catch_up_heard()
+    assert second.seq == 2 and second.engine.state == first.engine.state
+    first.record_now(EventKind.LESS)
+    first.record_now(EventKind.MORE)
+    _told(store, first.id, first=4)  # the news of event 3 was lost
+    reads.clear()  # (hearing them read them, as the notifier had them from the commit)
+    assert not second.catch_up_heard()  # not enough: the log must be read
+    assert second.seq == 2 and reads == []
+    assert second.catch_up(heard=True)
+    assert second.seq == 4 and second.engine.state == first.engine.state
+    assert reads == [first.id]

@@ -13,6 +13,7 @@ import pytest
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import Event, EventKind
 from backrub.store import Store
+from backrub.web.live_stream import WORKER_THREADS
 from tests.conftest import _libpq, fresh_postgres_database
 
 WAIT = 10.0  # seconds a thread may take; far more than an append needs
@@ -24,12 +25,17 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         yield url
 
 
-def _waiting_for_a_lock(admin: psycopg.Connection, database: str) -> bool:
+def _waiting(admin: psycopg.Connection, database: str) -> int:
+    """How many connections to the database wait for a lock."""
     row = admin.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
         (database,),
     ).fetchone()
-    return bool(row and row[0])
+    return int(row[0]) if row else 0
+
+
+def _waiting_for_a_lock(admin: psycopg.Connection, database: str) -> bool:
+    return _waiting(admin, database) > 0
 
 
 def test_an_append_waiting_for_its_session_does_not_hold_up_another_sessions(
@@ -69,3 +75,52 @@ def test_an_append_waiting_for_its_session_does_not_hold_up_another_sessions(
 
         assert finished_meanwhile, "the other session's event waited for the locked one"
         assert stored == {held: 1, free: 1}
+
+
+def _connections(admin: psycopg.Connection, database: str) -> int:
+    row = admin.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        (database,),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_a_busy_moment_leaves_its_connections_open_for_the_next(postgres_url: str) -> None:
+    """As many appends at once as the live routes have threads, each holding a connection (its
+    session's row is held elsewhere): once they are through, the store keeps every one of those
+    connections open, so the next busy moment opens none. (SQLAlchemy's default pool kept 5 and
+    closed the rest on return: in an evening's busy seconds a new server process per request.)"""
+    at_once = WORKER_THREADS
+    plan = make_plan(PlanRequest(minutes=5)).to_json()
+    with Store.open(postgres_url) as store:
+        sessions = [store.start_session(plan, None) for _ in range(at_once)]
+        with (
+            psycopg.connect(_libpq(postgres_url)) as other,
+            psycopg.connect(_libpq(postgres_url), autocommit=True) as admin,
+        ):
+            database = str(other.info.dbname)
+            other.execute("SELECT id FROM sessions WHERE id = ANY(%s) FOR UPDATE", (sessions,))
+            appending = [
+                threading.Thread(
+                    target=store.append_event,
+                    args=(session_id, Event(at=1.0, kind=EventKind.MORE)),
+                    daemon=True,
+                )
+                for session_id in sessions
+            ]
+            for thread in appending:
+                thread.start()
+            deadline = time.monotonic() + WAIT
+            while _waiting(admin, database) < at_once and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert _waiting(admin, database) == at_once
+            other.rollback()  # the rows are let go: every append goes through
+            for thread in appending:
+                thread.join(WAIT)
+            assert not any(thread.is_alive() for thread in appending)
+            other.close()
+
+            assert _connections(admin, database) >= at_once
+        assert [store.events(session_id) for session_id in sessions] == [
+            [Event(at=1.0, kind=EventKind.MORE)]
+        ] * at_once

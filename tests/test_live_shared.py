@@ -4,7 +4,7 @@ save point, and does not read and replay the whole log for it."""
 
 from __future__ import annotations
 
-from backrub.live import SAVE_EVERY, LiveRun
+from backrub.live import SAVE_EVERY, SAVE_GRACE, LiveRun
 from backrub.planner import PlanRequest, make_plan
 from backrub.session import EventKind, SessionEngine
 from backrub.store import Store
@@ -70,3 +70,36 @@ def test_another_process_save_point_counts_as_this_one(store: Store) -> None:
     events = store.events(first.id)
     assert [event.kind for event in events] == [EventKind.TICK, EventKind.TICK]
     assert events[-1].at >= events[0].at + SAVE_EVERY
+
+
+def test_the_process_that_stored_the_newest_event_stores_the_save_point(store: Store) -> None:
+    """Both processes run the clock past a save point: the one that stored the newest event
+    (the one a device presses on) stores it; the other waits, and takes it when it hears it,
+    instead of both storing at once and one refused. If the first has gone, the other stores
+    it SAVE_GRACE later."""
+    clock = Clock()
+    first = LiveRun.start(store, make_plan(PlanRequest(minutes=10)), monotonic=clock)
+    second = LiveRun.resume(store, store.session(first.id), monotonic=clock)
+    step = first.engine.state.current
+    assert step is not None and step.seconds > 2 * SAVE_EVERY + 10  # no step change here
+    clock.now = 2.0
+    first.record_now(EventKind.MORE)
+    assert second.catch_up()
+
+    clock.now += SAVE_EVERY + 0.5
+    second.time_passes()  # the other process looks first
+    assert second.seq == 1  # nothing stored: not its save point
+    first.time_passes()
+    assert first.seq == 2
+    assert second.catch_up()
+    clock.now += SAVE_EVERY + 0.5
+    second.time_passes()
+    assert second.seq == 2  # the next one is the first's again
+    clock.now += SAVE_GRACE  # ...which has gone: the other stores it
+    second.time_passes()
+    assert second.seq == 3
+    assert [event.kind for event in store.events(first.id)] == [
+        EventKind.MORE,
+        EventKind.TICK,
+        EventKind.TICK,
+    ]

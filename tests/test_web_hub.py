@@ -20,6 +20,7 @@ from backrub.live import SAVE_EVERY, LiveRun
 from backrub.planner import Plan, PlanRequest, make_plan
 from backrub.session import EventKind, SessionStatus
 from backrub.store import Store
+from backrub.store.heard import details
 from backrub.web.hub import NO_VERSION, RELEASE_IDLE, RELEASE_OVER, Hub
 from backrub.web.lean import share
 from tests.clock import Clock
@@ -232,3 +233,37 @@ def test_a_stream_look_on_the_event_loop_sends_the_press_state_and_leaves_clock_
     saved = hub.look(session, look.version)
     assert saved.text is not None
     assert json.loads(saved.text)["seq"] == json.loads(pressed)["seq"] + 1
+
+
+def test_a_stream_takes_another_process_s_heard_press_on_the_event_loop(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process stored a press and the notifier heard it: the stream's look on the event
+    loop takes it from what was heard and sends it, with no thread and no read of the log (in
+    a busy second every thread may be waiting for the database). Not heard in full: `look`."""
+    hub = Hub(store)
+    hub.hears(True)
+    session = hub.start(make_plan(PlanRequest(minutes=10)))
+    other = LiveRun.resume(store, store.session(session))
+    other.record_now(EventKind.MORE)
+    heard = store.timed_events(session)
+    store.heard.hear(session, other.seq, details(None, heard[-1][1], heard[-1][2]))
+    hub.changed_elsewhere(f"{session} {other.seq}")
+
+    def no_reading(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the log was read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "timed_events", no_reading)
+        look = hub.look_at_once(session, NO_VERSION)
+    assert look is not None and look.text is not None
+    assert json.loads(look.text)["seq"] == other.seq == 1
+    # A press whose news was lost on the way (only the next one was heard): read in a thread.
+    other.record_now(EventKind.LESS)
+    other.record_now(EventKind.COUGH)
+    heard = store.timed_events(session)
+    store.heard.hear(session, other.seq, details(None, heard[-1][1], heard[-1][2]))
+    hub.changed_elsewhere(f"{session} {other.seq}")
+    assert hub.look_at_once(session, look.version) is None
+    caught = hub.look(session, look.version)
+    assert caught.text is not None and json.loads(caught.text)["seq"] == other.seq == 3

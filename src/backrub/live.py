@@ -4,7 +4,8 @@ The terminal guide and the web app both run sessions through `LiveRun`. Every ev
 written to the store (committed) and only then given to the engine, so the log is never behind
 what a person saw: a kill at any instant loses nothing, and `resume` replays the log to the same
 step. Save points (`tick` events) are written at every step change and every `SAVE_EVERY`
-session seconds, so a resumed clock loses at most that much. A session that finishes on its own
+session seconds (by the process that stored the newest event when several run the session,
+see `SAVE_GRACE`), so a resumed clock loses at most that much. A session that finishes on its own
 logs an `end` event, like a stop, so every replay of the log finishes it too.
 """
 
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
 # Multiplies the session clock. For tests and demos only: 30 runs a 10-minute session in 20 s.
 SPEED_VARIABLE = "BACKRUB_GUIDE_SPEED"
 SAVE_EVERY = 10.0  # session seconds between save points while the clock runs
+# Session seconds a process waits past SAVE_EVERY for the save point when another process
+# stored the session's newest event: that one (the one a device presses on) stores it, and the
+# others hear it, instead of every process storing it at the same moment and all but one
+# refused (each refusal a transaction waiting on the session's row, as a press may, for
+# nothing). If that process has gone, the next stores it this much later.
+SAVE_GRACE = 2.0
 RETRIES = 5  # tries to store an event while other processes store theirs
 JOIN_WITHIN = 2 * SAVE_EVERY  # session seconds since the newest event: someone is running it
 CLOCK_SLACK = 1e-9  # session seconds: the engine's own tolerance for "before the last event"
@@ -87,6 +94,8 @@ class LiveRun:
         self.offset = engine.state.clock
         self.started = monotonic()
         self.last_save = self.offset
+        # Whether this process stored the newest event we know of (see SAVE_GRACE).
+        self.keeper = True
         self.ended = engine.status.is_over
         self.seq = 0  # the sequence number of the last stored event the engine has applied
         # Wall clock (UTC), to compare with when other processes stored their events.
@@ -187,6 +196,7 @@ class LiveRun:
         self.seq = self.store.append_event(
             self.id, event, after=self.seq, account=self.account, press_id=press_id
         )
+        self.keeper = True
         cues = self.engine.apply(event)
         if event.kind is not EventKind.TICK:
             self.last_save = event.at
@@ -239,15 +249,42 @@ class LiveRun:
             new = self.store.timed_events(self.id, after=self.seq, account=self.account)
         if not new:
             return False
-        clock = self.engine.state.clock - CLOCK_SLACK
-        if any(event.at < clock and event.kind is not EventKind.TICK for _, event, _ in new):
+        if self._ran_past(new):
             # Our clock ran ahead of the process that stored these (it may have started its
             # clock later, or not counted a pause nobody watched), and the engine has already
             # moved to our time. The log is the truth: replay all of it, and take its clock.
             new = self.store.timed_events(self.id, account=self.account)
             self.engine = SessionEngine.replay(self.engine.plan, (event for _, event, _ in new))
             self.last_save = self.engine.state.clock  # as after a resume: saved to here
+            self._take(new, replayed=True)
         else:
+            self._take(new)
+        self.end_if_over()
+        return True
+
+    def catch_up_heard(self) -> bool:
+        """`catch_up(heard=True)` from what the notifier heard alone, never the database; False
+        when that is not enough (the heard events do not follow on from ours, or a replay is
+        needed; they are used up either way): then `catch_up`, which reads the log. An ending
+        the events bring is stored at the next look (`time_passes`), not here."""
+        if self.ended:
+            return True
+        new = self.store.heard_events(self.id, after=self.seq, account=self.account)
+        if new is None or self._ran_past(new):
+            return False
+        self._take(new)
+        return True
+
+    def _ran_past(self, new: list[tuple[int, Event, datetime]]) -> bool:
+        """Whether our engine's clock is past a (non-save-point) event among `new`."""
+        clock = self.engine.state.clock - CLOCK_SLACK
+        return any(event.at < clock and event.kind is not EventKind.TICK for _, event, _ in new)
+
+    def _take(self, new: list[tuple[int, Event, datetime]], *, replayed: bool = False) -> None:
+        """Apply events stored after ours (unless `replayed`: the engine has them), and follow
+        the clock of the process that stored the newest."""
+        if not replayed:
+            clock = self.engine.state.clock - CLOCK_SLACK
             for _, event, _ in new:
                 # A save point only lets time pass: one from before our clock (both processes
                 # ran the clock past a step's end; the other stored it first) is where the
@@ -258,9 +295,8 @@ class LiveRun:
                 self.last_save = max(self.last_save, event.at)
         seq, newest, recorded_at = new[-1]
         self.seq = seq
+        self.keeper = False  # another process stored the newest: it keeps the save points
         self._follow(newest.at, recorded_at, self.wall())
-        self.end_if_over()
-        return True
 
     def _follow(self, at: float, recorded_at: datetime, now: datetime) -> None:
         """Run our clock from session time `at`, stored at wall time `recorded_at`, to `now`."""
@@ -321,7 +357,7 @@ class LiveRun:
         changed = (before.id if before else None) != (after.id if after else None)
         # Paused too: the save points tell a process loading the session that someone is
         # running it, so it counts the pause so far as pause (see `join`).
-        if changed or now - self.last_save >= SAVE_EVERY:
+        if changed or now - self.last_save >= self.save_every():
             from backrub.store import OutOfDate
 
             try:
@@ -330,6 +366,10 @@ class LiveRun:
                 return cues  # another process saved first; its events are read on catch-up
             self.last_save = now
         return cues
+
+    def save_every(self) -> float:
+        """Session seconds after the last save point that the next one is due here."""
+        return SAVE_EVERY if self.keeper else SAVE_EVERY + SAVE_GRACE
 
     def _ends_by(self, now: float) -> bool:
         """Would the session finish on its own by `now`? Found on a copy of the engine, made

@@ -50,6 +50,14 @@ POSTGRES_KEEPALIVES: dict[str, Any] = {
     "tcp_user_timeout": 20_000,
 }
 POSTGRES_DRIVER = "postgresql+psycopg"
+# Connections a process keeps open to PostgreSQL, and how many more it may open for a moment.
+# At least as many as the threads that may talk to the database at once (the live routes' 16,
+# web/live_stream.py, and a few of the framework's): SQLAlchemy's default (5 kept, 10 more
+# opened and closed again on return) churned connections in every busy second of an evening of
+# 1,000 households, a new server process each, and the busier the second, the more it churned.
+# 25 at most, with the listener 26 a worker: PostgreSQL's default 100 serves 3 workers.
+POSTGRES_POOL_SIZE = 20
+POSTGRES_POOL_OVERFLOW = 5
 
 
 def is_sqlite(url: URL) -> bool:
@@ -139,7 +147,13 @@ def writer_engine(url: URL) -> Engine:
     """The store's engine: pooled, and on SQLite durable and in charge of its transactions."""
     url = with_driver(url)
     if is_postgresql(url):
-        return create_engine(url, pool_pre_ping=True, connect_args=_postgres_connect_args(url))
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=POSTGRES_POOL_SIZE,
+            max_overflow=POSTGRES_POOL_OVERFLOW,
+            connect_args=_postgres_connect_args(url),
+        )
     engine = create_engine(url)
     if is_sqlite(url):
         event.listen(engine, "connect", _prepare_sqlite)

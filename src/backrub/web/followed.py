@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from backrub.live import SAVE_EVERY, LiveRun
+from backrub.live import LiveRun
 from backrub.session import SessionStatus
 from backrub.web.state import session_state
 
@@ -111,7 +111,7 @@ class Followed:
             return float("inf")
         state = engine.state
         ran = max(0.0, run.now() - state.clock)  # session seconds the engine has not seen
-        left = SAVE_EVERY - (state.clock - run.last_save)
+        left = run.save_every() - (state.clock - run.last_save)
         if state.status is SessionStatus.RUNNING and state.current is not None:
             left = min(left, state.current.seconds - state.elapsed)
             # Timed cues (a check-in on the upper trapezius, water in a long session) fall
