@@ -24,7 +24,7 @@ def test_a_followed_session_keeps_its_state_as_one_text_not_also_a_dict(store: S
     """A thousand live sessions each kept the state twice (a dict of a few KB and its JSON)."""
     hub = Hub(store)
     session = hub.start(make_plan(PlanRequest(minutes=60)))
-    reply = hub.send(session, EventKind.MORE)  # a press answered with the state as a dict
+    reply = json.loads(hub.send_json(session, EventKind.MORE))  # a press's reply, as text
     look = hub.look(session, NO_VERSION)  # a stream sends the same version as text
 
     assert look.text is not None and json.loads(look.text) == reply

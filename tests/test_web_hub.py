@@ -45,8 +45,8 @@ def test_an_ended_session_nobody_follows_is_released_and_reloads_the_same(store:
     clock = Clock(1000.0)
     hub = Hub(store, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
-    hub.send(session, EventKind.MORE)
-    hub.send(session, EventKind.STOP)
+    hub.send_json(session, EventKind.MORE)
+    hub.send_json(session, EventKind.STOP)
     _, before = hub.state(session)
     assert before["status"] == "stopped"
     clock.now += RELEASE_OVER - 1
@@ -64,7 +64,7 @@ def test_a_quiet_running_session_is_released_and_its_next_press_works(store: Sto
     clock = Clock(1000.0)
     hub = Hub(store, speed=20.0, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
-    hub.send(session, EventKind.MORE)
+    hub.send_json(session, EventKind.MORE)
     _, before = hub.state(session)
     clock.now += RELEASE_IDLE - 1
     assert hub.release_idle() == []
@@ -76,7 +76,7 @@ def test_a_quiet_running_session_is_released_and_its_next_press_works(store: Sto
     # last save point before it.
     assert after["seq"] == before["seq"] + 1
     assert after["clock"] >= before["clock"]
-    pressed = hub.send(session, EventKind.LESS)
+    pressed = json.loads(hub.send_json(session, EventKind.LESS))
     assert pressed["seq"] == after["seq"] + 1
     assert pressed["reaction"]["event"] == "less"
 
@@ -87,7 +87,7 @@ def test_a_session_with_a_live_stream_is_never_released(store: Store) -> None:
     clock = Clock(1000.0)
     hub = Hub(store, monotonic=clock)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
-    hub.send(session, EventKind.STOP)
+    hub.send_json(session, EventKind.STOP)
 
     async def followed_for_long() -> list[str]:
         with hub.watch(session):
@@ -155,7 +155,7 @@ def test_loading_a_slow_session_does_not_stall_another_sessions_press(
     assert loading.wait(GATE)
     second.start()  # a second device asks for the same session while it loads
     hub.changed_elsewhere(f"{fast} 99")  # the notifier's thread
-    hub.send(fast, EventKind.MORE)
+    hub.send_json(fast, EventKind.MORE)
     order.append("other session pressed")
     gate.set()
     first.join()
@@ -196,11 +196,11 @@ def test_a_hub_that_is_told_of_other_processes_events_reads_the_log_only_when_to
 
     monkeypatch.setattr(store, "timed_events", counted)
     hub.hears(False)  # nobody tells it: every press reads what others stored first
-    hub.send(session, EventKind.MORE)
+    hub.send_json(session, EventKind.MORE)
     assert reads == [session]
     hub.hears(True)
     version, _ = hub.state(session)
-    hub.send(session, EventKind.LESS)
+    hub.send_json(session, EventKind.LESS)
     assert hub.newer_state(session, version)[1] is not None
     assert reads == [session]  # nothing read: no other process stored anything
     # Another process stored an event: told, the next look reads it.

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from backrub.errors import BackrubError
 from backrub.live import JOIN_WITHIN, LiveRun
@@ -30,7 +30,6 @@ from backrub.web.lean import share
 
 __all__ = ["NO_VERSION", "Conflict", "Followed", "Hub", "NotFound", "StreamLook"]
 
-Reply = TypeVar("Reply")
 NO_VERSION = -1  # what a live stream "knows" before its first state
 CATCH_UP_EVERY = 2.0  # seconds between looks for other processes' events, when not told
 # ...and while the notifier listens (or SQLite has no other server process): only a safety net,
@@ -364,29 +363,6 @@ class Hub:
         followed._touch()
         return True
 
-    def send(
-        self,
-        session_id: str,
-        kind: EventKind,
-        *,
-        region: str | None = None,
-        value: int | None = None,
-        account: int | None = None,
-        source: str = "page",
-        age: float = 0.0,
-        press_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Log and apply one event now; raises BackrubError (SessionOver) and changes nothing.
-
-        `source` says who pressed ("remote": the receiver's remote); it goes into the live
-        state's `press` for the pages, not into the stored event. `age`: the press was made
-        that many seconds ago (a device kept it while offline); it is logged then, but never
-        before the last logged event (`LiveRun.event`). `press_id`: the device's id for the
-        press; one the session holds already raises AlreadyStored (`LiveRun.record`)."""
-        return self._send(
-            session_id, kind, region, value, account, source, age, press_id, Followed.state
-        )
-
     def send_json(
         self,
         session_id: str,
@@ -399,24 +375,14 @@ class Hub:
         age: float = 0.0,
         press_id: str | None = None,
     ) -> str:
-        """`send`, with the state as JSON text: the same copy the live streams send."""
-        return self._send(
-            session_id, kind, region, value, account, source, age, press_id, Followed.json
-        )
+        """Log and apply one event now; the state just after it as JSON text (the same copy
+        the live streams send). Raises BackrubError (SessionOver) and changes nothing.
 
-    def _send(
-        self,
-        session_id: str,
-        kind: EventKind,
-        region: str | None,
-        value: int | None,
-        account: int | None,
-        source: str,
-        age: float,
-        press_id: str | None,
-        reply: Callable[[Followed], Reply],
-    ) -> Reply:
-        # `reply` is made under the session's lock, from the state just after the press.
+        `source` says who pressed ("remote": the receiver's remote); it goes into the live
+        state's `press` for the pages, not into the stored event. `age`: the press was made
+        that many seconds ago (a device kept it while offline); it is logged then, but never
+        before the last logged event (`LiveRun.event`). `press_id`: the device's id for the
+        press; one the session holds already raises AlreadyStored (`LiveRun.record`)."""
         followed = self.followed(session_id, account=account)
         with followed.lock:
             self._catch_up(followed, always=not self.hearing)
@@ -437,7 +403,7 @@ class Hub:
                 }
             finally:
                 followed._touch()
-            answer = reply(followed)
+            answer = followed.json()  # under the lock: the state just after the press
         self._wake(session_id)
         return answer
 
