@@ -100,7 +100,29 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     decides what to do when the shortest steps are still too long (see `drop_for_time`).
     """
     bounds, scale = _fitted(steps, budget, weight)
-    seconds = [float(round(value)) for value in bounds.at(scale)]
+    return _timed(steps, bounds, [float(round(value)) for value in bounds.at(scale)], budget), scale
+
+
+def refit_durations(steps: Sequence[Step], budget: float) -> list[Step]:
+    """`fit_durations(steps, budget, unweighted)`'s steps, the same to the bit, without its
+    stretch: re-planning asks only for the seconds, which are known as soon as the stretch is
+    narrowed to floats that all round the same way (see `_rounded_at_stretch`), most often
+    after three sums over the steps where finding the stretch itself takes seven."""
+    bounds = _Bounds(steps, unweighted)
+    longest = sum([n * high for n, high in zip(bounds.size, bounds.high, strict=True)])
+    if longest < budget:
+        raise BudgetTooLong(longest)
+    seconds = _rounded_at_stretch(bounds, budget)
+    if seconds is None:
+        scale = _stretch_for(bounds, budget)
+        seconds = [float(round(value)) for value in bounds.at(scale)]
+    return _timed(steps, bounds, seconds, budget)
+
+
+def _timed(
+    steps: Sequence[Step], bounds: _Bounds, seconds: list[float], budget: float
+) -> list[Step]:
+    """The steps with their groups' rounded `seconds`, the remainder settled."""
     _settle_rounding(bounds, seconds, budget)
     if not bounds.singles:
         # Each step takes its group's seconds (a pair's halves the same).
@@ -109,7 +131,7 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     return [
         step if step.seconds == value else _retimed(step, value)
         for step, value in zip(steps, seconds, strict=True)
-    ], scale
+    ]
 
 
 def _retimed(step: Step, seconds: float) -> Step:
@@ -180,6 +202,22 @@ class _Bounds:
             self.pace: list[float] = paces
             self.low: list[float] = mins
             self.high: list[float] = highs
+        elif (grouped := _pair_groups(pairs)) is not None:
+            # A live queue is mostly pairs: its groups found by whole-list steps (the loop
+            # below finds the same, one step at a time).
+            leaders, halves, self.group_of = grouped
+            pairs_of = list(zip(leaders, halves, strict=True))
+            self.size = [1 if first == other else 2 for first, other in pairs_of]
+            self.pace = [paces[first] for first in leaders]
+            # The first half's bound unless the other's is tighter, as the loop takes them.
+            self.low = [
+                mins[other] if mins[other] > mins[first] else mins[first]
+                for first, other in pairs_of
+            ]
+            self.high = [
+                highs[other] if highs[other] < highs[first] else highs[first]
+                for first, other in pairs_of
+            ]
         else:
             self.size, self.pace, self.low, self.high = [], [], [], []
             group_of: dict[str, int] = {}
@@ -221,9 +259,32 @@ class _Bounds:
 
     def total(self, scale: float) -> float:
         """The seconds of all the steps at this stretch, summed in order as before."""
+        return self.summed(self.at(scale))
+
+    def summed(self, seconds: list[float]) -> float:
+        """The seconds of all the steps, given their groups' (`at`), summed in order."""
         if self.singles:
-            return sum(self.at(scale))
-        return sum([n * value for n, value in zip(self.size, self.at(scale), strict=True)])
+            return sum(seconds)
+        return sum([n * value for n, value in zip(self.size, seconds, strict=True)])
+
+
+def _pair_groups(pairs: list[str | None]) -> tuple[list[int], list[int], list[int]] | None:
+    """The groups of steps with these pairs, in the order `_Bounds` numbers them: the first
+    step of each group, its other half (itself when alone), and the group of every step.
+    None when a pair has more than two halves (left to `_Bounds`'s loop)."""
+    count = len(pairs)
+    # Read backwards, a pair's first step is the one seen last; forwards, its last.
+    first = dict(zip(reversed(pairs), range(count - 1, -1, -1), strict=True))
+    last = dict(zip(pairs, range(count), strict=True))
+    first.pop(None, None)
+    halves = sum([1 if last[pair] == at else 2 for pair, at in first.items()])
+    if halves != count - pairs.count(None):
+        return None
+    leads = [at if pair is None else first[pair] for at, pair in enumerate(pairs)]
+    leaders = [at for at, lead in enumerate(leads) if lead == at]
+    rank = dict(zip(leaders, range(len(leaders)), strict=True))
+    others = [at if pairs[at] is None else last[pairs[at]] for at in leaders]
+    return leaders, others, [rank[lead] for lead in leads]
 
 
 def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[_Bounds, float]:
@@ -277,6 +338,57 @@ def _near_by_slope(bounds: _Bounds, budget: float) -> tuple[float, float] | None
         if abs(gap) <= _NEAR * budget:
             return scale, total
         scale += gap / rate
+    return None
+
+
+# Half the width of the stretches tried around the answer, as a share of the stretch: wide
+# enough to hold the answer when the slope was followed across no bend (the sums' rounding is
+# a few parts in 1e15), narrow enough that few seconds round differently across it.
+_BRACKET = 2.0**-33
+
+
+def _rounded_at_stretch(bounds: _Bounds, budget: float) -> list[float] | None:
+    """Each group's seconds, rounded, at the least stretch reaching the budget, without that
+    stretch: found from two stretches `below` and `above` with a total short of the budget at
+    `below` and reaching it at `above`, at which every group's seconds round alike.
+
+    Why that is the answer: the total never falls as the stretch grows (each group's seconds
+    do not, nor does a sum of them in order, float rounding and all), so the least stretch
+    reaching the budget lies above `below` and at most at `above`; each group's rounded
+    seconds never fall either, so they are the same there as at both ends. None when no such
+    pair is found in a few steps (a second rounding differently within the pair, say): the
+    caller then finds the stretch itself.
+    """
+    columns = list(zip(bounds.size, bounds.pace, bounds.low, bounds.high, strict=True))
+    scale = 1.0
+    total = bounds.total(scale)
+    for _ in range(4):
+        # Newton's step along the total's slope, as `_near_by_slope` takes it.
+        gap = budget - total
+        if gap > 0:
+            rate = sum([n * pace for n, pace, low, high in columns if low <= pace * scale < high])
+        else:
+            rate = sum([n * pace for n, pace, low, high in columns if low < pace * scale <= high])
+        if not rate > 0:
+            return None
+        guess = scale + gap / rate
+        if not guess > 0:
+            return None
+        below, above = guess * (1.0 - _BRACKET), guess * (1.0 + _BRACKET)
+        at_below = bounds.at(below)
+        total_below = bounds.summed(at_below)
+        if total_below >= budget:
+            scale, total = below, total_below  # a bend crossed: on from there
+            continue
+        at_above = bounds.at(above)
+        total_above = bounds.summed(at_above)
+        if total_above < budget:
+            scale, total = above, total_above
+            continue
+        rounded = [round(value) for value in at_above]
+        if rounded != [round(value) for value in at_below]:
+            return None
+        return [float(value) for value in rounded]
     return None
 
 
