@@ -10,10 +10,20 @@ import math
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter, mul
 
 from backrub.method.step import Step
 
 Weight = Callable[[Step], float]
+
+# A step's fields as functions, for reading a whole queue's column at once with `map`.
+MIN_SECONDS = attrgetter("min_seconds")
+PAIR = attrgetter("pair")
+_FIELDS = attrgetter("__dict__")
+_SECONDS_FIELD = itemgetter("seconds")
+_MIN_FIELD = itemgetter("min_seconds")
+_MAX_FIELD = itemgetter("max_seconds")
+_PAIR_FIELD = itemgetter("pair")
 
 
 def unweighted(_step: Step) -> float:
@@ -84,7 +94,8 @@ COMFORTABLE_SHARE = 0.7
 
 
 def shortest_seconds(steps: Sequence[Step]) -> float:
-    return sum([step.min_seconds for step in steps])  # a list sums faster, in the same order
+    shortest: float = sum(map(MIN_SECONDS, steps))  # read by `map`: the same order, no loop
+    return shortest
 
 
 def comfortable_seconds(steps: Sequence[Step]) -> float:
@@ -109,7 +120,7 @@ def refit_durations(steps: Sequence[Step], budget: float) -> list[Step]:
     narrowed to floats that all round the same way (see `_rounded_at_stretch`), most often
     after three sums over the steps where finding the stretch itself takes seven."""
     bounds = _Bounds(steps, unweighted)
-    longest = sum([n * high for n, high in zip(bounds.size, bounds.high, strict=True)])
+    longest = sum(map(mul, bounds.size, bounds.high))
     if longest < budget:
         raise BudgetTooLong(longest)
     seconds = _rounded_at_stretch(bounds, budget)
@@ -126,11 +137,11 @@ def _timed(
     _settle_rounding(bounds, seconds, budget)
     if not bounds.singles:
         # Each step takes its group's seconds (a pair's halves the same).
-        seconds = [seconds[group] for group in bounds.group_of]
+        seconds = list(map(seconds.__getitem__, bounds.group_of))
     # One pass over the steps (a live queue is re-fitted often): only re-timed ones are copied.
     return [
-        step if step.seconds == value else _retimed(step, value)
-        for step, value in zip(steps, seconds, strict=True)
+        step if before == value else _retimed(step, value)
+        for step, before, value in zip(steps, bounds.seconds, seconds, strict=True)
     ]
 
 
@@ -181,12 +192,17 @@ class _Bounds:
     def __init__(self, steps: Sequence[Step], weight: Weight) -> None:
         # A pair's bounds are those all its halves allow, its pace the first half's. Read as
         # columns first: most of a queue is single steps, which need no look-up at all.
-        seconds = [step.seconds for step in steps]
-        mins = [step.min_seconds for step in steps]
+        # Each column read from the steps' fields by `map`, no loop in Python, and each
+        # step's attributes asked once (a model's attributes cost more than a dict's keys).
+        fields = list(map(_FIELDS, steps))
+        seconds: list[float] = list(map(_SECONDS_FIELD, fields))
+        mins: list[float] = list(map(_MIN_FIELD, fields))
         highs = [
             high if high is not None else nominal
-            for high, nominal in zip([step.max_seconds for step in steps], seconds, strict=True)
+            for high, nominal in zip(map(_MAX_FIELD, fields), seconds, strict=True)
         ]
+        # The steps' own seconds, to tell which the fit re-times.
+        self.seconds = seconds
         # As `_Group.at` computes it: (nominal x weight) x stretch, the same float (a weight
         # of 1.0 leaves the nominal as it is, so none is asked for).
         paces = (
@@ -194,7 +210,7 @@ class _Bounds:
             if weight is unweighted
             else [nominal * weight(step) for nominal, step in zip(seconds, steps, strict=True)]
         )
-        pairs = [step.pair for step in steps]
+        pairs: list[str | None] = list(map(_PAIR_FIELD, fields))
         # The group of each step, for handing the groups' seconds back to the steps.
         self.group_of: list[int] = []
         if pairs.count(None) == len(pairs):
@@ -265,7 +281,9 @@ class _Bounds:
         """The seconds of all the steps, given their groups' (`at`), summed in order."""
         if self.singles:
             return sum(seconds)
-        return sum([n * value for n, value in zip(self.size, seconds, strict=True)])
+        # n x seconds by `mul`, as `*` takes it, and summed in order: no loop in Python.
+        total: float = sum(map(mul, self.size, seconds))
+        return total
 
 
 def _pair_groups(pairs: list[str | None]) -> tuple[list[int], list[int], list[int]] | None:
@@ -289,7 +307,7 @@ def _pair_groups(pairs: list[str | None]) -> tuple[list[int], list[int], list[in
 
 def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[_Bounds, float]:
     bounds = _Bounds(steps, weight)
-    longest = sum([n * high for n, high in zip(bounds.size, bounds.high, strict=True)])
+    longest = sum(map(mul, bounds.size, bounds.high))
     if longest < budget:
         raise BudgetTooLong(longest)
     return bounds, _stretch_for(bounds, budget)
@@ -385,10 +403,10 @@ def _rounded_at_stretch(bounds: _Bounds, budget: float) -> list[float] | None:
         if total_above < budget:
             scale, total = above, total_above
             continue
-        rounded = [round(value) for value in at_above]
-        if rounded != [round(value) for value in at_below]:
+        rounded = list(map(round, at_above))
+        if rounded != list(map(round, at_below)):
             return None
-        return [float(value) for value in rounded]
+        return list(map(float, rounded))
     return None
 
 
@@ -465,14 +483,16 @@ def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> No
     """Spread the rounding remainder a second at a time, singles first, then pairs."""
     size, low, high = bounds.size, bounds.low, bounds.high
     # Whole seconds add up exactly in floats, so a running total equals summing anew each time.
-    if bounds.singles:
-        total = sum(seconds)
-    else:
-        total = sum([n * s for n, s in zip(size, seconds, strict=True)])
+    total = bounds.summed(seconds)
     if abs(budget - total) < 0.5:
         return  # nothing to spread (the loop below would say so at once)
     # By size, then by place: the sort is stable.
     order = sorted(range(len(size)), key=size.__getitem__)
+    # Each second goes to the first group in this order that can take it. A group passed
+    # over once is passed over for good: the remainder only shrinks toward zero, never
+    # changing sign (no group moves more than is left), and its seconds stay as they were.
+    # So the search goes on from the group that took the last second, not from the start.
+    first = 0
     for _ in range(len(size) * 4):
         remainder = budget - total
         if abs(remainder) < 0.5:
@@ -480,7 +500,8 @@ def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> No
         step = 1.0 if remainder > 0 else -1.0
         moved = False
         most = abs(remainder)
-        for i in order:
+        for place in range(first, len(order)):
+            i = order[place]
             if size[i] > most:
                 continue
             candidate = seconds[i] + step
@@ -488,6 +509,7 @@ def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> No
                 seconds[i] = candidate
                 total += size[i] * step
                 moved = True
+                first = place
                 break
         if not moved:
             return
