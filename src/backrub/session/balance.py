@@ -56,8 +56,8 @@ def add_side_seconds(totals: SideTotals, steps: Iterable[Step], atlas: Atlas) ->
     """Add the steps' seconds to their regions' pairs, step by step in order.
 
     The same sums as `safety.rules.side_seconds` (which B1 judges by), added in the same order
-    so they come out to the same bits; a live session keeps them for the steps done and adds
-    only the new ones.
+    so they come out to the same bits (a live session keeps the same sums flat, for the steps
+    done adding only the new ones: `add_work_flat`).
     """
     add_work_seconds(totals, ((step.regions, step.seconds) for step in steps), atlas)
 
