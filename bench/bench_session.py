@@ -1,18 +1,29 @@
 """Live-session figures: events per second with the SQLite log, and plan-plus-replay time.
 
 Run with `make bench`. Prints figures; asserts nothing.
+
+`python bench/bench_session.py --instructions` counts instead the instructions the engine
+executes per event on the 10- and 90-minute scripts, under valgrind's callgrind (when valgrind
+is installed; a few minutes): unlike time, the count does not depend on how busy the machine
+is, so the cost ratio 90/10 can be read on a shared machine.
 """
 
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
 import random
+import re
+import shutil
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,6 +140,78 @@ def engine_alone_figures() -> dict[str, float]:
         "calls 10": engine_calls_per_event(short),
         "calls 90": engine_calls_per_event(long),
     }
+
+
+# The instructions per event (callgrind): each script set replayed this many times in a process
+# of its own, against a process that replays nothing, all after a replay of every script (the
+# caches and first uses counted in neither).
+INSTRUCTION_ROUNDS = 2
+
+
+def replay_for_count(which: str) -> None:
+    """The work counted by `engine_instructions`: every script once, then `which` scripts'
+    replays INSTRUCTION_ROUNDS times ("none": nothing more)."""
+    sets = {"10": engine_scripts(10, 9), "90": engine_scripts(90, 1), "none": []}
+    for plan, events in sets["10"] + sets["90"]:
+        SessionEngine.replay(plan, events)
+    for _ in range(INSTRUCTION_ROUNDS if which != "none" else 0):
+        for plan, events in sets[which]:
+            SessionEngine.replay(plan, events)
+
+
+def engine_instructions() -> dict[str, float] | None:
+    """Instructions per event on the 10- and 90-minute scripts, and their ratio; None
+    without valgrind. The three processes run side by side (the count is the same)."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+
+    def count(which: str) -> int | None:
+        done = subprocess.run(
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--replay-for-count",
+                which,
+            ],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=False,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        return int(found.group(1)) if done.returncode == 0 and found else None
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        none, short, long = pool.map(count, ["none", "10", "90"])
+    if none is None or short is None or long is None:
+        return None
+    events = {
+        which: sum(len(events) for _plan, events in engine_scripts(minutes, sessions))
+        for which, minutes, sessions in (("10", 10, 9), ("90", 90, 1))
+    }
+    figures = {
+        "10": (short - none) / (INSTRUCTION_ROUNDS * events["10"]),
+        "90": (long - none) / (INSTRUCTION_ROUNDS * events["90"]),
+    }
+    figures["ratio"] = figures["90"] / figures["10"]
+    return figures
+
+
+def print_instructions() -> None:
+    figures = engine_instructions()
+    if figures is None:
+        print("  instructions: valgrind is not installed (or failed)")
+        return
+    print(
+        f"  engine alone, instructions per event (callgrind): {figures['10']:,.0f} on the "
+        f"10-minute script, {figures['90']:,.0f} on the 90-minute one "
+        f"(ratio {figures['ratio']:.2f}, goal about 1)"
+    )
 
 
 # Steps done, apart from what is still planned: the same 90-minute sessions, the events of
@@ -359,4 +442,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--replay-for-count"]:
+        replay_for_count(sys.argv[2])
+    elif "--instructions" in sys.argv[1:]:
+        print("backrub session benchmark, instructions")
+        print_instructions()
+    else:
+        main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from backrub.planner.timing import (
     _groups,
     changed,
     fit_durations,
+    refit_durations,
     unweighted,
 )
 from tests.conftest import make_step
@@ -48,13 +50,13 @@ def halved_stretch(steps: list[Step], budget: float) -> float:
 
 
 @st.composite
-def timed_steps(draw: st.DrawFn) -> list[Step]:
+def timed_steps(draw: st.DrawFn, halves: int = 2) -> list[Step]:
     steps = []
     for index in range(draw(st.integers(1, 30))):
         seconds = draw(st.sampled_from([10, 15, 30, 45, 60, 67.5, 90, 120]))
         low = draw(st.sampled_from([0, 5, 10, seconds]))
         high = draw(st.sampled_from([None, seconds, seconds * 2, seconds * 3.5]))
-        pair = draw(st.sampled_from([None, None, f"p{index // 2}"]))
+        pair = draw(st.sampled_from([None, None, f"p{index // halves}"]))
         steps.append(
             make_step(
                 f"s{index}",
@@ -167,6 +169,47 @@ def test_the_seconds_are_the_groups_rounded_and_settled(
     fast = fit_durations(steps, budget, unweighted)
     assert plain[1] == fast[1]
     assert [s.seconds for s in plain[0]] == [s.seconds for s in fast[0]]
+
+
+def same_timing(steps: list[Step], budget: float) -> list[Step] | None:
+    """`refit_durations` against `fit_durations`: the same seconds, the same objects where a
+    step keeps its seconds, the same refusal; the fit's steps (None if refused)."""
+    try:
+        expected, _ = fit_durations(steps, budget, unweighted)
+    except BudgetTooLong as too_long:
+        with pytest.raises(BudgetTooLong) as refused:
+            refit_durations(steps, budget)
+        assert refused.value.longest == too_long.longest
+        return None
+    timed = refit_durations(steps, budget)
+    assert [step.seconds for step in timed] == [step.seconds for step in expected]
+    for step, fitted, refitted in zip(steps, expected, timed, strict=True):
+        assert (refitted is step) == (fitted is step)
+    return expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.one_of(timed_steps(), timed_steps(halves=3)),
+    share=st.floats(0.2, 1.0),
+    whole=st.booleans(),
+    change=st.floats(-0.2, 0.2),
+    tenths=st.booleans(),
+)
+def test_a_refit_times_the_steps_as_the_fit_does(
+    steps: list[Step], share: float, whole: bool, change: float, tenths: bool
+) -> None:
+    """Re-planning's re-fit, which never asks for the stretch (so never finds it to the
+    float), times steps to the bit as the fit does: steps as planned, then steps already
+    fitted (a live queue) fitted again to the time left a little changed, to a tenth of a
+    second as the live clock has it or not."""
+    longest = sum(s.max_seconds if s.max_seconds is not None else s.seconds for s in steps)
+    budget = float(round(longest * share)) if whole else longest * share
+    fitted = same_timing(steps, budget)
+    if fitted is None:
+        return
+    again = sum(step.seconds for step in fitted) * (1 + change)
+    same_timing(fitted, round(again, 1) if tenths else again)
 
 
 def test_a_changed_step_is_what_model_copy_gives() -> None:

@@ -6,19 +6,18 @@ important first, only when even their shortest versions do not fit.
 
 from __future__ import annotations
 
-import math
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, mul
 
 from backrub.method.step import Step
+from backrub.planner.stretch import Bounds, rounded_at_stretch, settle_rounding, stretch_for
+from backrub.planner.stretch import Weight as Weight  # asked for here by the planner
+from backrub.planner.stretch import unweighted as unweighted
 
-Weight = Callable[[Step], float]
-
-
-def unweighted(_step: Step) -> float:
-    """Every step stretched alike (what re-planning asks): the fit then reads no weights."""
-    return 1.0
+# A step's fields as functions, for reading a whole queue's column at once with `map`.
+MIN_SECONDS = attrgetter("min_seconds")
+PAIR = attrgetter("pair")
 
 
 @dataclass
@@ -84,7 +83,8 @@ COMFORTABLE_SHARE = 0.7
 
 
 def shortest_seconds(steps: Sequence[Step]) -> float:
-    return sum([step.min_seconds for step in steps])  # a list sums faster, in the same order
+    shortest: float = sum(map(MIN_SECONDS, steps))  # read by `map`: the same order, no loop
+    return shortest
 
 
 def comfortable_seconds(steps: Sequence[Step]) -> float:
@@ -100,16 +100,38 @@ def fit_durations(steps: Sequence[Step], budget: float, weight: Weight) -> tuple
     decides what to do when the shortest steps are still too long (see `drop_for_time`).
     """
     bounds, scale = _fitted(steps, budget, weight)
-    seconds = [float(round(value)) for value in bounds.at(scale)]
-    _settle_rounding(bounds, seconds, budget)
+    return _timed(steps, bounds, [float(round(value)) for value in bounds.at(scale)], budget), scale
+
+
+def refit_durations(steps: Sequence[Step], budget: float) -> list[Step]:
+    """`fit_durations(steps, budget, unweighted)`'s steps, the same to the bit, without its
+    stretch: re-planning asks only for the seconds, which are known as soon as the stretch is
+    narrowed to floats that all round the same way (see `rounded_at_stretch`), most often
+    after three sums over the steps where finding the stretch itself takes seven."""
+    bounds = Bounds(steps, unweighted)
+    longest = sum(map(mul, bounds.size, bounds.high))
+    if longest < budget:
+        raise BudgetTooLong(longest)
+    seconds = rounded_at_stretch(bounds, budget)
+    if seconds is None:
+        scale = stretch_for(bounds, budget)
+        seconds = [float(round(value)) for value in bounds.at(scale)]
+    return _timed(steps, bounds, seconds, budget)
+
+
+def _timed(
+    steps: Sequence[Step], bounds: Bounds, seconds: list[float], budget: float
+) -> list[Step]:
+    """The steps with their groups' rounded `seconds`, the remainder settled."""
+    settle_rounding(bounds, seconds, budget)
     if not bounds.singles:
         # Each step takes its group's seconds (a pair's halves the same).
-        seconds = [seconds[group] for group in bounds.group_of]
+        seconds = list(map(seconds.__getitem__, bounds.group_of))
     # One pass over the steps (a live queue is re-fitted often): only re-timed ones are copied.
     return [
-        step if step.seconds == value else _retimed(step, value)
-        for step, value in zip(steps, seconds, strict=True)
-    ], scale
+        step if before == value else _retimed(step, value)
+        for step, before, value in zip(steps, bounds.seconds, seconds, strict=True)
+    ]
 
 
 def _retimed(step: Step, seconds: float) -> Step:
@@ -152,233 +174,12 @@ def stretch_needed(steps: Sequence[Step], budget: float, weight: Weight) -> floa
     return _fitted(steps, budget, weight)[1]
 
 
-class _Bounds:
-    """The groups of `_groups` as columns (one entry per group), for the hot loops of fitting:
-    a live session re-fits its whole queue whenever the time left changes."""
-
-    def __init__(self, steps: Sequence[Step], weight: Weight) -> None:
-        # A pair's bounds are those all its halves allow, its pace the first half's. Read as
-        # columns first: most of a queue is single steps, which need no look-up at all.
-        seconds = [step.seconds for step in steps]
-        mins = [step.min_seconds for step in steps]
-        highs = [
-            high if high is not None else nominal
-            for high, nominal in zip([step.max_seconds for step in steps], seconds, strict=True)
-        ]
-        # As `_Group.at` computes it: (nominal x weight) x stretch, the same float (a weight
-        # of 1.0 leaves the nominal as it is, so none is asked for).
-        paces = (
-            seconds
-            if weight is unweighted
-            else [nominal * weight(step) for nominal, step in zip(seconds, steps, strict=True)]
-        )
-        pairs = [step.pair for step in steps]
-        # The group of each step, for handing the groups' seconds back to the steps.
-        self.group_of: list[int] = []
-        if pairs.count(None) == len(pairs):
-            self.size: list[int] = [1] * len(steps)
-            self.pace: list[float] = paces
-            self.low: list[float] = mins
-            self.high: list[float] = highs
-        else:
-            self.size, self.pace, self.low, self.high = [], [], [], []
-            group_of: dict[str, int] = {}
-            for index, pair in enumerate(pairs):
-                group = group_of.get(pair) if pair is not None else None
-                if group is None:
-                    group = len(self.size)
-                    if pair is not None:
-                        group_of[pair] = group
-                    self.group_of.append(group)
-                    self.size.append(1)
-                    self.pace.append(paces[index])
-                    self.low.append(mins[index])
-                    self.high.append(highs[index])
-                    continue
-                self.group_of.append(group)
-                self.size[group] += 1
-                if highs[index] < self.high[group]:
-                    self.high[group] = highs[index]
-                if mins[index] > self.low[group]:
-                    self.low[group] = mins[index]
-        self.singles = len(self.size) == len(steps)
-        # Never longer than long (`_groups` does the same once per group).
-        self.low = [
-            high if high < low else low for low, high in zip(self.low, self.high, strict=True)
-        ]
-        self.columns = list(zip(self.pace, self.low, self.high, strict=True))
-
-    def at(self, scale: float) -> list[float]:
-        """Each group's seconds (one step's) at this stretch: `_Group.at` for every group."""
-        # min(high, max(low, value)) as `_Group.at` takes it, ties and all, without the calls,
-        # in one pass: above `low` the value itself is held to `high`, else `low` is.
-        return [
-            (value if value < high else high)
-            if (value := pace * scale) > low
-            else (low if low < high else high)
-            for pace, low, high in self.columns
-        ]
-
-    def total(self, scale: float) -> float:
-        """The seconds of all the steps at this stretch, summed in order as before."""
-        if self.singles:
-            return sum(self.at(scale))
-        return sum([n * value for n, value in zip(self.size, self.at(scale), strict=True)])
-
-
-def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[_Bounds, float]:
-    bounds = _Bounds(steps, weight)
-    longest = sum([n * high for n, high in zip(bounds.size, bounds.high, strict=True)])
+def _fitted(steps: Sequence[Step], budget: float, weight: Weight) -> tuple[Bounds, float]:
+    bounds = Bounds(steps, weight)
+    longest = sum(map(mul, bounds.size, bounds.high))
     if longest < budget:
         raise BudgetTooLong(longest)
-    return bounds, _stretch_for(bounds, budget)
-
-
-def _stretch_for(bounds: _Bounds, budget: float) -> float:
-    """The least stretch of the nominal durations at which the steps fill the budget.
-
-    The total is piecewise linear in the stretch; a stretch near the answer is found from where
-    the total stands at the nominal durations (`_near_by_slope`), or else by walking the bends
-    in order (`_near_by_bends`), and the exact float is then searched from there: the answer
-    is the same whichever way it was neared, only the work differs.
-    """
-    near = _near_by_slope(bounds, budget)
-    if near is None:
-        return _least_reaching(bounds.total, _near_by_bends(bounds, budget), budget)
-    return _least_reaching(bounds.total, near[0], budget, near[1])
-
-
-# Close enough to hand to `_least_reaching`: a few floats off at most.
-_NEAR = 1e-12
-
-
-def _near_by_slope(bounds: _Bounds, budget: float) -> tuple[float, float] | None:
-    """A stretch near the answer and the total there, by following the total's slope from the
-    nominal durations (Newton's method on a piecewise linear total); None if it does not
-    settle in a few steps (a bend crossed each time), or the total has no slope there.
-
-    A live queue was fitted before, so its nominal durations (its seconds now) nearly fill
-    the time left already: usually one step, two listings of the groups, finds the answer,
-    where walking the bends sorts two per group.
-    """
-    columns = list(zip(bounds.size, bounds.pace, bounds.low, bounds.high, strict=True))
-    scale = 1.0
-    for _ in range(4):
-        total = bounds.total(scale)
-        gap = budget - total
-        # The groups that move with the stretch in the direction of the answer: with none,
-        # the answer may lie far off along a flat stretch of the total (the bends know where).
-        if gap > 0:
-            rate = sum([n * pace for n, pace, low, high in columns if low <= pace * scale < high])
-        else:
-            rate = sum([n * pace for n, pace, low, high in columns if low < pace * scale <= high])
-        if not rate > 0 or not scale > 0:
-            return None
-        if abs(gap) <= _NEAR * budget:
-            return scale, total
-        scale += gap / rate
-    return None
-
-
-def _near_by_bends(bounds: _Bounds, budget: float) -> float:
-    """A stretch near the answer, found by walking the total's bends in order: where a group
-    reaches its shortest or longest time (a few dozen steps, never sixty halvings)."""
-    # Below every bend each group sits at its shortest: `fixed` seconds plus `rate` per unit.
-    fixed = 0.0
-    rate = 0.0
-    bends: list[tuple[float, float, float]] = []  # (stretch, change of fixed, change of rate)
-    for n, pace, low, high in zip(bounds.size, bounds.pace, bounds.low, bounds.high, strict=True):
-        if pace <= 0:
-            fixed += n * min(high, max(low, pace * 0.0))
-            continue
-        fixed += n * low
-        bends.append((low / pace, -n * low, n * pace))
-        bends.append((high / pace, n * high, -n * pace))
-    bends.sort()
-    scale = 0.0
-    for at, fixed_change, rate_change in bends:
-        if fixed + rate * at >= budget:
-            break
-        fixed += fixed_change
-        rate += rate_change
-        scale = at
-    if rate > 0:
-        scale = max(scale, (budget - fixed) / rate)
-    return scale
-
-
-def _least_reaching(
-    total: Callable[[float], float], near: float, budget: float, at_near: float | None = None
-) -> float:
-    """The least float at which the summed total (with its own rounding) reaches the budget, as
-    halving the interval finds it: never a hair short, and no stretch to spare.
-
-    The total is nondecreasing float by float, so the search runs over the floats' bit patterns
-    (in order for floats >= 0), galloping out from `near` and then halving: a few totals even
-    when rounding put `near` many floats off.
-    """
-    bits = _bits(near)
-    if (total(near) if at_near is None else at_near) >= budget:
-        high, step, low = bits, 1, bits - 1
-        while low >= 0 and total(_float(low)) >= budget:
-            high, low, step = low, low - step * 2, step * 2
-        low = max(low, -1)  # -1 stands for "below zero", where the total never reaches
-    else:
-        low, step, high = bits, 1, min(bits + 1, _INFINITY)
-        while high < _INFINITY and total(_float(high)) < budget:
-            low, high, step = high, min(high + step * 2, _INFINITY), step * 2
-    while high - low > 1:
-        middle = (low + high) // 2
-        if total(_float(middle)) >= budget:
-            high = middle
-        else:
-            low = middle
-    return _float(high)
-
-
-_INFINITY = struct.unpack("<q", struct.pack("<d", math.inf))[0]
-
-
-def _bits(value: float) -> int:
-    bits: int = struct.unpack("<q", struct.pack("<d", value))[0]
-    return bits
-
-
-def _float(bits: int) -> float:
-    value: float = struct.unpack("<d", struct.pack("<q", bits))[0]
-    return value
-
-
-def _settle_rounding(bounds: _Bounds, seconds: list[float], budget: float) -> None:
-    """Spread the rounding remainder a second at a time, singles first, then pairs."""
-    size, low, high = bounds.size, bounds.low, bounds.high
-    # Whole seconds add up exactly in floats, so a running total equals summing anew each time.
-    if bounds.singles:
-        total = sum(seconds)
-    else:
-        total = sum([n * s for n, s in zip(size, seconds, strict=True)])
-    if abs(budget - total) < 0.5:
-        return  # nothing to spread (the loop below would say so at once)
-    # By size, then by place: the sort is stable.
-    order = sorted(range(len(size)), key=size.__getitem__)
-    for _ in range(len(size) * 4):
-        remainder = budget - total
-        if abs(remainder) < 0.5:
-            return
-        step = 1.0 if remainder > 0 else -1.0
-        moved = False
-        most = abs(remainder)
-        for i in order:
-            if size[i] > most:
-                continue
-            candidate = seconds[i] + step
-            if low[i] - 1e-9 <= candidate <= high[i] + 1e-9 and candidate >= 1:
-                seconds[i] = candidate
-                total += size[i] * step
-                moved = True
-                break
-        if not moved:
-            return
+    return bounds, stretch_for(bounds, budget)
 
 
 def drop_for_time(

@@ -56,8 +56,8 @@ def add_side_seconds(totals: SideTotals, steps: Iterable[Step], atlas: Atlas) ->
     """Add the steps' seconds to their regions' pairs, step by step in order.
 
     The same sums as `safety.rules.side_seconds` (which B1 judges by), added in the same order
-    so they come out to the same bits; a live session keeps them for the steps done and adds
-    only the new ones.
+    so they come out to the same bits (a live session keeps the same sums flat, for the steps
+    done adding only the new ones: `add_work_flat`).
     """
     add_work_seconds(totals, ((step.regions, step.seconds) for step in steps), atlas)
 
@@ -86,6 +86,48 @@ def _paired(regions: tuple[str, ...], atlas: Atlas) -> tuple[tuple[str, int], ..
         for region in found
         if region.side is not Side.MIDLINE
     )
+
+
+class SideSlots(dict[tuple[str, ...], tuple[int, ...]]):
+    """Side totals kept flat: two places per paired base of the atlas (left, then right, the
+    bases in sorted order), and each region tuple's places, found the first time it is asked.
+
+    A live session sums everything still to come at every re-plan (`add_work_flat`): one
+    look-up per step and one addition per place, in the order `add_work_seconds` adds them,
+    so the totals come out to the same bits."""
+
+    def __init__(self, atlas: Atlas) -> None:
+        super().__init__()
+        self.atlas = atlas
+        self.bases = sorted({r.base for r in atlas.regions if r.side is not Side.MIDLINE})
+        self.first = {base: 2 * index for index, base in enumerate(self.bases)}
+
+    def __missing__(self, regions: tuple[str, ...]) -> tuple[int, ...]:
+        places = tuple(self.first[base] + side for base, side in _paired(regions, self.atlas))
+        self[regions] = places
+        return places
+
+    def empty(self) -> list[float]:
+        return [0.0] * (2 * len(self.bases))
+
+    def totals(self, flat: list[float]) -> dict[str, tuple[float, float]]:
+        """The flat totals by base, as `owed_from_totals` reads them (a base with no work
+        on either side owes nothing, as a base not listed)."""
+        return dict(zip(self.bases, zip(flat[0::2], flat[1::2], strict=True), strict=True))
+
+
+@lru_cache(maxsize=8)
+def side_slots(atlas: Atlas) -> SideSlots:
+    return SideSlots(atlas)
+
+
+def add_work_flat(
+    flat: list[float], work: Iterable[tuple[tuple[str, ...], float]], slots: SideSlots
+) -> None:
+    """`add_work_seconds` into totals kept flat (see `SideSlots`)."""
+    for regions, seconds in work:
+        for place in slots[regions]:
+            flat[place] += seconds
 
 
 def owed_from_totals(

@@ -4,6 +4,8 @@ evening-out added before the closing.
 
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
+
 from backrub.method.step import Step
 from backrub.planner.timing import changed, shortest_seconds
 from backrub.session import balance
@@ -25,7 +27,8 @@ class BalanceMixin(EngineCore):
             rest = state.current.seconds - state.segment_from
             work.append((_left(state.current.regions, blocked), max(0.0, rest)))
         if not blocked:
-            work += [(step.regions, step.seconds) for step in state.queue]
+            # Both fields of each step read from its dict at once, no loop in Python.
+            work += map(WORK_FIELDS, map(FIELDS, state.queue))
         else:
             work += [(_left(step.regions, blocked), step.seconds) for step in state.queue]
         return work
@@ -40,18 +43,21 @@ class BalanceMixin(EngineCore):
 
     def _owed(self) -> dict[str, float]:
         """What each region is owed by its mirror, once everything planned is done (B1)."""
-        totals = {base: list(sides) for base, sides in self._done_sides().items()}
-        balance.add_work_seconds(totals, self._pending(), self.atlas)
-        return balance.owed_from_totals(totals, self.context())
+        slots = balance.side_slots(self.atlas)
+        totals = self._done_sides(slots)[:]
+        balance.add_work_flat(totals, self._pending(), slots)
+        return balance.owed_from_totals(slots.totals(totals), self.context())
 
-    def _done_sides(self) -> balance.SideTotals:
-        """Side totals of the steps done, kept between calls: only new steps are added."""
+    def _done_sides(self, slots: balance.SideSlots) -> list[float]:
+        """Side totals of the steps done (flat, see `balance.SideSlots`), kept between calls:
+        only new steps are added."""
         done = self._history()
         counted, last = self._sides_counted
-        if counted > len(done) or (counted and done[counted - 1] is not last):
-            self._sides.clear()
+        if counted > len(done) or (counted and done[counted - 1] is not last) or not counted:
+            self._sides = slots.empty()
             counted = 0
-        balance.add_side_seconds(self._sides, done[counted:], self.atlas)
+        work = map(WORK_FIELDS, map(FIELDS, done[counted:]))
+        balance.add_work_flat(self._sides, work, slots)
         self._sides_counted = (len(done), done[-1] if done else None)
         return self._sides
 
@@ -77,6 +83,10 @@ class BalanceMixin(EngineCore):
             seconds[step.regions[0]] = seconds.get(step.regions[0], 0.0) + step.seconds
         where = ", ".join(f"{value:.0f} s on {region}" for region, value in seconds.items())
         self._react_text("balance", f"evening out {when}: {where}", ("B1",))
+
+
+FIELDS = attrgetter("__dict__")
+WORK_FIELDS = itemgetter("regions", "seconds")
 
 
 def _left(regions: tuple[str, ...], blocked: frozenset[str]) -> tuple[str, ...]:

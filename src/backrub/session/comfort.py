@@ -146,16 +146,21 @@ class ComfortMixin(EngineCore):
         # once, and the move (or a skip) would do nothing the giver could see. Steps that can
         # no longer be done (their regions all left out) are not something between.
         blocked = self._blocked_now()
-        state.queue = [
-            s
-            for s in state.queue
-            if s.phase is PhaseKind.CLOSING
-            or (
-                # Its regions as it will be done (`_as_it_will_be`), without copying the step.
-                any(r not in blocked for r in s.regions)
-                and s.technique.value not in state.removed_techniques
-            )
-        ]
+        if not blocked and not state.removed_techniques:
+            # Nothing taken out: every step with a region can still be done (the same steps
+            # as below, without asking each region).
+            state.queue = [s for s in state.queue if s.phase is PhaseKind.CLOSING or s.regions]
+        else:
+            state.queue = [
+                s
+                for s in state.queue
+                if s.phase is PhaseKind.CLOSING
+                or (
+                    # Its regions as it will be done (`_as_it_will_be`), without copying it.
+                    any(r not in blocked for r in s.regions)
+                    and s.technique.value not in state.removed_techniques
+                )
+            ]
         queue = state.queue
         nothing_between = not any(s.phase is current.phase for s in queue) and (
             not queue or queue[0].phase is PhaseKind.CLOSING

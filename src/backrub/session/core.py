@@ -12,7 +12,7 @@ from backrub.errors import BackrubError
 from backrub.method.step import Step
 from backrub.method.vocabulary import PhaseKind, PressureLevel, Technique
 from backrub.planner import Plan, PlanStatus
-from backrub.planner.timing import changed
+from backrub.planner.timing import PAIR, changed
 from backrub.safety import SafetyContext, SequenceJudge, Violation
 from backrub.safety.restrictions import Restrictions
 from backrub.safety.rules import UPPER_TRAPEZIUS
@@ -54,7 +54,7 @@ class EngineCore:
         self._judge = SequenceJudge(self.atlas)
         self._judged_last: Step | None = None
         # Balancing's side totals of the steps done, and how many steps (up to which) they hold.
-        self._sides: dict[str, list[float]] = {}
+        self._sides: list[float] = []  # flat: see `balance.SideSlots`
         self._sides_counted: tuple[int, Step | None] = (0, None)
         self._say("setting", 0.0)
         self._start_next(0.0)
@@ -244,8 +244,12 @@ class EngineCore:
         if step.pair is None:
             return
         queue, pair = self.state.queue, step.pair
-        # Found in one pass over the queue (it is long, and asked at every step's start and end).
-        for index in [i for i, queued in enumerate(queue) if queued.pair == pair]:
+        # Found by searching the queue's pairs without a loop in Python (the queue is long, and
+        # asked at every step's start and end), in order.
+        pairs = list(map(PAIR, queue))
+        index = -1
+        for _ in range(pairs.count(pair)):
+            index = pairs.index(pair, index + 1)
             seconds = round(done, 3)
             # Bound to a half already under way: dropping it would unbalance the pair.
             queue[index] = changed(

@@ -13,9 +13,8 @@ from backrub.planner.timing import (
     BudgetTooLong,
     changed,
     drop_for_time,
-    fit_durations,
+    refit_durations,
     shortest_seconds,
-    unweighted,
 )
 from backrub.safety.restrictions import Restrictions
 from backrub.session import balance
@@ -70,7 +69,7 @@ class ReplanMixin(EngineCore):
                 state.notes.append(f"{step.id} dropped to keep to the time")
             state.queue = kept
         try:
-            state.queue, _ = fit_durations(state.queue, room, unweighted)
+            state.queue = refit_durations(state.queue, room)
         except BudgetTooLong:
             state.queue = [changed(s, seconds=s.max_seconds or s.seconds) for s in state.queue]
 
@@ -135,5 +134,5 @@ class ReplanMixin(EngineCore):
         others = [s for s in state.queue if s.phase is not PhaseKind.CLOSING]
         room = max(shortest_seconds(closing), self.budget - state.worked - fixed)
         with contextlib.suppress(BudgetTooLong):
-            closing, _ = fit_durations(closing, room, unweighted)
+            closing = refit_durations(closing, room)
         state.queue = [*others, *closing]
