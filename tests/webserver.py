@@ -1,10 +1,13 @@
-"""A real `backrub serve` in a subprocess, on a free port, with its own database, for web tests."""
+"""A real `backrub serve` in a process of its own (forked from a helper that imported its
+libraries: tests/server_fork.py), on a free port, with its own database, for web tests."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +22,10 @@ import httpx
 import pytest
 
 START_TIMEOUT = 60.0  # a cap: a server answers in a second or two on a quiet machine
+# Servers are forked from a helper that has imported their libraries (tests/server_fork.py);
+# BACKRUB_TEST_SERVERS_FORKED=0 starts each as a plain `python -m backrub serve` instead.
+FORKED = os.environ.get("BACKRUB_TEST_SERVERS_FORKED", "1") != "0"
+FORK_HELPER = Path(__file__).resolve().parent / "server_fork.py"
 PORT_TRIES = 3
 PAIRING_CODE = re.compile(r"^Pairing code: (\d{6})\b", re.MULTILINE)
 PAIR_LINK = re.compile(r"http://\S+/pair\?code=\d{6}")
@@ -118,10 +125,103 @@ def _family(pid: int) -> list[int]:
     return family
 
 
+class _Forker:
+    """The helper process that forks this pytest process's servers (one, started at the first)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(FORK_HELPER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lock = threading.Lock()
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the server forker ended ({self.process.poll()}); see stderr")
+        found: dict[str, Any] = json.loads(answer)
+        return found
+
+    def close(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+        self.process.wait(timeout=10)
+
+
+_forker: _Forker | None = None
+
+
+def _the_forker() -> _Forker:
+    global _forker
+    if _forker is None or _forker.process.poll() is not None:
+        _forker = _Forker()
+        atexit.register(_forker.close)
+    return _forker
+
+
+class ForkedProcess:
+    """A server forked by the helper: what the tests use of subprocess.Popen, alike."""
+
+    def __init__(self, forker: _Forker, pid: int) -> None:
+        self.forker = forker
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.forker.ask({"poll": self.pid})["code"]
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["backrub", "serve"], timeout or 0.0)
+            time.sleep(0.02)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:  # until reaped the pid is still this process's
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _spawn(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> ForkedProcess | subprocess.Popen[str]:
+    """`python -m backrub ARGV` in `cwd` with exactly `env`, its output in `log`."""
+    if FORKED:
+        forker = _the_forker()
+        start = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+        return ForkedProcess(forker, forker.ask({"start": start})["pid"])
+    with log.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "backrub", *argv],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=cwd,
+        )
+
+
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[str]
+    process: ForkedProcess | subprocess.Popen[str]
     database: Path  # the SQLite file a server gets unless `env` names another database
     log: Path
     database_url: str = ""  # what the server was given as BACKRUB_DATABASE_URL
@@ -218,16 +318,8 @@ def _start_server(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backrub", "serve", "--port", str(port), *args],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=environment,
-            cwd=folder,
-        )
+    log.write_text("")
+    process = _spawn(["serve", "--port", str(port), *args], environment, folder, log)
     server = Server(
         f"http://127.0.0.1:{port}",
         process,
