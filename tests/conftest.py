@@ -13,7 +13,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from backrub.method.routine import Routine, built_in_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
 from backrub.web.passwords import INSECURE_HASHES_VARIABLE
-from tests.webserver import Server, start_server
+from tests.webserver import Server, run_command, start_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -190,14 +189,7 @@ def run_backrub(tmp_path: Path) -> RunBackrub:
 
     def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
-        return subprocess.run(
-            [sys.executable, "-m", "backrub", *args],
-            capture_output=True,
-            text=True,
-            cwd=cwd or tmp_path,
-            env=env,
-            timeout=120,
-        )
+        return run_command(list(args), env=env, cwd=cwd or tmp_path, timeout=120)
 
     return run
 

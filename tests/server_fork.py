@@ -3,15 +3,16 @@
 About a hundred servers start during the suite, and each spent over a second of CPU importing
 FastAPI, Pydantic, SQLAlchemy, Alembic, Uvicorn, NumPy, Shapely...: a sixth of the suite's CPU.
 This helper process (one per pytest process, started at its first server) imports those once,
-then forks a child for each server, which runs `python -m backrub serve ...` as the plain
+then forks a child for each server (and for each command tests/webserver.py's `run_command`
+runs), which runs `python -m backrub serve ...` as the plain
 command would: same argv, environment, working folder, output to the log file, exit code.
 
 Only third-party libraries are imported beforehand, never backrub's own modules: those hold
 per-process state made at import (a worker's random id, ...) that each server must make anew.
 
 Spoken over its stdin and stdout, one JSON object a line each way:
-  {"start": {"argv": [...], "env": {...}, "cwd": "...", "log": "..."}}  -> {"pid": N}
-  {"poll": N}                                                          -> {"code": C or null}
+  {"start": {"argv": [...], "env": {...}, "cwd": "...", "out": "...", "err": "..."}} -> {"pid": N}
+  {"poll": N}                                                            -> {"code": C or null}
 The helper reaps its children, so only it knows their exit codes (as subprocess.Popen's:
 negative for a signal). It exits when its stdin closes; servers still running keep running,
 as with subprocess.Popen, and the tests stop them.
@@ -108,14 +109,15 @@ def _serve_requests() -> dict[str, Any]:
 
 
 def _run(start: dict[str, Any]) -> None:
-    """In the child: become `python -m backrub ARGS` in its folder, with its environment."""
+    """In the child: become `python -m backrub ARGS` in its folder, with its environment, its
+    output in the file `out` and its errors in `err` (the same file for a server)."""
     null = os.open(os.devnull, os.O_RDONLY)
-    log = os.open(start["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-    os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(null)
-    os.close(log)
+    out = os.open(start["out"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    err = out if start["err"] == start["out"] else os.open(start["err"], os.O_WRONLY | os.O_CREAT)
+    for source, target in ((null, 0), (out, 1), (err, 2)):
+        os.dup2(source, target)
+    for opened in {null, out, err}:
+        os.close(opened)
     os.chdir(start["cwd"])
     os.environ.clear()
     os.environ.update(start["env"])

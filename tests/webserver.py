@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,14 +199,22 @@ class ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
+def _forkable(env: dict[str, str]) -> bool:
+    """Whether a forked child can be what `env` asks for. Not when it sets a variable the
+    interpreter reads as it starts (PYTHONHASHSEED: a fork keeps the helper's string hashing)."""
+    if not FORKED:
+        return False
+    names = {name for name in (*env, *os.environ) if name.startswith("PYTHON")}
+    names.discard("PYTHONUNBUFFERED")  # the helper runs unbuffered (-u) anyway
+    return all(env.get(name) == os.environ.get(name) for name in names)
+
+
 def _spawn(
     argv: list[str], env: dict[str, str], cwd: Path, log: Path
 ) -> ForkedProcess | subprocess.Popen[str]:
     """`python -m backrub ARGV` in `cwd` with exactly `env`, its output in `log`."""
-    if FORKED:
-        forker = _the_forker()
-        start = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
-        return ForkedProcess(forker, forker.ask({"start": start})["pid"])
+    if _forkable(env):
+        return _fork(argv, env, cwd, log, log)
     with log.open("w") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "backrub", *argv],
@@ -216,6 +225,41 @@ def _spawn(
             env=env,
             cwd=cwd,
         )
+
+
+def _fork(argv: list[str], env: dict[str, str], cwd: Path, out: Path, err: Path) -> ForkedProcess:
+    forker = _the_forker()
+    start = {"argv": argv, "env": env, "cwd": str(cwd), "out": str(out), "err": str(err)}
+    return ForkedProcess(forker, forker.ask({"start": start})["pid"])
+
+
+def run_command(
+    args: list[str], *, env: dict[str, str], cwd: Path | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`python -m backrub ARGS` run to its end, as `subprocess.run(..., capture_output=True,
+    text=True)` gives it (stdin empty), forked like the servers when it can be (`_forkable`)."""
+    command = [sys.executable, "-m", "backrub", *args]
+    if not _forkable(env):
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    with tempfile.TemporaryDirectory(prefix="backrub-command-") as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        out.write_text("")
+        process = _fork(list(args), env, cwd or Path.cwd(), out, err)
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        return subprocess.CompletedProcess(command, code, out.read_text(), err.read_text())
 
 
 @dataclass
