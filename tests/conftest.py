@@ -13,7 +13,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,8 @@ from backrub.atlas import Atlas, default_atlas
 from backrub.method.routine import Routine, built_in_routine
 from backrub.method.step import Step
 from backrub.method.vocabulary import Contact, PhaseKind, PressureLevel, StepSide, Technique
-from tests.webserver import Server, start_server
+from backrub.web.passwords import INSECURE_HASHES_VARIABLE
+from tests.webserver import Server, run_command, start_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Every server and app the tests start hashes passwords with argon2's cheapest parameters: with
+# RFC 9106's (0.2 s of CPU a hash or a check) the sign-ups and log-ins were most of the suite's
+# time. The servers inherit the variable; test_accounts.py checks, without it, that production
+# hashes with the strong parameters. (Already set, to anything: left as it is.)
+os.environ.setdefault(INSECURE_HASHES_VARIABLE, "1")
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -183,14 +189,7 @@ def run_backrub(tmp_path: Path) -> RunBackrub:
 
     def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "COLUMNS": "160", "NO_COLOR": "1"}
-        return subprocess.run(
-            [sys.executable, "-m", "backrub", *args],
-            capture_output=True,
-            text=True,
-            cwd=cwd or tmp_path,
-            env=env,
-            timeout=120,
-        )
+        return run_command(list(args), env=env, cwd=cwd or tmp_path, timeout=120)
 
     return run
 

@@ -8,6 +8,7 @@ another's row fails exactly like a row that does not exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from argon2 import extract_parameters, profiles
 from sqlalchemy import Engine, create_engine, make_url, select, text
 
 from backrub.session.events import Event, EventKind
@@ -22,7 +24,9 @@ from backrub.store import EmailTaken, Store, StoreError
 from backrub.store.engine import SQLITE_BEGIN, writer_engine
 from backrub.store.schema import head_revision, migration_config
 from backrub.store.tables import Base
+from backrub.web import passwords
 from backrub.web.passwords import (
+    INSECURE_HASHES_VARIABLE,
     AccountError,
     check_email,
     check_password,
@@ -442,7 +446,18 @@ def test_weak_passwords_are_refused_with_the_reason(password: str, phrase: str) 
     assert refused.value.where == "password"
 
 
-def test_passwords_are_hashed_with_argon2id_and_verified() -> None:
+@pytest.fixture
+def production_hashes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Hashing as a real server does: without the test suite's cheap parameters (conftest.py)."""
+    monkeypatch.delenv(INSECURE_HASHES_VARIABLE, raising=False)
+    passwords._hasher.cache_clear()
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._hasher.cache_clear()
+    passwords._dummy_hash.cache_clear()
+
+
+def test_passwords_are_hashed_with_argon2id_and_verified(production_hashes: None) -> None:
     check_password("correct horse battery", "ann@example.org")
     hashed = hash_password("correct horse battery")
     assert hashed.startswith("$argon2id$")
@@ -454,3 +469,22 @@ def test_passwords_are_hashed_with_argon2id_and_verified() -> None:
     assert not needs_rehash(hashed)
     weaker = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$" + "A" * 22
     assert needs_rehash(weaker)
+    # RFC 9106's low-memory parameters (64 MiB, 3 passes, 4 lanes), the dummy hash's too.
+    assert extract_parameters(hashed) == profiles.RFC_9106_LOW_MEMORY
+    assert extract_parameters(passwords._dummy_hash()) == profiles.RFC_9106_LOW_MEMORY
+
+
+def test_a_hash_made_with_the_test_suites_cheap_parameters_verifies_and_is_replaced(
+    production_hashes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 writes the parameters into the hash: one made the tests' cheap way verifies with
+    the strong parameters, and a log-in in production replaces it (needs_rehash)."""
+    monkeypatch.setenv(INSECURE_HASHES_VARIABLE, "1")
+    cheap = hash_password("correct horse battery")
+    assert extract_parameters(cheap) == profiles.CHEAPEST
+    monkeypatch.setenv(INSECURE_HASHES_VARIABLE, "yes")  # only "1" makes them cheap
+    passwords._hasher.cache_clear()
+    assert not passwords.insecure_hashes()
+    assert verify_password(cheap, "correct horse battery")
+    assert not verify_password(cheap, "correct horse batterY")
+    assert needs_rehash(cheap)

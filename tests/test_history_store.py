@@ -18,7 +18,7 @@ from backrub.session import Event, EventKind, SessionEngine
 from backrub.session.summary import summarize
 from backrub.store import Store
 from backrub.store.history import receiver_history, saved_choices
-from tests.webserver import start_server
+from tests.webserver import run_command, start_server
 
 TRAPS_LEFT = "Top ridge of the trapezius (shrug muscle) (left)"
 BETWEEN_LEFT = "Between the spine and the shoulder blade (left)"
@@ -79,13 +79,7 @@ def expected_notes(past: Past) -> list[str]:
 
 def run_backrub(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BACKRUB_DATABASE_URL": url, "COLUMNS": "160", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "backrub", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_command(list(args), env=env, timeout=120)
 
 
 def test_the_store_gives_the_receivers_sessions_newest_first(database_url: str) -> None:

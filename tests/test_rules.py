@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from backrub.safety import (
     judge_steps,
 )
 from tests.conftest import make_step
+from tests.webserver import run_command
 
 ROUTINES = Path(__file__).resolve().parent / "data" / "routines"
 BUILT_IN_DIR = Path(backrub.__file__).resolve().parent / "method" / "routines"
@@ -90,11 +90,8 @@ def check_rule(
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The real entry point, `python -m backrub`, with a wide terminal so lines do not wrap."""
-    command = [sys.executable, "-m", "backrub", *args]
     env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+    return run_command(list(args), env=env, timeout=120)
 
 
 # ------------------------------------------------------------------ one file per rule

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from backrub.session.summary import summarize
 from backrub.session.verdicts import sides_in_words
 from backrub.store import Store
 from tests.conftest import RunBackrub
+from tests.webserver import run_command
 
 
 @pytest.fixture
@@ -157,13 +157,7 @@ def stored_session(database: Path, events: list[Event], *, end: bool) -> str:
 
 def run_with_database(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BACKRUB_DATABASE_URL": f"sqlite:///{database}", "COLUMNS": "160"}
-    return subprocess.run(
-        [sys.executable, "-m", "backrub", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_command(list(args), env=env, timeout=60)
 
 
 def test_history_and_show(tmp_path: Path) -> None:

@@ -15,9 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import extract_parameters, profiles
 from sqlalchemy import select, update
 
 from backrub.store.tables import AccountRow, LoginFailureRow, LoginRow
+from backrub.web.passwords import INSECURE_HASHES_VARIABLE, INSECURE_HASHES_WARNING
 from tests.hosted_helpers import (
     HOSTED_ENV,
     PASSWORD,
@@ -73,18 +75,33 @@ def test_sign_up_logs_in_with_a_safe_cookie(hosted: Server) -> None:
 
 
 def test_the_log_in_cookie_is_secure_unless_turned_off(tmp_path: Path) -> None:
+    """Also a server as deployed: without the test suite's cheap password hashes, it hashes
+    with RFC 9106's parameters and prints no warning about them."""
     env = {k: v for k, v in HOSTED_ENV.items() if k != "BACKRUB_SECURE_COOKIES"}
-    server = start_server(tmp_path, "--hosted", env=env)
+    server = start_server(tmp_path, "--hosted", env={**env, INSECURE_HASHES_VARIABLE: "0"})
     try:
+        email = new_email()
         with server.client() as client:
-            reply = client.post(
-                "/api/auth/signup", json={"email": new_email(), "password": PASSWORD}
-            )
+            reply = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD})
             assert reply.status_code == 201
             assert "Secure" in reply.headers["set-cookie"]
             assert "Secure" in client.get("/login").headers["set-cookie"]
+        with database(server) as db:
+            stored = db.scalar(select(AccountRow.password_hash).where(AccountRow.email == email))
+        assert extract_parameters(str(stored)) == profiles.RFC_9106_LOW_MEMORY
+        assert INSECURE_HASHES_VARIABLE not in server.output()
     finally:
         server.stop()
+
+
+def test_a_server_with_the_test_suites_cheap_password_hashes_says_so(hosted: Server) -> None:
+    """All other servers of the suite hash the cheap way (tests/conftest.py): loudly."""
+    assert INSECURE_HASHES_WARNING in hosted.output()
+    email = new_email()
+    sign_up(hosted, email).close()
+    with database(hosted) as db:
+        stored = db.scalar(select(AccountRow.password_hash).where(AccountRow.email == email))
+    assert extract_parameters(str(stored)) == profiles.CHEAPEST
 
 
 def test_log_in_and_log_out_over_the_api(hosted: Server) -> None:

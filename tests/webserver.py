@@ -1,13 +1,17 @@
-"""A real `backrub serve` in a subprocess, on a free port, with its own database, for web tests."""
+"""A real `backrub serve` in a process of its own (forked from a helper that imported its
+libraries: tests/server_fork.py), on a free port, with its own database, for web tests."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +23,10 @@ import httpx
 import pytest
 
 START_TIMEOUT = 60.0  # a cap: a server answers in a second or two on a quiet machine
+# Servers are forked from a helper that has imported their libraries (tests/server_fork.py);
+# BACKRUB_TEST_SERVERS_FORKED=0 starts each as a plain `python -m backrub serve` instead.
+FORKED = os.environ.get("BACKRUB_TEST_SERVERS_FORKED", "1") != "0"
+FORK_HELPER = Path(__file__).resolve().parent / "server_fork.py"
 PORT_TRIES = 3
 PAIRING_CODE = re.compile(r"^Pairing code: (\d{6})\b", re.MULTILINE)
 PAIR_LINK = re.compile(r"http://\S+/pair\?code=\d{6}")
@@ -118,10 +126,146 @@ def _family(pid: int) -> list[int]:
     return family
 
 
+class _Forker:
+    """The helper process that forks this pytest process's servers (one, started at the first)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-u", str(FORK_HELPER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lock = threading.Lock()
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the server forker ended ({self.process.poll()}); see stderr")
+        found: dict[str, Any] = json.loads(answer)
+        return found
+
+    def close(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+        self.process.wait(timeout=10)
+
+
+_forker: _Forker | None = None
+
+
+def _the_forker() -> _Forker:
+    global _forker
+    if _forker is None or _forker.process.poll() is not None:
+        _forker = _Forker()
+        atexit.register(_forker.close)
+    return _forker
+
+
+class ForkedProcess:
+    """A server forked by the helper: what the tests use of subprocess.Popen, alike."""
+
+    def __init__(self, forker: _Forker, pid: int) -> None:
+        self.forker = forker
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.forker.ask({"poll": self.pid})["code"]
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(["backrub", "serve"], timeout or 0.0)
+            time.sleep(0.02)
+        return code
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:  # until reaped the pid is still this process's
+            os.kill(self.pid, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _forkable(env: dict[str, str]) -> bool:
+    """Whether a forked child can be what `env` asks for. Not when it sets a variable the
+    interpreter reads as it starts (PYTHONHASHSEED: a fork keeps the helper's string hashing)."""
+    if not FORKED:
+        return False
+    names = {name for name in (*env, *os.environ) if name.startswith("PYTHON")}
+    names.discard("PYTHONUNBUFFERED")  # the helper runs unbuffered (-u) anyway
+    return all(env.get(name) == os.environ.get(name) for name in names)
+
+
+def _spawn(
+    argv: list[str], env: dict[str, str], cwd: Path, log: Path
+) -> ForkedProcess | subprocess.Popen[str]:
+    """`python -m backrub ARGV` in `cwd` with exactly `env`, its output in `log`."""
+    if _forkable(env):
+        return _fork(argv, env, cwd, log, log)
+    with log.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "backrub", *argv],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=cwd,
+        )
+
+
+def _fork(argv: list[str], env: dict[str, str], cwd: Path, out: Path, err: Path) -> ForkedProcess:
+    forker = _the_forker()
+    start = {"argv": argv, "env": env, "cwd": str(cwd), "out": str(out), "err": str(err)}
+    return ForkedProcess(forker, forker.ask({"start": start})["pid"])
+
+
+def run_command(
+    args: list[str], *, env: dict[str, str], cwd: Path | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """`python -m backrub ARGS` run to its end, as `subprocess.run(..., capture_output=True,
+    text=True)` gives it (stdin empty), forked like the servers when it can be (`_forkable`)."""
+    command = [sys.executable, "-m", "backrub", *args]
+    if not _forkable(env):
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    with tempfile.TemporaryDirectory(prefix="backrub-command-") as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        out.write_text("")
+        process = _fork(list(args), env, cwd or Path.cwd(), out, err)
+        try:
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+        return subprocess.CompletedProcess(command, code, out.read_text(), err.read_text())
+
+
 @dataclass
 class Server:
     url: str
-    process: subprocess.Popen[str]
+    process: ForkedProcess | subprocess.Popen[str]
     database: Path  # the SQLite file a server gets unless `env` names another database
     log: Path
     database_url: str = ""  # what the server was given as BACKRUB_DATABASE_URL
@@ -218,16 +362,8 @@ def _start_server(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "backrub", "serve", "--port", str(port), *args],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=environment,
-            cwd=folder,
-        )
+    log.write_text("")
+    process = _spawn(["serve", "--port", str(port), *args], environment, folder, log)
     server = Server(
         f"http://127.0.0.1:{port}",
         process,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import sys
 from typing import Annotated
 
 import typer
@@ -198,6 +199,7 @@ def serve_hosted(bind: str, port: int, workers: int | None) -> None:
     from sqlalchemy import make_url
 
     from backrub.store.engine import is_postgresql
+    from backrub.web.passwords import INSECURE_HASHES_WARNING, insecure_hashes
     from backrub.web.settings import MAX_WORKERS, hosted_settings
 
     settings = hosted_settings()
@@ -217,6 +219,8 @@ def serve_hosted(bind: str, port: int, workers: int | None) -> None:
     # Migrate once, before the workers start, so they do not race to upgrade the schema.
     Store.open(settings.database_url).close()
     os.environ["BACKRUB_WORKERS"] = str(count)
+    if insecure_hashes():  # the test suite's servers only
+        print(INSECURE_HASHES_WARNING, file=sys.stderr, flush=True)
     print(
         f"backrub (hosted, {count} worker{'s' if count > 1 else ''}) is serving on "
         f"{url(bind, port)}  (Ctrl-C stops it)",

@@ -5,13 +5,20 @@ purpose, so a stolen database is expensive to guess passwords from. A log-in for
 has no account is checked against a dummy hash with the same parameters: it takes as long as a
 wrong password, and says the same, so neither the reply nor its timing tells whether the
 address is registered.
+
+The test suite signs up and logs in thousands of times; with these parameters that was most of
+its time. `BACKRUB_TESTS_ONLY_INSECURE_PASSWORD_HASHES=1` (tests/conftest.py sets it) makes the
+hashes cheap instead: argon2-cffi's CHEAPEST profile, which protects nothing. Only that exact
+variable does it, and `backrub serve --hosted` warns loudly on every start while it is set.
+Hashes made with either parameters verify under both (argon2 writes them into the hash).
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from backrub.errors import BackrubError
@@ -127,9 +134,25 @@ def check_password(password: str, email: str) -> None:
         )
 
 
+INSECURE_HASHES_VARIABLE = "BACKRUB_TESTS_ONLY_INSECURE_PASSWORD_HASHES"
+INSECURE_HASHES_WARNING = (
+    f"WARNING: {INSECURE_HASHES_VARIABLE}=1: passwords are hashed with argon2's cheapest "
+    "parameters, which protect nothing. This is for the test suite only: never serve real "
+    "accounts like this (unset the variable)."
+)
+
+
+def insecure_hashes() -> bool:
+    """Whether this process hashes passwords the test suite's cheap way (see above)."""
+    return os.environ.get(INSECURE_HASHES_VARIABLE) == "1"
+
+
 @cache
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()  # argon2id, RFC 9106's low-memory recommendation
+    if insecure_hashes():
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    # argon2id, RFC 9106's low-memory recommendation (argon2-cffi's default)
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
 
 
 @cache
