@@ -37,6 +37,11 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The servers measured are the product as deployed: started as `python -m backrub serve` (not
+# forked from the test suite's helper) and hashing passwords with the real parameters (the test
+# suite's cheap ones would make the sign-ups and the failed log-in's timing look cheaper).
+os.environ["BACKRUB_TEST_SERVERS_FORKED"] = "0"
+os.environ["BACKRUB_TESTS_ONLY_INSECURE_PASSWORD_HASHES"] = "0"
 from tests.conftest import fresh_postgres_database
 from tests.webserver import start_server
 
