@@ -314,3 +314,16 @@ def store(database_url: str) -> Iterator[Store]:
 
     with Store.open(database_url) as opened:
         yield opened
+
+
+def log_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sessions whose event log `store` reads from now on (one id per read), in order."""
+    reads: list[str] = []
+    read = store.timed_events
+
+    def counted(session_id: str, **options: Any) -> Any:
+        reads.append(session_id)
+        return read(session_id, **options)
+
+    monkeypatch.setattr(store, "timed_events", counted)
+    return reads

@@ -13,6 +13,7 @@ from backrub.session import EventKind
 from backrub.store import Store
 from backrub.store.heard import HeardEvents, details
 from tests.clock import Clock
+from tests.conftest import log_reads
 
 
 def _told(store: Store, session: str, *, first: int = 1) -> None:
@@ -86,14 +87,7 @@ def test_a_heard_catch_up_never_reads_the_log_and_says_when_it_must(
     is not enough says so without reading the log: the catch-up in a thread reads it then."""
     first, second, _ = _pair(store)
     _told(store, first.id)
-    reads: list[str] = []
-    real = store.timed_events
-
-    def counted(session_id: str, **kwargs: Any) -> Any:
-        reads.append(session_id)
-        return real(session_id, **kwargs)
-
-    monkeypatch.setattr(store, "timed_events", counted)
+    reads = log_reads(store, monkeypatch)
     assert second.catch_up_heard()
     assert second.seq == 2 and second.engine.state == first.engine.state
     first.record_now(EventKind.LESS)

@@ -24,6 +24,7 @@ from backrub.store.heard import details
 from backrub.web.hub import NO_VERSION, RELEASE_IDLE, RELEASE_OVER, Hub
 from backrub.web.lean import share
 from tests.clock import Clock
+from tests.conftest import log_reads
 
 # What a device shows and the store decides; not the clocks, the process's own version counter
 # or the newest press through this process (which a reload forgets, as a restart does).
@@ -187,14 +188,7 @@ def test_a_hub_that_is_told_of_other_processes_events_reads_the_log_only_when_to
 ) -> None:
     hub = Hub(store)
     session = hub.start(make_plan(PlanRequest(minutes=10)))
-    reads: list[str] = []
-    read = store.timed_events
-
-    def counted(session_id: str, **options: Any) -> Any:
-        reads.append(session_id)
-        return read(session_id, **options)
-
-    monkeypatch.setattr(store, "timed_events", counted)
+    reads = log_reads(store, monkeypatch)
     hub.hears(False)  # nobody tells it: every press reads what others stored first
     hub.send_json(session, EventKind.MORE)
     assert reads == [session]
