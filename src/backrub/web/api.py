@@ -271,6 +271,21 @@ def get_step_map(request: Request, session_id: str, account: Owner) -> Response:
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
+def pressed(hub: Hub, session_id: str, body: EventIn, account: int | None, age: float) -> str:
+    """Give a device's press to the hub; the session just after it, as JSON text. Both press
+    routes take a press this way (this one in the stack, web/hot_routes.py's in front of it)."""
+    return hub.send_json(
+        session_id,
+        body.kind,
+        region=body.region,
+        value=body.value,
+        account=account,
+        source=body.source,
+        age=age,
+        press_id=body.press_id,
+    )
+
+
 @router.post("/sessions/{session_id}/events", summary="Feedback: more, less, ouch, knot here...")
 def send_event(request: Request, session_id: str, body: EventIn, account: Owner) -> Any:
     hub = hub_of(request)
@@ -282,16 +297,7 @@ def send_event(request: Request, session_id: str, body: EventIn, account: Owner)
         return problem(422, f"{field}: {refused.message}", field=field, details=[detail])
     try:
         # The state as JSON text, the very copy the live streams send (not encoded again here).
-        text = hub.send_json(
-            session_id,
-            body.kind,
-            region=body.region,
-            value=body.value,
-            account=account,
-            source=body.source,
-            age=age,
-            press_id=body.press_id,
-        )
+        text = pressed(hub, session_id, body, account, age)
     except AlreadyStored:
         # This press was stored at an earlier try whose reply never reached the device: the
         # same answer as then (the session with it), and nothing logged twice.

@@ -162,24 +162,14 @@ class HotRoutes:
         await self.press_app(scope, replaying(body, receive), send)
 
     async def _press(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from backrub.web.api import pressed  # the stack's route takes a press the same way
+
         event, age, gzip = scope["backrub.press"]
         session_id = scope["path_params"]["session_id"]
         account = _account(scope)
         hub = self.hub
         try:
-            text = await in_thread(
-                partial(
-                    hub.send_json,
-                    session_id,
-                    event.kind,
-                    region=event.region,
-                    value=event.value,
-                    account=account,
-                    source=event.source,
-                    age=age,
-                    press_id=event.press_id,
-                )
-            )
+            text = await in_thread(partial(pressed, hub, session_id, event, account, age))
             reply = text.encode()
             status = 200
             content_type = b"application/json"
